@@ -1,0 +1,216 @@
+"""The HTTP contract: what clients send and what the server answers (documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PriorityReason = Literal["disability", "elderly", "pregnant", "child", "disaster_victim"]
+TicketStatus = Literal[
+    "reserved", "waiting", "called", "serving", "finished", "no_show", "cancelled", "expired"
+]
+CounterState = Literal["open", "paused", "closed"]
+Role = Literal["officer", "manager", "admin"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(_Model):
+    code: str = Field(description="stable machine-readable code, e.g. service_closed")
+    message: str = Field(description="Indonesian, ready to show to a citizen or officer")
+    message_en: str
+    details: dict[str, object] = Field(default_factory=dict)
+
+
+class ErrorBody(_Model):
+    error: ErrorDetail
+
+
+class SiteOut(_Model):
+    code: str
+    name: str
+    name_en: str | None
+    timezone: str
+    service_day: date
+    open_now: bool
+    running_text: str
+    public_base_url: str
+
+
+class AgencyOut(_Model):
+    code: str
+    name: str
+    name_en: str | None
+    color: str
+    icon: str
+
+
+class ServiceOut(_Model):
+    code: str
+    prefix: str
+    agency: AgencyOut
+    name: str
+    name_en: str | None
+    requirements: list[str]
+    requirements_en: list[str]
+    fee: int
+    fee_note: str
+    sla_minutes: int
+    open_now: bool
+    next_opening: datetime | None
+    closed_reason: str | None = Field(
+        description="why no ticket can be taken now (closed, quota reached); null when open"
+    )
+    waiting: int
+    estimated_wait_minutes: int
+    daily_quota: int | None
+    quota_left: int | None
+
+
+class CounterOut(_Model):
+    id: int
+    number: int
+    name: str
+    agency: AgencyOut
+    services: dict[str, int] = Field(description="service code → dispatch weight")
+    state: CounterState
+    pause_reason: str | None
+    officer: str | None
+    bus_address: int | None
+
+
+class TicketOut(_Model):
+    id: int
+    number: str
+    tracking_code: str
+    tracking_url: str
+    site: str
+    service: str
+    service_name: str
+    service_name_en: str | None
+    agency: str
+    agency_name: str
+    status: TicketStatus
+    priority: bool
+    priority_reason: PriorityReason | None
+    channel: Literal["kiosk", "web", "appointment"]
+    service_day: date
+    issued_at: datetime
+    reserve_expires_at: datetime | None
+    people_ahead: int | None = Field(description="null once the ticket has left the line")
+    estimated_wait_minutes: int | None
+    counter_id: int | None
+    counter_number: int | None
+    counter_name: str | None
+    call_count: int
+    called_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class IssueTicketRequest(_Model):
+    service: str = Field(min_length=1, max_length=40, description="service code, e.g. KTP")
+    priority_reason: PriorityReason | None = Field(
+        default=None, description="set for the groups UU 25/2009 entitles to priority"
+    )
+    channel: Literal["kiosk", "web"] = "kiosk"
+    reserve: bool = Field(
+        default=False,
+        description="hold the number until /confirm (after a successful print); "
+        "unconfirmed reservations expire and never reach a counter",
+    )
+
+
+class CallTicketRequest(_Model):
+    ticket_id: int = Field(ge=1)
+    reason: str = Field(min_length=3, max_length=500, description="why out of order; audited")
+
+
+class TransferRequest(_Model):
+    service: str = Field(min_length=1, max_length=40)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ReasonRequest(_Model):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class PauseRequest(_Model):
+    reason: str = Field(min_length=2, max_length=200, description="break, Friday prayer, outage…")
+
+
+class OpenCounterRequest(_Model):
+    services: list[str] | None = Field(
+        default=None, description="serve only these of the counter's services today"
+    )
+
+
+class RatingRequest(_Model):
+    rating: int = Field(ge=1, le=4, description="4 very satisfied … 1 not satisfied")
+
+
+class LoginRequest(_Model):
+    username: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class OfficerOut(_Model):
+    id: int
+    username: str
+    name: str
+    role: Role
+    site: str | None
+    agency: str | None
+
+
+class TokenOut(_Model):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    officer: OfficerOut
+
+
+class DeviceStatusRequest(_Model):
+    component: Literal["printer", "display", "audio", "keypad", "network"]
+    state: Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
+    detail: str = Field(default="", max_length=500)
+
+
+class DeviceOut(_Model):
+    id: int
+    kind: Literal["kiosk", "display", "keypad"]
+    name: str
+    site: str
+    zone: str | None
+    counter_id: int | None
+
+
+class CounterSnapshot(_Model):
+    counter: CounterOut
+    ticket: TicketOut | None
+
+
+class ServiceQueue(_Model):
+    service: str
+    agency: str
+    waiting: int
+    waiting_priority: int
+    estimated_wait_minutes: int
+
+
+class Snapshot(_Model):
+    site: SiteOut
+    seq: int = Field(description="the site's last event sequence this snapshot includes")
+    counters: list[CounterSnapshot]
+    queues: list[ServiceQueue]
+    recent_calls: list[TicketOut]
+
+
+class Health(_Model):
+    status: Literal["ok"]
+    database: str
+    version: str

@@ -1,0 +1,1 @@
+"""The officer's app at a counter."""

@@ -1,0 +1,1 @@
+"""Printers, serial devices and audio, each with a simulator."""

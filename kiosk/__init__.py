@@ -1,0 +1,1 @@
+"""The touchscreen kiosk where citizens take a ticket."""

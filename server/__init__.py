@@ -1,0 +1,1 @@
+"""Antrean central server: tickets, dispatch, audit trail, statistics and live events."""

@@ -1,0 +1,38 @@
+"""Who is asking: an officer (with a role) or a device (kiosk, display, keypad)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from server.services.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: Literal["officer", "device", "system"]
+    id: int | None
+    name: str
+    role: str  # officer|manager|admin for officers; kiosk|display|keypad for devices
+    site_id: int | None = None
+    agency_id: int | None = None
+    counter_id: int | None = None  # a keypad bound to one counter
+
+    @property
+    def principal(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def require_role(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(
+                "Anda tidak berwenang melakukan tindakan ini.",
+                f"A {self.role} may not do this; it needs one of: {', '.join(roles)}.",
+            )
+
+    def require_site(self, site_id: int) -> None:
+        if self.site_id is not None and self.site_id != site_id:
+            raise Forbidden("Perangkat atau akun ini milik gedung lain.",
+                            "This device or account belongs to another site.")
+
+
+SYSTEM = Actor(kind="system", id=None, name="system", role="admin")

@@ -1,0 +1,138 @@
+"""Logging in, resolving a bearer token to an actor, and provisioning officers and devices."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.protocol.models import OfficerOut, TokenOut
+from server.services.actor import Actor
+from server.services.catalog import Catalog
+from server.services.errors import Conflict, Invalid, NotFound, Unauthorized
+from server.services.security import hash_password, new_token, token_hash, verify_password
+from server.store import models as m
+
+log = logging.getLogger(__name__)
+
+SESSION_HOURS = 12
+_BAD_LOGIN = Unauthorized("Nama pengguna atau kata sandi salah.",
+                          "Wrong username or password.", code="bad_credentials")
+
+
+def officer_out(catalog: Catalog, officer: m.Officer) -> OfficerOut:
+    site = catalog.sites.get(officer.site_id) if officer.site_id else None
+    agency = catalog.agencies.get(officer.agency_id) if officer.agency_id else None
+    return OfficerOut(id=officer.id, username=officer.username, name=officer.name,
+                      role=officer.role,  # type: ignore[arg-type]
+                      site=site.code if site else None, agency=agency.code if agency else None)
+
+
+async def login(session: AsyncSession, catalog: Catalog, username: str, password: str,
+                now: datetime) -> TokenOut:
+    officer = await session.scalar(select(m.Officer).where(m.Officer.username == username))
+    if officer is None or not officer.active or not verify_password(password, officer.password_hash):
+        log.info("failed login for %r", username)
+        raise _BAD_LOGIN
+    token = new_token("ofc")
+    expires = now + timedelta(hours=SESSION_HOURS)
+    session.add(m.AuthSession(token_hash=token_hash(token), officer_id=officer.id, created_at=now,
+                              expires_at=expires))
+    session.add(m.AuditEntry(site_id=officer.site_id, at=now, actor_type="officer",
+                             actor_id=officer.id, actor_name=officer.username,
+                             action="officer.login", details={}))
+    return TokenOut(access_token=token, expires_at=expires, officer=officer_out(catalog, officer))
+
+
+async def logout(session: AsyncSession, token: str) -> None:
+    row = await session.scalar(select(m.AuthSession).where(
+        m.AuthSession.token_hash == token_hash(token)))
+    if row is not None:
+        row.revoked = True
+
+
+async def resolve(session: AsyncSession, token: str, now: datetime) -> Actor:
+    digest = token_hash(token)
+    if token.startswith("ofc_"):
+        row = (await session.execute(
+            select(m.AuthSession, m.Officer).join(m.Officer, m.Officer.id == m.AuthSession.officer_id)
+            .where(m.AuthSession.token_hash == digest))).first()
+        if row is None:
+            raise Unauthorized("Sesi tidak dikenal; silakan masuk lagi.",
+                               "Unknown session; please log in again.", code="bad_token")
+        auth, officer = row
+        if auth.revoked or auth.expires_at <= now or not officer.active:
+            raise Unauthorized("Sesi Anda sudah berakhir; silakan masuk lagi.",
+                               "Your session has expired; please log in again.",
+                               code="session_expired")
+        return Actor(kind="officer", id=officer.id, name=officer.username, role=officer.role,
+                     site_id=officer.site_id, agency_id=officer.agency_id)
+    device = await session.scalar(select(m.Device).where(m.Device.token_hash == digest))
+    if device is None or not device.active:
+        raise Unauthorized("Token perangkat tidak dikenal atau dinonaktifkan.",
+                           "Unknown or disabled device token.", code="bad_token")
+    return Actor(kind="device", id=device.id, name=device.name, role=device.kind,
+                 site_id=device.site_id, counter_id=device.counter_id)
+
+
+# ---------------------------------------------------------------- provisioning (CLI and sync)
+
+async def add_officer(session: AsyncSession, catalog: Catalog, username: str, name: str,
+                      role: str, password: str, now: datetime, site_code: str | None = None,
+                      agency_code: str | None = None) -> m.Officer:
+    if len(password) < 8:
+        raise Invalid("Kata sandi minimal 8 karakter.", "A password needs at least 8 characters.")
+    if await session.scalar(select(m.Officer.id).where(m.Officer.username == username)):
+        raise Conflict(f"Nama pengguna '{username}' sudah dipakai.",
+                       f"The username '{username}' is taken.", code="username_taken")
+    site_id, agency_id = _site_and_agency(catalog, site_code, agency_code)
+    if role == "officer" and agency_id is None:
+        raise Invalid("Petugas harus punya instansi (--agency).",
+                      "An officer needs an agency (--agency).")
+    officer = m.Officer(username=username, name=name, role=role, site_id=site_id,
+                        agency_id=agency_id, password_hash=hash_password(password), active=True,
+                        created_at=now)
+    session.add(officer)
+    await session.flush()
+    return officer
+
+
+def _site_and_agency(catalog: Catalog, site_code: str | None,
+                     agency_code: str | None) -> tuple[int | None, int | None]:
+    if site_code is None and len(catalog.sites) == 1:
+        site_code = next(iter(catalog.sites.values())).code
+    site_id = catalog.site(site_code).id if site_code else None
+    if agency_code is None:
+        return site_id, None
+    for agency in catalog.agencies.values():
+        if agency.code == agency_code and (site_id is None or agency.site_id == site_id):
+            return agency.site_id, agency.id
+    raise NotFound(f"Instansi '{agency_code}' tidak ditemukan.",
+                   f"No agency has the code '{agency_code}'.", code="unknown_agency")
+
+
+async def add_device(session: AsyncSession, catalog: Catalog, kind: str, name: str,
+                     now: datetime, site_code: str | None = None, zone: str | None = None,
+                     counter_number: int | None = None) -> tuple[m.Device, str]:
+    site_id, _ = _site_and_agency(catalog, site_code, None)
+    if site_id is None:
+        raise Invalid("Sebutkan gedungnya (--site).", "Name the site (--site).")
+    if await session.scalar(select(m.Device.id).where(m.Device.site_id == site_id,
+                                                      m.Device.name == name)):
+        raise Conflict(f"Perangkat '{name}' sudah ada.", f"A device named '{name}' exists.",
+                       code="device_exists")
+    counter_id = None
+    if counter_number is not None:
+        counter_id = next((c.id for c in catalog.site_counters(site_id)
+                           if c.number == counter_number), None)
+        if counter_id is None:
+            raise NotFound(f"Loket {counter_number} tidak ada.",
+                           f"No counter has the number {counter_number}.")
+    token = new_token(kind[:3])
+    device = m.Device(site_id=site_id, kind=kind, name=name, token_hash=token_hash(token),
+                      zone_code=zone, counter_id=counter_id, active=True, created_at=now)
+    session.add(device)
+    await session.flush()
+    return device, token

@@ -1,0 +1,191 @@
+"""The hall's static description (sites, agencies, services, counters), held in memory.
+
+It changes only when the configuration is applied, so commands read it without a query; what
+changes all day (counter state, tickets) always comes from the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.protocol.models import AgencyOut
+from server.domain.calendar import OpeningHours
+from server.domain.dispatch import Policy
+from server.services.errors import NotFound
+from server.store import models as m
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    timezone: str
+    public_base_url: str
+    running_text: str
+    policy: Policy
+    reservation_seconds: int
+    opening: OpeningHours
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    id: int
+    site_id: int
+    code: str
+    name: str
+    name_en: str | None
+    color: str
+    icon: str
+
+    def out(self) -> AgencyOut:
+        return AgencyOut(code=self.code, name=self.name, name_en=self.name_en,
+                         color=self.color, icon=self.icon)
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: int
+    site_id: int
+    agency_id: int
+    code: str
+    prefix: str
+    name: str
+    name_en: str | None
+    requirements: tuple[str, ...]
+    requirements_en: tuple[str, ...]
+    fee: int
+    fee_note: str
+    sla_minutes: int
+    service_minutes: float
+    daily_quota: int | None
+    opening: OpeningHours
+
+
+@dataclass(frozen=True)
+class CounterInfo:
+    id: int
+    site_id: int
+    agency_id: int
+    number: int
+    name: str
+    bus_address: int | None
+    weights: MappingProxyType[int, int]  # service id → weight
+
+
+@dataclass(frozen=True)
+class ZoneInfo:
+    site_id: int
+    code: str
+    name: str
+    agency_codes: frozenset[str]
+
+
+@dataclass
+class Catalog:
+    sites: dict[int, SiteInfo] = field(default_factory=dict)
+    agencies: dict[int, AgencyInfo] = field(default_factory=dict)
+    services: dict[int, ServiceInfo] = field(default_factory=dict)
+    counters: dict[int, CounterInfo] = field(default_factory=dict)
+    zones: dict[tuple[int, str], ZoneInfo] = field(default_factory=dict)
+    _site_by_code: dict[str, int] = field(default_factory=dict)
+    _service_by_code: dict[tuple[int, str], int] = field(default_factory=dict)
+    _counters_by_service: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> Catalog:
+        catalog = cls()
+        for site in (await session.scalars(select(m.Site))).all():
+            catalog.sites[site.id] = SiteInfo(
+                id=site.id, code=site.code, name=site.name, name_en=site.name_en,
+                timezone=site.timezone, public_base_url=site.public_base_url.rstrip("/"),
+                running_text=site.running_text, policy=_policy(site.dispatch),
+                reservation_seconds=site.reservation_seconds,
+                opening=OpeningHours.build(site.timezone, site.hours,
+                                           [date.fromisoformat(d) for d in site.holidays],
+                                           site.always_open),
+            )
+            catalog._site_by_code[site.code] = site.id
+        for agency in (await session.scalars(select(m.Agency).where(m.Agency.active))).all():
+            catalog.agencies[agency.id] = AgencyInfo(
+                agency.id, agency.site_id, agency.code, agency.name, agency.name_en,
+                agency.color, agency.icon)
+        site_rows = {s.id: s for s in (await session.scalars(select(m.Site))).all()}
+        for service in (await session.scalars(select(m.Service).where(m.Service.active))).all():
+            site_row = site_rows[service.site_id]
+            catalog.services[service.id] = ServiceInfo(
+                id=service.id, site_id=service.site_id, agency_id=service.agency_id,
+                code=service.code, prefix=service.prefix, name=service.name,
+                name_en=service.name_en, requirements=tuple(service.requirements),
+                requirements_en=tuple(service.requirements_en), fee=service.fee,
+                fee_note=service.fee_note, sla_minutes=service.sla_minutes,
+                service_minutes=service.service_minutes, daily_quota=service.daily_quota,
+                opening=OpeningHours.build(site_row.timezone, site_row.hours,
+                                           [date.fromisoformat(d) for d in site_row.holidays],
+                                           site_row.always_open, service.hours),
+            )
+            catalog._service_by_code[(service.site_id, service.code)] = service.id
+        weights: dict[int, dict[int, int]] = defaultdict(dict)
+        for link in (await session.scalars(select(m.CounterService))).all():
+            if link.service_id in catalog.services:
+                weights[link.counter_id][link.service_id] = link.weight
+        for counter in (await session.scalars(select(m.Counter).where(m.Counter.active))).all():
+            catalog.counters[counter.id] = CounterInfo(
+                counter.id, counter.site_id, counter.agency_id, counter.number, counter.name,
+                counter.bus_address, MappingProxyType(weights.get(counter.id, {})))
+            for service_id in weights.get(counter.id, {}):
+                catalog._counters_by_service.setdefault(service_id, []).append(counter.id)
+        for zone in (await session.scalars(select(m.Zone))).all():
+            catalog.zones[(zone.site_id, zone.code)] = ZoneInfo(
+                zone.site_id, zone.code, zone.name, frozenset(zone.agency_codes))
+        return catalog
+
+    def site(self, code: str) -> SiteInfo:
+        site_id = self._site_by_code.get(code)
+        if site_id is None:
+            raise NotFound(f"Gedung '{code}' tidak dikenal.", f"No site has the code '{code}'.",
+                           code="unknown_site")
+        return self.sites[site_id]
+
+    def service(self, site_id: int, code: str) -> ServiceInfo:
+        service_id = self._service_by_code.get((site_id, code))
+        if service_id is None:
+            raise NotFound(f"Layanan '{code}' tidak ditemukan.",
+                           f"No service has the code '{code}' at this site.",
+                           code="unknown_service")
+        return self.services[service_id]
+
+    def counter(self, counter_id: int) -> CounterInfo:
+        counter = self.counters.get(counter_id)
+        if counter is None:
+            raise NotFound(f"Loket {counter_id} tidak ditemukan.",
+                           f"No counter has the id {counter_id}.", code="unknown_counter")
+        return counter
+
+    def counters_for(self, service_id: int) -> list[int]:
+        return self._counters_by_service.get(service_id, [])
+
+    def site_services(self, site_id: int) -> list[ServiceInfo]:
+        return sorted((s for s in self.services.values() if s.site_id == site_id),
+                      key=lambda s: (self.agencies[s.agency_id].code, s.code))
+
+    def site_counters(self, site_id: int) -> list[CounterInfo]:
+        return sorted((c for c in self.counters.values() if c.site_id == site_id),
+                      key=lambda c: c.number)
+
+
+def _policy(raw: dict[str, Any]) -> Policy:
+    return Policy(
+        mode=raw.get("priority_policy", "interleave"),
+        regular_per_priority=int(raw.get("regular_per_priority", 2)),
+        max_consecutive_priority=int(raw.get("max_consecutive_priority", 3)),
+        sla_ageing=float(raw.get("sla_ageing", 1.0)),
+    )

@@ -1,0 +1,142 @@
+"""Reads shared by commands and views: lines, positions, estimates, the ticket as clients see it."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.protocol.models import ServiceQueue, TicketOut
+from server.domain.estimate import estimate_wait_minutes, expected_service_minutes
+from server.domain.numbering import service_day
+from server.domain.tickets import TicketStatus
+from server.services.catalog import Catalog, ServiceInfo
+from server.store import models as m
+
+RECENT_SERVICE_TIMES = 20
+
+
+class ServiceTimes:
+    """The last few service times per service, as this process saw them finish; estimates only."""
+
+    def __init__(self) -> None:
+        self._minutes: dict[int, deque[float]] = {}
+
+    def record(self, service_id: int, minutes: float) -> None:
+        self._minutes.setdefault(service_id, deque(maxlen=RECENT_SERVICE_TIMES)).append(minutes)
+
+    def expected(self, service: ServiceInfo) -> float:
+        return expected_service_minutes(service.service_minutes,
+                                        list(self._minutes.get(service.id, ())))
+
+
+SERVICE_TIMES = ServiceTimes()
+
+
+def today(catalog: Catalog, site_id: int, now: datetime) -> date:
+    return service_day(now, catalog.sites[site_id].timezone)
+
+
+async def open_counters(session: AsyncSession, site_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(m.Counter.id).where(m.Counter.site_id == site_id, m.Counter.state == "open"))
+    return set(rows.all())
+
+
+def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> int:
+    """Counters that can serve the service now; before any opens, those that will."""
+    counters = catalog.counters_for(service_id)
+    open_now = sum(1 for c in counters if c in open_ids)
+    return open_now or len(counters)
+
+
+async def waiting_counts(
+    session: AsyncSession, service_ids: Iterable[int], day: date
+) -> dict[int, tuple[int, int]]:
+    ids = list(service_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(m.Ticket.service_id, func.count(),
+               func.sum(case((m.Ticket.priority, 1), else_=0)))
+        .where(m.Ticket.status == TicketStatus.WAITING, m.Ticket.service_day == day,
+               m.Ticket.service_id.in_(ids))
+        .group_by(m.Ticket.service_id))
+    return {sid: (int(total), int(prio or 0)) for sid, total, prio in rows.all()}
+
+
+async def queue_summaries(
+    session: AsyncSession, catalog: Catalog, service_ids: list[int], now: datetime
+) -> list[ServiceQueue]:
+    if not service_ids:
+        return []
+    site_id = catalog.services[service_ids[0]].site_id
+    counts = await waiting_counts(session, service_ids, today(catalog, site_id, now))
+    open_ids = await open_counters(session, site_id)
+    queues = []
+    for service_id in service_ids:
+        service = catalog.services[service_id]
+        total, priority = counts.get(service_id, (0, 0))
+        queues.append(ServiceQueue(
+            service=service.code, agency=catalog.agencies[service.agency_id].code,
+            waiting=total, waiting_priority=priority,
+            estimated_wait_minutes=estimate_wait_minutes(
+                total, SERVICE_TIMES.expected(service),
+                serving_capacity(catalog, service_id, open_ids)),
+        ))
+    return queues
+
+
+async def people_ahead(session: AsyncSession, ticket: m.Ticket) -> int:
+    t = m.Ticket
+    same_class_earlier = and_(
+        t.priority == ticket.priority,
+        or_(t.queued_at < ticket.queued_at,
+            and_(t.queued_at == ticket.queued_at, t.id < ticket.id)))
+    # A regular ticket also waits behind every priority ticket; a priority one only behind its class.
+    ahead = same_class_earlier if ticket.priority else or_(t.priority.is_(True), same_class_earlier)
+    count = await session.scalar(
+        select(func.count()).select_from(t).where(
+            t.service_id == ticket.service_id, t.service_day == ticket.service_day,
+            t.status == TicketStatus.WAITING, ahead))
+    return int(count or 0)
+
+
+async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket) -> TicketOut:
+    service = catalog.services.get(ticket.service_id)
+    if service is None:  # the service was removed from the configuration since
+        service_row = await session.get_one(m.Service, ticket.service_id)
+        agency_row = await session.get_one(m.Agency, service_row.agency_id)
+        service_code, service_name, service_name_en = (
+            service_row.code, service_row.name, service_row.name_en)
+        agency_code, agency_name = agency_row.code, agency_row.name
+    else:
+        agency = catalog.agencies[service.agency_id]
+        service_code, service_name, service_name_en = service.code, service.name, service.name_en
+        agency_code, agency_name = agency.code, agency.name
+    site = catalog.sites[ticket.site_id]
+    ahead: int | None = None
+    wait: int | None = None
+    if ticket.status in (TicketStatus.WAITING, TicketStatus.RESERVED) and service is not None:
+        ahead = await people_ahead(session, ticket)
+        capacity = serving_capacity(catalog, service.id, await open_counters(session, site.id))
+        wait = estimate_wait_minutes(ahead, SERVICE_TIMES.expected(service), capacity)
+    counter = catalog.counters.get(ticket.counter_id) if ticket.counter_id else None
+    return TicketOut(
+        id=ticket.id, number=ticket.number, tracking_code=ticket.tracking_code,
+        tracking_url=f"{site.public_base_url}/t/{ticket.tracking_code}", site=site.code,
+        service=service_code, service_name=service_name, service_name_en=service_name_en,
+        agency=agency_code, agency_name=agency_name, status=ticket.status,  # type: ignore[arg-type]
+        priority=ticket.priority, priority_reason=ticket.priority_reason,  # type: ignore[arg-type]
+        channel=ticket.channel,  # type: ignore[arg-type]
+        service_day=ticket.service_day, issued_at=ticket.issued_at,
+        reserve_expires_at=ticket.reserve_expires_at, people_ahead=ahead,
+        estimated_wait_minutes=wait, counter_id=ticket.counter_id,
+        counter_number=counter.number if counter else None,
+        counter_name=counter.name if counter else None, call_count=ticket.call_count,
+        called_at=ticket.last_called_at, started_at=ticket.started_at,
+        finished_at=ticket.finished_at,
+    )

@@ -1,0 +1,544 @@
+"""Ticket commands: issue, confirm, call, recall, start, finish, no-show, return, transfer, cancel."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from common.announce import call_text
+from common.protocol.events import (
+    CounterRef,
+    TicketCalled,
+    TicketCancelled,
+    TicketFinished,
+    TicketIssued,
+    TicketNoShow,
+    TicketRecalled,
+    TicketRef,
+    TicketReturned,
+    TicketServing,
+    TicketTransferred,
+)
+from common.protocol.models import TicketOut
+from server.domain import dispatch
+from server.domain.numbering import format_number, service_day
+from server.domain.tickets import (
+    ACTIVE_AT_COUNTER,
+    IllegalTransition,
+    TicketAction,
+    TicketStatus,
+    next_status,
+)
+from server.services.actor import Actor
+from server.services.catalog import CounterInfo, SiteInfo
+from server.services.errors import Conflict, Forbidden, Invalid, NotFound
+from server.services.queries import SERVICE_TIMES, ticket_out
+from server.services.uow import UnitOfWork
+from server.store import models as m
+
+log = logging.getLogger(__name__)
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
+TRACKING_LENGTH = 10
+_DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+# ---------------------------------------------------------------- references used in events
+
+def ticket_ref(uow: UnitOfWork, ticket: m.Ticket) -> TicketRef:
+    service = uow.catalog.services[ticket.service_id]
+    agency = uow.catalog.agencies[service.agency_id]
+    return TicketRef(id=ticket.id, number=ticket.number, service=service.code,
+                     service_name=service.name, service_name_en=service.name_en,
+                     agency=agency.code, agency_name=agency.name, priority=ticket.priority,
+                     status=ticket.status)  # type: ignore[arg-type]
+
+
+def counter_ref(uow: UnitOfWork, counter: CounterInfo) -> CounterRef:
+    return CounterRef(id=counter.id, number=counter.number, name=counter.name,
+                      agency=uow.catalog.agencies[counter.agency_id].code)
+
+
+# ---------------------------------------------------------------- loading and permission
+
+async def load_ticket(uow: UnitOfWork, ticket_id: int, *, lock: bool = True) -> m.Ticket:
+    query = select(m.Ticket).where(m.Ticket.id == ticket_id)
+    if lock:
+        query = query.with_for_update()
+    ticket = await uow.session.scalar(query)
+    if ticket is None:
+        raise NotFound(f"Tiket {ticket_id} tidak ditemukan.", f"No ticket has the id {ticket_id}.",
+                       code="unknown_ticket")
+    return ticket
+
+
+async def load_counter_row(uow: UnitOfWork, counter_id: int) -> m.Counter:
+    row = await uow.session.scalar(
+        select(m.Counter).where(m.Counter.id == counter_id).with_for_update())
+    if row is None:
+        uow.catalog.counter(counter_id)  # raises the friendly NotFound
+        raise AssertionError("unreachable")
+    return row
+
+
+def authorize_counter(actor: Actor, counter: CounterInfo) -> None:
+    """An officer acts only at counters of their own agency; a keypad only at its own counter."""
+    actor.require_site(counter.site_id)
+    if actor.kind == "device":
+        if actor.role == "keypad" and actor.counter_id == counter.id:
+            return
+        raise Forbidden("Perangkat ini tidak boleh melayani loket.",
+                        "This device may not act at a counter.")
+    if actor.role in ("admin", "manager"):
+        return
+    if actor.agency_id != counter.agency_id:
+        raise Forbidden(f"Anda bukan petugas instansi {counter.name}.",
+                        f"You are not an officer of the agency of {counter.name}.",
+                        code="wrong_agency")
+
+
+def authorize_ticket(uow: UnitOfWork, ticket: m.Ticket) -> None:
+    if ticket.counter_id is not None:
+        authorize_counter(uow.actor, uow.catalog.counter(ticket.counter_id))
+        return
+    service = uow.catalog.services[ticket.service_id]
+    uow.actor.require_site(service.site_id)
+    if uow.actor.kind == "device" or (
+        uow.actor.role == "officer" and uow.actor.agency_id != service.agency_id
+    ):
+        raise Forbidden("Tiket ini milik instansi lain.",
+                        "This ticket belongs to another agency.", code="wrong_agency")
+
+
+def transition(ticket: m.Ticket, action: TicketAction) -> None:
+    try:
+        ticket.status = next_status(TicketStatus(ticket.status), action)
+    except IllegalTransition as exc:
+        raise Conflict(
+            f"Tiket {ticket.number} berstatus {exc.status.value}; tidak bisa {action.value}.",
+            f"Ticket {ticket.number} is {exc.status.value}; it cannot be {action.value}ed.",
+            code="illegal_transition", status=exc.status.value, action=action.value,
+        ) from exc
+
+
+def _require_counter_holds(counter_row: m.Counter, ticket: m.Ticket) -> None:
+    if counter_row.current_ticket_id != ticket.id:
+        raise Conflict(
+            f"Tiket {ticket.number} tidak sedang dilayani di loket ini.",
+            f"Ticket {ticket.number} is not the current ticket of this counter.",
+            code="not_at_this_counter")
+
+
+# ---------------------------------------------------------------- issuing
+
+def _closed_message(site: SiteInfo, opening_at: object) -> tuple[str, str]:
+    if opening_at is None:
+        return "Layanan ini sedang tutup.", "This service is closed."
+    from datetime import datetime
+
+    assert isinstance(opening_at, datetime)
+    local = opening_at.astimezone(ZoneInfo(site.timezone))
+    when_id = f"{_DAYS_ID[local.weekday()]} {local:%d/%m} pukul {local:%H:%M}"
+    when_en = f"{local:%A %d/%m} at {local:%H:%M}"
+    return (f"Layanan ini sedang tutup. Buka kembali {when_id}.",
+            f"This service is closed. It opens again {when_en}.")
+
+
+async def _next_sequence(uow: UnitOfWork, service_id: int, day: object) -> int:
+    dialect = uow.session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(m.DailySequence).values(service_id=service_id, service_day=day,
+                                               last_sequence=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[m.DailySequence.service_id, m.DailySequence.service_day],
+        set_={"last_sequence": m.DailySequence.last_sequence + 1},
+    ).returning(m.DailySequence.last_sequence)
+    return int((await uow.session.execute(statement)).scalar_one())
+
+
+async def issue(
+    uow: UnitOfWork, site: SiteInfo, service_code: str, priority_reason: str | None,
+    channel: str, reserve: bool,
+) -> TicketOut:
+    actor = uow.actor
+    if actor.kind == "device" and actor.role != "kiosk":
+        raise Forbidden("Hanya kios yang dapat mengambil nomor.", "Only a kiosk may issue tickets.")
+    actor.require_site(site.id)
+    service = uow.catalog.service(site.id, service_code)
+    if not service.opening.is_open(uow.now):
+        message, message_en = _closed_message(site, service.opening.next_opening(uow.now))
+        next_open = service.opening.next_opening(uow.now)
+        raise Conflict(message, message_en, code="service_closed",
+                       next_opening=next_open.isoformat() if next_open else None)
+    day = service_day(uow.now, site.timezone)
+    sequence = await _next_sequence(uow, service.id, day)
+    if service.daily_quota is not None and sequence > service.daily_quota:
+        raise Conflict("Kuota nomor antrean layanan ini hari ini sudah habis.",
+                       "Today's quota of tickets for this service has been reached.",
+                       code="quota_reached", quota=service.daily_quota)
+    status = TicketStatus.RESERVED if reserve else TicketStatus.WAITING
+    ticket = m.Ticket(
+        site_id=site.id, service_id=service.id, issued_service_id=service.id, service_day=day,
+        sequence=sequence, number=format_number(service.prefix, sequence),
+        priority=priority_reason is not None, priority_reason=priority_reason, channel=channel,
+        tracking_code=new_tracking_code(), status=status, issued_at=uow.now, queued_at=uow.now,
+        reserve_expires_at=uow.now + timedelta(seconds=site.reservation_seconds) if reserve else None,
+        device_id=actor.id if actor.kind == "device" else None,
+    )
+    uow.session.add(ticket)
+    await uow.session.flush()
+    uow.audit(site.id, "ticket.reserve" if reserve else "ticket.issue", ticket_id=ticket.id,
+              number=ticket.number, service=service.code, priority_reason=priority_reason)
+    if not reserve:
+        uow.emit(site.id, TicketIssued(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket)))
+        uow.touch_queue(service.id)
+    log.info("issued %s (%s) at %s%s", ticket.number, service.code, site.code,
+             " reserved" if reserve else "")
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def confirm(uow: UnitOfWork, ticket_id: int) -> TicketOut:
+    ticket = await load_ticket(uow, ticket_id)
+    actor = uow.actor
+    actor.require_site(ticket.site_id)
+    if actor.kind == "device" and (actor.role != "kiosk" or ticket.device_id != actor.id):
+        raise Forbidden("Hanya kios yang mencetak tiket ini yang dapat mengonfirmasinya.",
+                        "Only the kiosk that reserved this ticket may confirm it.")
+    if ticket.status == TicketStatus.WAITING:
+        return await ticket_out(uow.session, uow.catalog, ticket)  # confirming twice is harmless
+    if (ticket.status == TicketStatus.RESERVED and ticket.reserve_expires_at is not None
+            and ticket.reserve_expires_at <= uow.now):
+        raise Conflict(f"Reservasi nomor {ticket.number} sudah kedaluwarsa.",
+                       f"The reservation of {ticket.number} has expired.",
+                       code="reservation_expired")
+    transition(ticket, TicketAction.CONFIRM)
+    ticket.reserve_expires_at = None
+    site = uow.catalog.sites[ticket.site_id]
+    uow.audit(site.id, "ticket.confirm", ticket_id=ticket.id)
+    uow.emit(site.id, TicketIssued(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket)))
+    uow.touch_queue(ticket.service_id)
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def expire_reservations(uow: UnitOfWork) -> int:
+    rows = (await uow.session.scalars(
+        select(m.Ticket).where(m.Ticket.status == TicketStatus.RESERVED,
+                               m.Ticket.reserve_expires_at <= uow.now).with_for_update()
+    )).all()
+    for ticket in rows:
+        transition(ticket, TicketAction.EXPIRE)
+        ticket.ended_at = uow.now
+        uow.audit(ticket.site_id, "ticket.expire", ticket_id=ticket.id,
+                  reason="reservation not confirmed")
+        log.info("reservation %s expired unconfirmed", ticket.number)
+    return len(rows)
+
+
+async def expire_past_days(uow: UnitOfWork) -> int:
+    """Tickets still waiting from an earlier service day end as expired: they never carry over."""
+    expired = 0
+    for site in uow.catalog.sites.values():
+        day = service_day(uow.now, site.timezone)
+        rows = (await uow.session.scalars(
+            select(m.Ticket).where(m.Ticket.site_id == site.id, m.Ticket.service_day < day,
+                                   m.Ticket.status.in_([TicketStatus.WAITING,
+                                                        TicketStatus.RESERVED]))
+            .with_for_update())).all()
+        for ticket in rows:
+            ticket.status = TicketStatus.EXPIRED
+            ticket.ended_at = uow.now
+            uow.audit(site.id, "ticket.expire", ticket_id=ticket.id, reason="service day ended")
+        expired += len(rows)
+    return expired
+
+
+# ---------------------------------------------------------------- calling
+
+async def _finish_current(uow: UnitOfWork, counter_row: m.Counter, counter: CounterInfo) -> None:
+    """Call-next at a counter still holding a ticket finishes it first (one key per action)."""
+    if counter_row.current_ticket_id is None:
+        return
+    current = await load_ticket(uow, counter_row.current_ticket_id)
+    if current.status in ACTIVE_AT_COUNTER:
+        if current.started_at is None:
+            current.started_at = current.last_called_at
+        await _finish(uow, current, counter_row, counter, auto=True)
+    counter_row.current_ticket_id = None
+
+
+async def _line_heads(uow: UnitOfWork, counter: CounterInfo) -> list[dispatch.Candidate]:
+    day = service_day(uow.now, uow.catalog.sites[counter.site_id].timezone)
+    postgres = uow.session.bind.dialect.name == "postgresql"
+    heads = []
+    for service_id, weight in sorted(counter.weights.items()):
+        service = uow.catalog.services[service_id]
+        for priority in (True, False):
+            query = (select(m.Ticket.id, m.Ticket.queued_at)
+                     .where(m.Ticket.service_id == service_id, m.Ticket.service_day == day,
+                            m.Ticket.priority.is_(priority),
+                            m.Ticket.status == TicketStatus.WAITING)
+                     .order_by(m.Ticket.queued_at.asc(), m.Ticket.id.asc()).limit(1))
+            if postgres:
+                # Another counter choosing right now holds its head; take the next one instead.
+                query = query.with_for_update(skip_locked=True)
+            row = (await uow.session.execute(query)).first()
+            if row is not None:
+                heads.append(dispatch.Candidate(
+                    ticket_id=row.id, service_id=service_id, priority=priority,
+                    queued_at=row.queued_at, weight=weight, sla_minutes=service.sla_minutes))
+    return heads
+
+
+def _require_open(counter_row: m.Counter, counter: CounterInfo) -> None:
+    if counter_row.state != "open":
+        state_id = {"paused": "sedang jeda", "closed": "tutup"}.get(counter_row.state,
+                                                                     counter_row.state)
+        raise Conflict(f"{counter.name} {state_id}. Buka atau lanjutkan loket dulu.",
+                       f"{counter.name} is {counter_row.state}; open or resume it first.",
+                       code="counter_not_open", state=counter_row.state)
+
+
+async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Counter,
+                           counter: CounterInfo, *, out_of_order: bool) -> TicketOut:
+    transition(ticket, TicketAction.CALL)
+    ticket.counter_id = counter.id
+    ticket.officer_id = uow.actor.id if uow.actor.kind == "officer" else counter_row.officer_id
+    ticket.first_called_at = ticket.first_called_at or uow.now
+    ticket.last_called_at = uow.now
+    ticket.call_count += 1
+    ticket.called_out_of_order = ticket.called_out_of_order or out_of_order
+    counter_row.current_ticket_id = ticket.id
+    site = uow.catalog.sites[counter.site_id]
+    spoken_id, spoken_en = call_text(ticket.number, counter.number)
+    uow.emit(site.id, TicketCalled(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
+                                   counter=counter_ref(uow, counter), announce=spoken_id,
+                                   announce_en=spoken_en, out_of_order=out_of_order))
+    uow.touch_queue(ticket.service_id)
+    log.info("%s called to %s%s", ticket.number, counter.name,
+             " out of order" if out_of_order else "")
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
+    counter = uow.catalog.counter(counter_id)
+    authorize_counter(uow.actor, counter)
+    counter_row = await load_counter_row(uow, counter_id)
+    _require_open(counter_row, counter)
+    await _finish_current(uow, counter_row, counter)
+    site = uow.catalog.sites[counter.site_id]
+    rhythm = dispatch.Rhythm(counter_row.consecutive_priority, counter_row.regular_since_priority)
+    chosen = dispatch.choose(await _line_heads(uow, counter), rhythm, site.policy, uow.now)
+    if chosen is None:
+        return None
+    ticket = await load_ticket(uow, chosen.ticket_id)
+    if ticket.status != TicketStatus.WAITING:  # cannot happen under our locks; refuse loudly
+        raise Conflict("Nomor ini baru saja dipanggil loket lain; coba lagi.",
+                       "That ticket was just called elsewhere; try again.", code="race")
+    after = dispatch.after_call(rhythm, chosen)
+    counter_row.consecutive_priority = after.consecutive_priority
+    counter_row.regular_since_priority = after.regular_since_priority
+    uow.audit(site.id, "ticket.call", ticket_id=ticket.id, counter_id=counter.id,
+              number=ticket.number)
+    return await _hand_to_counter(uow, ticket, counter_row, counter, out_of_order=False)
+
+
+async def call_specific(uow: UnitOfWork, counter_id: int, ticket_id: int, reason: str) -> TicketOut:
+    counter = uow.catalog.counter(counter_id)
+    authorize_counter(uow.actor, counter)
+    counter_row = await load_counter_row(uow, counter_id)
+    _require_open(counter_row, counter)
+    ticket = await load_ticket(uow, ticket_id)
+    if ticket.site_id != counter.site_id or ticket.service_id not in counter.weights:
+        raise Invalid(f"{counter.name} tidak melayani tiket {ticket.number}.",
+                      f"{counter.name} does not serve the service of ticket {ticket.number}.",
+                      code="service_not_served")
+    if ticket.status in ACTIVE_AT_COUNTER and ticket.counter_id is not None:
+        holder = uow.catalog.counter(ticket.counter_id)
+        raise Conflict(f"{holder.name} sudah memanggil {ticket.number}.",
+                       f"{holder.name} already called {ticket.number}.", code="already_called")
+    if ticket.status != TicketStatus.WAITING:
+        transition(ticket, TicketAction.CALL)  # raises the precise reason
+    await _finish_current(uow, counter_row, counter)
+    uow.audit(counter.site_id, "ticket.call_out_of_order", ticket_id=ticket.id,
+              counter_id=counter.id, reason=reason, number=ticket.number)
+    return await _hand_to_counter(uow, ticket, counter_row, counter, out_of_order=True)
+
+
+# ---------------------------------------------------------------- at the counter
+
+async def _at_counter(uow: UnitOfWork, ticket_id: int) -> tuple[m.Ticket, m.Counter, CounterInfo]:
+    ticket = await load_ticket(uow, ticket_id)
+    if ticket.counter_id is None or ticket.status not in ACTIVE_AT_COUNTER:
+        raise Conflict(f"Tiket {ticket.number} tidak sedang di loket mana pun.",
+                       f"Ticket {ticket.number} is not at any counter now.",
+                       code="not_at_counter", status=ticket.status)
+    counter = uow.catalog.counter(ticket.counter_id)
+    authorize_counter(uow.actor, counter)
+    counter_row = await load_counter_row(uow, counter.id)
+    _require_counter_holds(counter_row, ticket)
+    return ticket, counter_row, counter
+
+
+async def recall(uow: UnitOfWork, ticket_id: int) -> TicketOut:
+    ticket, counter_row, counter = await _at_counter(uow, ticket_id)
+    transition(ticket, TicketAction.RECALL)
+    ticket.call_count += 1
+    ticket.last_called_at = uow.now
+    site = uow.catalog.sites[counter.site_id]
+    spoken_id, spoken_en = call_text(ticket.number, counter.number)
+    uow.audit(site.id, "ticket.recall", ticket_id=ticket.id, counter_id=counter.id)
+    uow.emit(site.id, TicketRecalled(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
+                                     counter=counter_ref(uow, counter), announce=spoken_id,
+                                     announce_en=spoken_en, call_count=ticket.call_count))
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def start(uow: UnitOfWork, ticket_id: int) -> TicketOut:
+    ticket, _, counter = await _at_counter(uow, ticket_id)
+    transition(ticket, TicketAction.START)
+    ticket.started_at = uow.now
+    site = uow.catalog.sites[counter.site_id]
+    uow.audit(site.id, "ticket.start", ticket_id=ticket.id, counter_id=counter.id)
+    uow.emit(site.id, TicketServing(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
+                                    counter=counter_ref(uow, counter)))
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def _finish(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Counter, counter: CounterInfo,
+                  *, auto: bool = False) -> None:
+    transition(ticket, TicketAction.FINISH)
+    ticket.finished_at = ticket.ended_at = uow.now
+    counter_row.current_ticket_id = None
+    if ticket.started_at is not None:
+        SERVICE_TIMES.record(ticket.service_id,
+                             (uow.now - ticket.started_at).total_seconds() / 60)
+    site = uow.catalog.sites[counter.site_id]
+    uow.audit(site.id, "ticket.finish", ticket_id=ticket.id, counter_id=counter.id,
+              auto=auto)
+    uow.emit(site.id, TicketFinished(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
+                                     counter=counter_ref(uow, counter)))
+
+
+async def finish(uow: UnitOfWork, ticket_id: int) -> TicketOut:
+    ticket, counter_row, counter = await _at_counter(uow, ticket_id)
+    if ticket.started_at is None:
+        ticket.started_at = ticket.last_called_at
+    await _finish(uow, ticket, counter_row, counter)
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def no_show(uow: UnitOfWork, ticket_id: int) -> TicketOut:
+    ticket, counter_row, counter = await _at_counter(uow, ticket_id)
+    transition(ticket, TicketAction.NO_SHOW)
+    ticket.ended_at = uow.now
+    counter_row.current_ticket_id = None
+    site = uow.catalog.sites[counter.site_id]
+    uow.audit(site.id, "ticket.no_show", ticket_id=ticket.id, counter_id=counter.id)
+    uow.emit(site.id, TicketNoShow(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
+                                   counter=counter_ref(uow, counter)))
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def return_to_line(uow: UnitOfWork, ticket_id: int, reason: str | None) -> TicketOut:
+    """A no-show who turns up late goes back in the line, behind those already waiting."""
+    ticket = await load_ticket(uow, ticket_id)
+    authorize_ticket(uow, ticket)
+    if ticket.service_day != service_day(uow.now, uow.catalog.sites[ticket.site_id].timezone):
+        raise Conflict(f"Tiket {ticket.number} berasal dari hari layanan lain.",
+                       f"Ticket {ticket.number} belongs to another service day.",
+                       code="other_service_day")
+    transition(ticket, TicketAction.RETURN)
+    ticket.queued_at = uow.now
+    ticket.counter_id = None
+    ticket.ended_at = None
+    site = uow.catalog.sites[ticket.site_id]
+    uow.audit(site.id, "ticket.return", ticket_id=ticket.id, reason=reason)
+    uow.emit(site.id, TicketReturned(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket)))
+    uow.touch_queue(ticket.service_id)
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def transfer(uow: UnitOfWork, ticket_id: int, service_code: str,
+                   reason: str | None) -> TicketOut:
+    """Move a ticket to another service's line, keeping its number and its place in issue order."""
+    ticket = await load_ticket(uow, ticket_id)
+    authorize_ticket(uow, ticket)
+    target = uow.catalog.service(ticket.site_id, service_code)
+    source = uow.catalog.services[ticket.service_id]
+    if target.id == ticket.service_id:
+        raise Invalid("Tiket sudah berada di layanan itu.",
+                      "The ticket is already in that service.", code="same_service")
+    counter: CounterInfo | None = None
+    if ticket.counter_id is not None and ticket.status in ACTIVE_AT_COUNTER:
+        counter = uow.catalog.counter(ticket.counter_id)
+        counter_row = await load_counter_row(uow, counter.id)
+        if counter_row.current_ticket_id == ticket.id:
+            counter_row.current_ticket_id = None
+    transition(ticket, TicketAction.TRANSFER)
+    ticket.service_id = target.id
+    ticket.counter_id = None
+    ticket.transfer_count += 1
+    site = uow.catalog.sites[ticket.site_id]
+    uow.audit(site.id, "ticket.transfer", ticket_id=ticket.id,
+              counter_id=counter.id if counter else None, reason=reason,
+              from_service=source.code, to_service=target.code)
+    uow.emit(site.id, TicketTransferred(
+        site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket), from_service=source.code,
+        counter=counter_ref(uow, counter) if counter else None))
+    uow.touch_queue(source.id)
+    uow.touch_queue(target.id)
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def cancel(uow: UnitOfWork, ticket_id: int, reason: str | None) -> TicketOut:
+    ticket = await load_ticket(uow, ticket_id)
+    actor = uow.actor
+    if actor.kind == "device":
+        # A kiosk may withdraw its own reservation (the citizen walked away before printing).
+        if not (actor.role == "kiosk" and ticket.device_id == actor.id
+                and ticket.status == TicketStatus.RESERVED):
+            raise Forbidden("Perangkat ini tidak boleh membatalkan tiket.",
+                            "This device may not cancel this ticket.")
+    else:
+        authorize_ticket(uow, ticket)
+    was_waiting = ticket.status == TicketStatus.WAITING
+    if ticket.counter_id is not None and ticket.status in ACTIVE_AT_COUNTER:
+        counter_row = await load_counter_row(uow, ticket.counter_id)
+        if counter_row.current_ticket_id == ticket.id:
+            counter_row.current_ticket_id = None
+    transition(ticket, TicketAction.CANCEL)
+    ticket.ended_at = uow.now
+    site = uow.catalog.sites[ticket.site_id]
+    uow.audit(site.id, "ticket.cancel", ticket_id=ticket.id, reason=reason)
+    uow.emit(site.id, TicketCancelled(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
+                                      reason=reason))
+    if was_waiting:
+        uow.touch_queue(ticket.service_id)
+    return await ticket_out(uow.session, uow.catalog, ticket)
+
+
+async def rate(uow: UnitOfWork, ticket_id: int, rating: int) -> TicketOut:
+    ticket = await load_ticket(uow, ticket_id)
+    if ticket.status != TicketStatus.FINISHED:
+        raise Conflict("Hanya layanan yang sudah selesai yang dapat dinilai.",
+                       "Only a finished ticket can be rated.", code="not_finished")
+    if ticket.counter_id is not None:
+        authorize_counter(uow.actor, uow.catalog.counter(ticket.counter_id))
+    if ticket.rating is not None:
+        raise Conflict("Tiket ini sudah dinilai.", "This ticket has already been rated.",
+                       code="already_rated")
+    ticket.rating = rating
+    ticket.rated_at = uow.now
+    uow.audit(ticket.site_id, "ticket.rate", ticket_id=ticket.id,
+              counter_id=ticket.counter_id, rating=rating)
+    return await ticket_out(uow.session, uow.catalog, ticket)
+

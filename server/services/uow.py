@@ -1,0 +1,76 @@
+"""One command's transaction: its changes, its audit rows and its events commit together."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.protocol.events import Event, QueueSummary
+from server.services.actor import Actor
+from server.services.catalog import Catalog
+from server.store import models as m
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession, catalog: Catalog, now: datetime, actor: Actor) -> None:
+        self.session = session
+        self.catalog = catalog
+        self.now = now
+        self.actor = actor
+        self._events: list[tuple[int, Event]] = []
+        self._touched_services: set[int] = set()
+
+    def emit(self, site_id: int, event: Event) -> None:
+        self._events.append((site_id, event))
+
+    def touch_queue(self, service_id: int) -> None:
+        """A service's waiting line changed: a queue.summary goes out with this commit."""
+        self._touched_services.add(service_id)
+
+    def audit(self, site_id: int | None, action: str, *, ticket_id: int | None = None,
+              counter_id: int | None = None, reason: str | None = None, **details: Any) -> None:
+        self.session.add(m.AuditEntry(
+            site_id=site_id, at=self.now, actor_type=self.actor.kind, actor_id=self.actor.id,
+            actor_name=self.actor.name, action=action, ticket_id=ticket_id,
+            counter_id=counter_id, reason=reason, details=details,
+        ))
+
+    async def seal(self) -> list[Event]:
+        """Number the events per site and append them to the log, inside the transaction.
+
+        Taking the site's sequence last keeps its row lock short, and because the lock is held
+        until commit, sequence order is commit order.
+        """
+        from server.services.queries import queue_summaries  # local: queries imports uow types
+
+        by_site: dict[int, list[int]] = defaultdict(list)
+        for service_id in sorted(self._touched_services):
+            by_site[self.catalog.services[service_id].site_id].append(service_id)
+        for site_id, service_ids in by_site.items():
+            queues = await queue_summaries(self.session, self.catalog, service_ids, self.now)
+            site = self.catalog.sites[site_id]
+            self.emit(site_id, QueueSummary(site=site.code, at=self.now, queues=queues))
+
+        sealed: list[Event] = []
+        grouped: dict[int, list[Event]] = defaultdict(list)
+        for site_id, event in self._events:
+            grouped[site_id].append(event)
+        for site_id, events in grouped.items():
+            last = (await self.session.execute(
+                update(m.Site).where(m.Site.id == site_id)
+                .values(last_event_seq=m.Site.last_event_seq + len(events))
+                .returning(m.Site.last_event_seq)
+            )).scalar_one()
+            first = last - len(events) + 1
+            rows = []
+            for offset, event in enumerate(events):
+                numbered = event.model_copy(update={"seq": first + offset})
+                sealed.append(numbered)
+                rows.append({"site_id": site_id, "seq": numbered.seq, "type": numbered.type,
+                             "at": self.now, "payload": numbered.model_dump(mode="json")})
+            await self.session.execute(insert(m.EventRecord), rows)
+        return sealed

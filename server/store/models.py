@@ -1,0 +1,297 @@
+"""The stored shape of a hall and its tickets. Times are UTC; service days are local dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, also on SQLite, which keeps no zone of its own."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    public_base_url: Mapped[str] = mapped_column(String(300))
+    always_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    running_text: Mapped[str] = mapped_column(Text, default="")
+    dispatch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reservation_seconds: Mapped[int] = mapped_column(Integer, default=120)
+    last_event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
+    icon: Mapped[str] = mapped_column(String(40), default="building")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Service(Base):
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    prefix: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    requirements: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    requirements_en: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_note: Mapped[str] = mapped_column(Text, default="")
+    sla_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    service_minutes: Mapped[float] = mapped_column(Float, default=10.0)
+    daily_quota: Mapped[int | None] = mapped_column(Integer)
+    hours: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    agency_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    __table_args__ = (UniqueConstraint("site_id", "number"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(60))
+    bus_address: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10), default="closed")
+    pause_reason: Mapped[str | None] = mapped_column(String(200))
+    state_changed_at: Mapped[datetime | None] = mapped_column()
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    current_ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    consecutive_priority: Mapped[int] = mapped_column(Integer, default=0)
+    regular_since_priority: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CounterService(Base):
+    __tablename__ = "counter_services"
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Officer(Base):
+    __tablename__ = "officers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(10))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(40))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    zone_code: Mapped[str | None] = mapped_column(String(40))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+
+
+class DeviceStatus(Base):
+    __tablename__ = "device_status"
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    component: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class AuthSession(Base):
+    __tablename__ = "auth_sessions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DailySequence(Base):
+    """The last number issued per service and service day: survives restarts, never reused."""
+
+    __tablename__ = "daily_sequences"
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    service_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer, default=0)
+
+
+WAITING = text("status = 'waiting'")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("issued_service_id", "service_day", "sequence"),
+        # The head of each line in one index seek: dispatch never scans the day's history.
+        Index(
+            "ix_tickets_line_head",
+            "service_id", "service_day", "priority", "queued_at", "id",
+            sqlite_where=WAITING, postgresql_where=WAITING,
+        ),
+        Index(
+            "ix_tickets_reserved", "reserve_expires_at",
+            sqlite_where=text("status = 'reserved'"), postgresql_where=text("status = 'reserved'"),
+        ),
+        Index("ix_tickets_site_day", "site_id", "service_day", "status"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    issued_service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    service_day: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(12))
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_reason: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(12))
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    issued_at: Mapped[datetime] = mapped_column()
+    queued_at: Mapped[datetime] = mapped_column()
+    reserve_expires_at: Mapped[datetime | None] = mapped_column()
+    first_called_at: Mapped[datetime | None] = mapped_column()
+    last_called_at: Mapped[datetime | None] = mapped_column()
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0)
+    called_out_of_order: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column()
+
+
+class Survey(Base):
+    """The nine-element IKM survey (PermenPANRB 14/2017), once per ticket."""
+
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_site_at", "site_id", "at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    at: Mapped[datetime] = mapped_column()
+    actor_type: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    counter_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EventRecord(Base):
+    """The durable event log: one row per event, numbered per site in commit order."""
+
+    __tablename__ = "events"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+    principal: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column()
