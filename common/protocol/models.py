@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PriorityReason = Literal["disability", "elderly", "pregnant", "child", "disaster_victim"]
 TicketStatus = Literal[
@@ -15,8 +15,26 @@ CounterState = Literal["open", "paused", "closed"]
 Role = Literal["officer", "manager", "admin"]
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: object) -> object:
+        # No database stores NUL in text; refuse it here rather than fail deep in a commit.
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class ErrorDetail(_Model):
@@ -141,12 +159,6 @@ class ReasonRequest(_Model):
 
 class PauseRequest(_Model):
     reason: str = Field(min_length=2, max_length=200, description="break, Friday prayer, outage…")
-
-
-class OpenCounterRequest(_Model):
-    services: list[str] | None = Field(
-        default=None, description="serve only these of the counter's services today"
-    )
 
 
 class RatingRequest(_Model):

@@ -1,1 +1,14 @@
+"""The HTTP API: one thin router per kind of client."""
 
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from server.api import auth, counter, kiosk, public
+from server.api.errors import install_error_handlers
+
+
+def register_routes(app: FastAPI) -> None:
+    install_error_handlers(app)
+    for module in (public, auth, kiosk, counter):
+        app.include_router(module.router)

@@ -6,10 +6,10 @@ import logging
 
 from common.protocol.events import CounterStateChanged
 from common.protocol.models import CounterOut
-from server.services.catalog import CounterInfo
 from server.services.errors import Conflict
 from server.services.tickets import authorize_counter, counter_ref, load_counter_row
 from server.services.uow import UnitOfWork
+from server.services.views import counter_out
 from server.store import models as m
 
 log = logging.getLogger(__name__)
@@ -20,16 +20,6 @@ ALLOWED = {
     "resume": {"paused"},
     "close": {"open", "paused", "closed"},
 }
-
-
-def counter_out(uow: UnitOfWork, counter: CounterInfo, row: m.Counter,
-                officer_name: str | None) -> CounterOut:
-    services = {uow.catalog.services[sid].code: weight for sid, weight in counter.weights.items()}
-    return CounterOut(
-        id=counter.id, number=counter.number, name=counter.name,
-        agency=uow.catalog.agencies[counter.agency_id].out(), services=services,
-        state=row.state,  # type: ignore[arg-type]
-        pause_reason=row.pause_reason, officer=officer_name, bus_address=counter.bus_address)
 
 
 async def change_state(uow: UnitOfWork, counter_id: int, command: str,
@@ -67,4 +57,4 @@ async def change_state(uow: UnitOfWork, counter_id: int, command: str,
     for service_id in counter.weights:  # open capacity changes every estimate
         uow.touch_queue(service_id)
     log.info("%s %s by %s", counter.name, new_state, uow.actor.name)
-    return counter_out(uow, counter, row, officer_name)
+    return counter_out(uow.catalog, counter, row, officer_name)

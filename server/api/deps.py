@@ -1,0 +1,70 @@
+"""What every route needs: the server context, the caller, and a way to run a command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from server.app import ServerContext
+from server.services import auth
+from server.services.actor import Actor
+from server.services.catalog import SiteInfo
+from server.services.errors import Unauthorized
+from server.services.runner import Command, Idempotency
+
+MAX_ID = 2**62
+
+SiteCode = Annotated[str, Path(max_length=40, description="the site's code, e.g. MPP-SLEMAN")]
+CounterId = Annotated[int, Path(ge=1, le=MAX_ID, description="the counter's id")]
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="the ticket's id")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$",
+           description="send the same key when retrying: the first result is returned again"),
+]
+
+_bearer = HTTPBearer(auto_error=False, description="an officer's login token or a device token")
+
+
+def get_context(request: Request) -> ServerContext:
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+Context = Annotated[ServerContext, Depends(get_context)]
+
+
+BearerToken = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def get_actor(context: Context, credentials: BearerToken) -> Actor:
+    if credentials is None:
+        raise Unauthorized("Silakan masuk atau pasang token perangkat.",
+                           "Send an Authorization: Bearer token.", code="no_token")
+    async with context.db.read() as session:
+        return await auth.resolve(session, credentials.credentials, context.clock())
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def site_of(context: ServerContext, code: str) -> SiteInfo:
+    return context.catalog.site(code)
+
+
+async def run_command(
+    request: Request, context: ServerContext, actor: Actor, command: Command,
+    key: str | None, body: BaseModel | None = None, *, created: bool = False,
+) -> Response:
+    idempotency = None
+    if key is not None:
+        payload = body.model_dump(mode="json") if body is not None else None
+        idempotency = Idempotency.of(key, request.method, request.url.path, payload)
+    outcome = await context.runner.run(actor, command, created=created, idempotency=idempotency)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    if outcome.body is None:
+        return Response(status_code=outcome.status, headers=headers)
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

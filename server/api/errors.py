@@ -1,0 +1,83 @@
+"""Every failure answers in one shape, with words for people and a code for programs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+
+from common.protocol.models import ErrorBody, ErrorDetail
+from server.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "the request is malformed"),
+        (401, "no valid token"),
+        (403, "the token may not do this"),
+        (404, "unknown site, service, counter or ticket"),
+        (409, "the state forbids it now (closed service, quota reached, counter paused…)"),
+        (422, "the request does not validate"),
+        (503, "the database is busy; retry with the same Idempotency-Key"),
+    )
+}
+
+_HTTP_WORDS = {
+    400: ("Permintaan tidak dapat dibaca.", "bad_request"),
+    401: ("Silakan masuk terlebih dahulu.", "unauthorized"),
+    403: ("Anda tidak berwenang.", "forbidden"),
+    404: ("Alamat tidak ditemukan.", "not_found"),
+    405: ("Metode tidak diizinkan untuk alamat ini.", "method_not_allowed"),
+    406: ("Format jawaban tidak didukung.", "not_acceptable"),
+    413: ("Permintaan terlalu besar.", "too_large"),
+    415: ("Jenis isi permintaan tidak didukung; kirim JSON.", "unsupported_media_type"),
+}
+
+
+def error_response(status: int, code: str, message: str, message_en: str,
+                   details: dict[str, object] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, message_en=message_en,
+                                       details=details or {}))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, exc.message_en,
+                              {k: v for k, v in exc.details.items()}, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [_describe(e) for e in exc.errors()][:10]
+        return error_response(422, "invalid_request", "Data permintaan tidak valid: "
+                              + "; ".join(problems), "The request is not valid: "
+                              + "; ".join(problems), {"problems": problems})
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        message, code = _HTTP_WORDS.get(exc.status_code, ("Permintaan ditolak.", "http_error"))
+        return error_response(exc.status_code, code, message, str(exc.detail),
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.orig)
+        return error_response(503, "database_busy",
+                              "Server sedang sibuk; silakan coba lagi sebentar.",
+                              "The database is busy or unreachable; retry shortly.",
+                              headers={"Retry-After": "1"})

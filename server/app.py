@@ -1,0 +1,116 @@
+"""The server: builds the FastAPI app, and at start-up migrates the store, applies the hall's
+configuration, loads the catalog and starts the housekeeping loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from server import __version__
+from server.config.hall import load_hall, sample_hall_path
+from server.realtime.bus import EventBus, InProcessBus
+from server.services import sync, tickets
+from server.services.actor import SYSTEM
+from server.services.catalog import Catalog
+from server.services.runner import Clock, CommandRunner, utc_now
+from server.settings import Settings
+from server.store.db import Database
+from server.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerContext:
+    """Everything a request handler needs, made once per process."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    catalog: Catalog = field(default_factory=Catalog)
+    clock: Clock = utc_now
+    runner: CommandRunner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
+
+    async def reload_catalog(self) -> None:
+        async with self.db.read() as session:
+            self.catalog = await Catalog.load(session)
+        self.runner.catalog = self.catalog
+
+
+async def prepare_store(settings: Settings, db: Database, clock: Clock = utc_now) -> None:
+    """Migrate, then apply the hall's configuration (the sample hall with --demo)."""
+    await upgrade(db)
+    config_path = sample_hall_path() if settings.demo else settings.config_path
+    if config_path is None:
+        return
+    hall = load_hall(config_path)
+    async with db.write() as session:
+        await sync.apply_hall(session, hall, clock(), always_open=settings.demo)
+
+
+def make_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        from server.realtime.redis_bus import RedisBus
+
+        return RedisBus(settings.redis_url)
+    return InProcessBus()
+
+
+async def _housekeeping(context: ServerContext) -> None:
+    """Expire unconfirmed reservations and tickets left from earlier service days."""
+    while True:
+        try:
+            await context.runner.maintain(SYSTEM, tickets.expire_reservations)
+            await context.runner.maintain(SYSTEM, tickets.expire_past_days)
+        except Exception:  # a bad moment of the database must not end the loop
+            log.exception("housekeeping failed; retrying")
+        await asyncio.sleep(context.settings.maintenance_seconds)
+
+
+def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
+    from server.api import register_routes
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.effective_database_url)
+        context = ServerContext(settings=settings, db=db, bus=make_bus(settings), clock=clock)
+        await prepare_store(settings, db, clock)
+        await context.reload_catalog()
+        if not context.catalog.sites:
+            log.warning("no hall is configured yet: start with --config FILE or --demo")
+        await context.bus.start()
+        app.state.context = context
+        housekeeping = asyncio.create_task(_housekeeping(context))
+        log.info("Antrean %s serving %d site(s) on %s", __version__, len(context.catalog.sites),
+                 db.dialect)
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+            await context.bus.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Antrean",
+        version=__version__,
+        description=(
+            "Queue and counter management for public-service halls. Commands go in over HTTP "
+            "(authenticated with a bearer token; every POST honours an `Idempotency-Key` "
+            "header); state comes out over WebSockets as events. Errors answer with "
+            "`{\"error\": {\"code\", \"message\" (Indonesian), \"message_en\"}}`."
+        ),
+        lifespan=lifespan,
+    )
+    register_routes(app)
+    return app

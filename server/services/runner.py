@@ -1,0 +1,112 @@
+"""Runs one command: authenticate nothing, decide nothing; open the transaction, honour the
+Idempotency-Key, let the command work through a UnitOfWork, commit, then publish its events.
+
+Events are published only after the commit, so nobody hears of a change that could still roll
+back; the audit rows and the event log rows commit in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+from server.realtime.bus import EventBus
+from server.services.actor import Actor
+from server.services.catalog import Catalog
+from server.services.errors import Invalid
+from server.services.uow import UnitOfWork
+from server.store import models as m
+from server.store.db import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Command = Callable[[UnitOfWork], Awaitable[BaseModel | None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the client gets: a status and a JSON body (None for 204 No Content)."""
+
+    status: int
+    body: dict[str, Any] | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, key: str, method: str, path: str, body: object) -> Idempotency:
+        canonical = json.dumps([method, path, body], sort_keys=True, default=str)
+        return cls(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+class CommandRunner:
+    def __init__(self, db: Database, catalog: Catalog, bus: EventBus, clock: Clock = utc_now):
+        self.db = db
+        self.catalog = catalog
+        self.bus = bus
+        self.clock = clock
+
+    async def run(self, actor: Actor, command: Command, *, created: bool = False,
+                  idempotency: Idempotency | None = None) -> Outcome:
+        try:
+            return await self._run_once(actor, command, created, idempotency)
+        except IntegrityError:
+            if idempotency is None:
+                raise
+            # Two requests with one key raced; the other committed first. Answer as it did.
+            log.info("idempotency key %r raced; replaying the first result", idempotency.key)
+            return await self._run_once(actor, command, created, idempotency)
+
+    async def _run_once(self, actor: Actor, command: Command, created: bool,
+                        idempotency: Idempotency | None) -> Outcome:
+        async with self.db.write() as session:
+            now = self.clock()
+            if idempotency is not None:
+                seen = await session.get(m.IdempotencyRecord, (actor.principal, idempotency.key))
+                if seen is not None:
+                    if seen.fingerprint != idempotency.fingerprint:
+                        raise Invalid(
+                            "Kunci Idempotency-Key ini sudah dipakai untuk permintaan lain.",
+                            "This Idempotency-Key was already used for a different request.",
+                            code="idempotency_key_reused")
+                    body = seen.body if seen.status_code != 204 else None
+                    return Outcome(seen.status_code, body, replayed=True)
+            uow = UnitOfWork(session, self.catalog, now, actor)
+            result = await command(uow)
+            body = result.model_dump(mode="json") if result is not None else None
+            status = 204 if result is None else (201 if created else 200)
+            events = await uow.seal()
+            if idempotency is not None:
+                session.add(m.IdempotencyRecord(
+                    principal=actor.principal, key=idempotency.key,
+                    fingerprint=idempotency.fingerprint, status_code=status, body=body or {},
+                    created_at=now))
+        await self.bus.publish(events)
+        return Outcome(status, body)
+
+    async def maintain(self, actor: Actor,
+                       work: Callable[[UnitOfWork], Awaitable[int]]) -> int:
+        """Housekeeping (expiring reservations and past days) in its own transaction."""
+        async with self.db.write() as session:
+            uow = UnitOfWork(session, self.catalog, self.clock(), actor)
+            changed = await work(uow)
+            events = await uow.seal()
+        await self.bus.publish(events)
+        return changed

@@ -1,0 +1,142 @@
+"""What clients read: the sites, their services and counters, a hall snapshot, a tracked ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.protocol.models import (
+    CounterOut,
+    CounterSnapshot,
+    ServiceOut,
+    SiteOut,
+    Snapshot,
+    TicketOut,
+)
+from server.domain.estimate import estimate_wait_minutes
+from server.services.catalog import Catalog, CounterInfo, SiteInfo
+from server.services.errors import NotFound
+from server.services.queries import (
+    SERVICE_TIMES,
+    open_counters,
+    queue_summaries,
+    serving_capacity,
+    ticket_out,
+    today,
+    waiting_counts,
+)
+from server.store import models as m
+
+RECENT_CALLS = 10
+
+
+def site_out(site: SiteInfo, now: datetime) -> SiteOut:
+    from server.domain.numbering import service_day
+
+    return SiteOut(code=site.code, name=site.name, name_en=site.name_en, timezone=site.timezone,
+                   service_day=service_day(now, site.timezone), open_now=site.opening.is_open(now),
+                   running_text=site.running_text, public_base_url=site.public_base_url)
+
+
+def list_sites(catalog: Catalog, now: datetime) -> list[SiteOut]:
+    return [site_out(s, now) for s in sorted(catalog.sites.values(), key=lambda s: s.code)]
+
+
+async def list_services(session: AsyncSession, catalog: Catalog, site: SiteInfo,
+                        now: datetime) -> list[ServiceOut]:
+    services = catalog.site_services(site.id)
+    day = today(catalog, site.id, now)
+    counts = await waiting_counts(session, [s.id for s in services], day)
+    issued = dict((await session.execute(
+        select(m.DailySequence.service_id, m.DailySequence.last_sequence)
+        .where(m.DailySequence.service_day == day,
+               m.DailySequence.service_id.in_([s.id for s in services])))).all())
+    open_ids = await open_counters(session, site.id)
+    result = []
+    for service in services:
+        waiting = counts.get(service.id, (0, 0))[0]
+        open_now = service.opening.is_open(now)
+        quota_left = (max(0, service.daily_quota - issued.get(service.id, 0))
+                      if service.daily_quota is not None else None)
+        closed_reason = ("closed" if not open_now
+                         else "quota_reached" if quota_left == 0 else None)
+        result.append(ServiceOut(
+            code=service.code, prefix=service.prefix,
+            agency=catalog.agencies[service.agency_id].out(), name=service.name,
+            name_en=service.name_en, requirements=list(service.requirements),
+            requirements_en=list(service.requirements_en), fee=service.fee,
+            fee_note=service.fee_note, sla_minutes=service.sla_minutes, open_now=open_now,
+            next_opening=None if open_now else service.opening.next_opening(now),
+            closed_reason=closed_reason, waiting=waiting,
+            estimated_wait_minutes=estimate_wait_minutes(
+                waiting, SERVICE_TIMES.expected(service),
+                serving_capacity(catalog, service.id, open_ids)),
+            daily_quota=service.daily_quota, quota_left=quota_left,
+        ))
+    return result
+
+
+def counter_out(catalog: Catalog, counter: CounterInfo, row: m.Counter,
+                 officer_name: str | None) -> CounterOut:
+    return CounterOut(
+        id=counter.id, number=counter.number, name=counter.name,
+        agency=catalog.agencies[counter.agency_id].out(),
+        services={catalog.services[sid].code: w for sid, w in counter.weights.items()},
+        state=row.state,  # type: ignore[arg-type]
+        pause_reason=row.pause_reason, officer=officer_name, bus_address=counter.bus_address)
+
+
+async def _counter_rows(session: AsyncSession, site_id: int
+                        ) -> list[tuple[m.Counter, str | None]]:
+    rows = await session.execute(
+        select(m.Counter, m.Officer.name)
+        .outerjoin(m.Officer, m.Officer.id == m.Counter.officer_id)
+        .where(m.Counter.site_id == site_id, m.Counter.active).order_by(m.Counter.number))
+    return [(counter, name) for counter, name in rows.all()]
+
+
+async def list_counters(session: AsyncSession, catalog: Catalog, site: SiteInfo
+                        ) -> list[CounterOut]:
+    return [counter_out(catalog, catalog.counters[row.id], row, name)
+            for row, name in await _counter_rows(session, site.id) if row.id in catalog.counters]
+
+
+async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo,
+                   now: datetime) -> Snapshot:
+    """The hall as it stands; ``seq`` is read in the same transaction, so a client that resumes
+    from it misses nothing and sees nothing twice."""
+    seq = await session.scalar(select(m.Site.last_event_seq).where(m.Site.id == site.id))
+    counters = []
+    for row, officer_name in await _counter_rows(session, site.id):
+        info = catalog.counters.get(row.id)
+        if info is None:
+            continue
+        ticket = None
+        if row.current_ticket_id is not None:
+            current = await session.get(m.Ticket, row.current_ticket_id)
+            if current is not None:
+                ticket = await ticket_out(session, catalog, current)
+        counters.append(CounterSnapshot(counter=counter_out(catalog, info, row, officer_name),
+                                        ticket=ticket))
+    recent = (await session.scalars(
+        select(m.Ticket).where(m.Ticket.site_id == site.id,
+                               m.Ticket.service_day == today(catalog, site.id, now),
+                               m.Ticket.last_called_at.is_not(None))
+        .order_by(m.Ticket.last_called_at.desc(), m.Ticket.id.desc()).limit(RECENT_CALLS))).all()
+    return Snapshot(
+        site=site_out(site, now), seq=int(seq or 0), counters=counters,
+        queues=await queue_summaries(session, catalog,
+                                     [s.id for s in catalog.site_services(site.id)], now),
+        recent_calls=[await ticket_out(session, catalog, t) for t in recent],
+    )
+
+
+async def tracked_ticket(session: AsyncSession, catalog: Catalog, tracking_code: str) -> TicketOut:
+    ticket = await session.scalar(
+        select(m.Ticket).where(m.Ticket.tracking_code == tracking_code.upper()))
+    if ticket is None or ticket.site_id not in catalog.sites:
+        raise NotFound("Tiket dengan kode itu tidak ditemukan.",
+                       "No ticket has that tracking code.", code="unknown_ticket")
+    return await ticket_out(session, catalog, ticket)

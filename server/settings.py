@@ -1,0 +1,37 @@
+"""Where the server keeps its data and how it is reached, from flags and environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.store.db import sqlite_url
+
+DEFAULT_DATA_DIR = Path("antrean-data")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None  # None: the embedded SQLite file in data_dir
+    config_path: Path | None = None  # a hall's TOML file, applied at start-up
+    demo: bool = False  # the sample hall, open around the clock
+    redis_url: str | None = None
+    maintenance_seconds: float = 5.0  # how often reservations and past days are expired
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Environment first (ANTREAN_*), then explicit overrides that are not None."""
+        values: dict[str, object] = {
+            "data_dir": Path(os.environ.get("ANTREAN_DATA_DIR", str(DEFAULT_DATA_DIR))),
+            "database_url": os.environ.get("ANTREAN_DATABASE_URL") or None,
+            "config_path": Path(p) if (p := os.environ.get("ANTREAN_CONFIG")) else None,
+            "redis_url": os.environ.get("ANTREAN_REDIS_URL") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir)

@@ -1,0 +1,136 @@
+"""Issuing tickets over the API: numbering, priority, reservations, idempotency, refusals."""
+
+from __future__ import annotations
+
+from conftest import DISPLAY, KIOSK, KIOSK_2, Hall
+
+
+async def test_numbers_count_up_per_service_and_day(hall: Hall) -> None:
+    first = await hall.issue("KTP")
+    second = await hall.issue("KTP")
+    other = await hall.issue("KK")
+    assert (first["number"], second["number"], other["number"]) == ("A-001", "A-002", "B-001")
+    assert first["status"] == "waiting"
+    assert first["people_ahead"] == 0 and second["people_ahead"] == 1
+    assert first["tracking_code"] != second["tracking_code"]
+    assert second["tracking_url"].endswith("/t/" + second["tracking_code"])
+
+
+async def test_numbering_restarts_on_the_next_service_day(hall: Hall) -> None:
+    await hall.issue("KTP")
+    await hall.issue("KTP")
+    hall.clock.advance(days=1)
+    assert (await hall.issue("KTP"))["number"] == "A-001"
+
+
+async def test_priority_ticket_is_ahead_of_regular_ones(hall: Hall) -> None:
+    await hall.issue("KTP")
+    await hall.issue("KTP")
+    priority = await hall.issue("KTP", priority_reason="elderly")
+    assert priority["priority"] is True and priority["priority_reason"] == "elderly"
+    assert priority["people_ahead"] == 0
+    regular = await hall.issue("KTP")
+    assert regular["people_ahead"] == 3  # two earlier regulars and the priority ticket
+
+
+async def test_refusals_are_4xx_with_words_for_people(hall: Hall) -> None:
+    unknown = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "NOPE"},
+                                     headers=KIOSK)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "unknown_service"
+    assert "tidak ditemukan" in unknown.json()["error"]["message"]
+
+    for _ in range(3):
+        await hall.issue("AKTA")  # its daily quota is 3
+    full = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "AKTA"},
+                                  headers=KIOSK)
+    assert full.status_code == 409 and full.json()["error"]["code"] == "quota_reached"
+    services = {s["code"]: s for s in (await hall.client.get("/api/v1/sites/TEST/services")).json()}
+    assert services["AKTA"]["quota_left"] == 0
+    assert services["AKTA"]["closed_reason"] == "quota_reached"
+    assert services["KTP"]["closed_reason"] is None
+
+    no_token = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"})
+    assert no_token.status_code == 401
+    display = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"},
+                                     headers=DISPLAY)
+    assert display.status_code == 403
+    wrong_type = await hall.client.post("/api/v1/sites/TEST/tickets",
+                                        json={"service": 12, "reserve": "maybe"}, headers=KIOSK)
+    assert wrong_type.status_code == 422
+    assert wrong_type.json()["error"]["code"] == "invalid_request"
+
+
+async def test_the_quota_refusal_does_not_burn_a_number(hall: Hall) -> None:
+    for _ in range(3):
+        await hall.issue("AKTA")
+    for _ in range(2):
+        await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "AKTA"},
+                               headers=KIOSK)
+    hall.clock.advance(days=1)
+    assert (await hall.issue("AKTA"))["number"] == "C-001"
+
+
+async def test_same_idempotency_key_returns_the_first_ticket(hall: Hall) -> None:
+    headers = {**KIOSK, "Idempotency-Key": "kiosk-1-req-42"}
+    first = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"},
+                                   headers=headers)
+    again = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"},
+                                   headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert (await hall.issue("KTP"))["number"] == "A-002"  # nothing was issued twice
+
+    reused = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KK"},
+                                    headers=headers)
+    assert reused.status_code == 422
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
+    # The key belongs to its device: another kiosk's same key is its own request.
+    other = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"},
+                                   headers={**KIOSK_2, "Idempotency-Key": "kiosk-1-req-42"})
+    assert other.status_code == 201 and other.json()["number"] == "A-003"
+
+
+async def test_reservation_joins_the_line_only_when_confirmed(hall: Hall) -> None:
+    siti = await hall.login("siti")
+    counter = await hall.open_counter(1, siti)
+    reserved = await hall.issue("KTP", reserve=True)
+    assert reserved["status"] == "reserved"
+    call = await hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti)
+    assert call.status_code == 204  # a reservation never reaches a counter
+
+    confirmed = await hall.client.post(f"/api/v1/tickets/{reserved['id']}/confirm",
+                                       headers=KIOSK)
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "waiting"
+    call = await hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti)
+    assert call.status_code == 200 and call.json()["number"] == reserved["number"]
+
+
+async def test_only_the_reserving_kiosk_confirms(hall: Hall) -> None:
+    reserved = await hall.issue("KTP", reserve=True)
+    other = await hall.client.post(f"/api/v1/tickets/{reserved['id']}/confirm", headers=KIOSK_2)
+    assert other.status_code == 403
+
+
+async def test_unconfirmed_reservation_expires_and_keeps_its_number(hall: Hall) -> None:
+    from server.services import tickets
+    from server.services.actor import SYSTEM
+
+    reserved = await hall.issue("KTP", reserve=True)
+    hall.clock.advance(seconds=121)
+    late = await hall.client.post(f"/api/v1/tickets/{reserved['id']}/confirm", headers=KIOSK)
+    assert late.status_code == 409 and late.json()["error"]["code"] == "reservation_expired"
+    assert await hall.context.runner.maintain(SYSTEM, tickets.expire_reservations) == 1
+    tracked = await hall.client.get(f"/api/v1/tickets/{reserved['tracking_code']}")
+    assert tracked.json()["status"] == "expired"
+    assert (await hall.issue("KTP"))["number"] == "A-002"  # the expired number is not reused
+
+
+async def test_tracking_page_data_is_public(hall: Hall) -> None:
+    ticket = await hall.issue("KK")
+    tracked = await hall.client.get(f"/api/v1/tickets/{ticket['tracking_code'].lower()}")
+    assert tracked.status_code == 200
+    assert tracked.json()["number"] == "B-001" and tracked.json()["people_ahead"] == 0
+    missing = await hall.client.get("/api/v1/tickets/ZZZZZZZZZZ")
+    assert missing.status_code == 404
