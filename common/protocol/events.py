@@ -40,7 +40,7 @@ class CounterRef(_Model):
 
 
 class _Event(_Model):
-    v: Literal[1] = PROTOCOL_VERSION
+    v: Literal[1] = 1  # PROTOCOL_VERSION
     site: str
     seq: int = Field(default=0, description="the site's sequence number, assigned at commit")
     at: datetime

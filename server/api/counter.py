@@ -24,12 +24,10 @@ from server.api.deps import (
 from server.api.errors import ERROR_RESPONSES
 from server.services import counters, tickets
 
-router = APIRouter(responses=ERROR_RESPONSES)
-_counter = {"response_model": CounterOut, "tags": ["counter"]}
-_ticket = {"response_model": TicketOut, "tags": ["counter"]}
+router = APIRouter(responses=ERROR_RESPONSES, tags=["counter"])
 
 
-@router.post("/api/v1/counters/{counter}/open", **_counter)
+@router.post("/api/v1/counters/{counter}/open", response_model=CounterOut)
 async def open_counter(counter: CounterId, request: Request, context: Context,
                        actor: CurrentActor, idempotency_key: IdempotencyKey = None) -> Response:
     return await run_command(request, context, actor,
@@ -37,7 +35,7 @@ async def open_counter(counter: CounterId, request: Request, context: Context,
                              idempotency_key)
 
 
-@router.post("/api/v1/counters/{counter}/pause", **_counter)
+@router.post("/api/v1/counters/{counter}/pause", response_model=CounterOut)
 async def pause_counter(counter: CounterId, body: PauseRequest, request: Request,
                         context: Context, actor: CurrentActor,
                         idempotency_key: IdempotencyKey = None) -> Response:
@@ -47,7 +45,7 @@ async def pause_counter(counter: CounterId, body: PauseRequest, request: Request
                              idempotency_key, body)
 
 
-@router.post("/api/v1/counters/{counter}/resume", **_counter)
+@router.post("/api/v1/counters/{counter}/resume", response_model=CounterOut)
 async def resume_counter(counter: CounterId, request: Request, context: Context,
                          actor: CurrentActor, idempotency_key: IdempotencyKey = None) -> Response:
     return await run_command(request, context, actor,
@@ -55,7 +53,7 @@ async def resume_counter(counter: CounterId, request: Request, context: Context,
                              idempotency_key)
 
 
-@router.post("/api/v1/counters/{counter}/close", **_counter)
+@router.post("/api/v1/counters/{counter}/close", response_model=CounterOut)
 async def close_counter(counter: CounterId, request: Request, context: Context,
                         actor: CurrentActor, idempotency_key: IdempotencyKey = None) -> Response:
     return await run_command(request, context, actor,
@@ -63,7 +61,7 @@ async def close_counter(counter: CounterId, request: Request, context: Context,
                              idempotency_key)
 
 
-@router.post("/api/v1/counters/{counter}/call-next", **_ticket,
+@router.post("/api/v1/counters/{counter}/call-next", response_model=TicketOut,
              responses={204: {"description": "nobody is waiting for this counter's services"}})
 async def call_next(counter: CounterId, request: Request, context: Context, actor: CurrentActor,
                     idempotency_key: IdempotencyKey = None) -> Response:
@@ -72,7 +70,7 @@ async def call_next(counter: CounterId, request: Request, context: Context, acto
                              lambda uow: tickets.call_next(uow, counter), idempotency_key)
 
 
-@router.post("/api/v1/counters/{counter}/call", **_ticket)
+@router.post("/api/v1/counters/{counter}/call", response_model=TicketOut)
 async def call_ticket(counter: CounterId, body: CallTicketRequest, request: Request,
                       context: Context, actor: CurrentActor,
                       idempotency_key: IdempotencyKey = None) -> Response:
@@ -83,14 +81,14 @@ async def call_ticket(counter: CounterId, body: CallTicketRequest, request: Requ
         idempotency_key, body)
 
 
-@router.post("/api/v1/tickets/{ticket}/recall", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/recall", response_model=TicketOut)
 async def recall(ticket: TicketId, request: Request, context: Context, actor: CurrentActor,
                  idempotency_key: IdempotencyKey = None) -> Response:
     return await run_command(request, context, actor, lambda uow: tickets.recall(uow, ticket),
                              idempotency_key)
 
 
-@router.post("/api/v1/tickets/{ticket}/start", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/start", response_model=TicketOut)
 async def start(ticket: TicketId, request: Request, context: Context, actor: CurrentActor,
                 idempotency_key: IdempotencyKey = None) -> Response:
     """The citizen has arrived at the counter: service time starts."""
@@ -98,21 +96,21 @@ async def start(ticket: TicketId, request: Request, context: Context, actor: Cur
                              idempotency_key)
 
 
-@router.post("/api/v1/tickets/{ticket}/finish", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/finish", response_model=TicketOut)
 async def finish(ticket: TicketId, request: Request, context: Context, actor: CurrentActor,
                  idempotency_key: IdempotencyKey = None) -> Response:
     return await run_command(request, context, actor, lambda uow: tickets.finish(uow, ticket),
                              idempotency_key)
 
 
-@router.post("/api/v1/tickets/{ticket}/no-show", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/no-show", response_model=TicketOut)
 async def no_show(ticket: TicketId, request: Request, context: Context, actor: CurrentActor,
                   idempotency_key: IdempotencyKey = None) -> Response:
     return await run_command(request, context, actor, lambda uow: tickets.no_show(uow, ticket),
                              idempotency_key)
 
 
-@router.post("/api/v1/tickets/{ticket}/return", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/return", response_model=TicketOut)
 async def return_to_line(ticket: TicketId, body: ReasonRequest, request: Request,
                          context: Context, actor: CurrentActor,
                          idempotency_key: IdempotencyKey = None) -> Response:
@@ -122,7 +120,7 @@ async def return_to_line(ticket: TicketId, body: ReasonRequest, request: Request
                              idempotency_key, body)
 
 
-@router.post("/api/v1/tickets/{ticket}/transfer", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/transfer", response_model=TicketOut)
 async def transfer(ticket: TicketId, body: TransferRequest, request: Request, context: Context,
                    actor: CurrentActor, idempotency_key: IdempotencyKey = None) -> Response:
     """Move the ticket to another service's line, keeping its number."""
@@ -131,7 +129,7 @@ async def transfer(ticket: TicketId, body: TransferRequest, request: Request, co
                              idempotency_key, body)
 
 
-@router.post("/api/v1/tickets/{ticket}/cancel", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/cancel", response_model=TicketOut)
 async def cancel(ticket: TicketId, body: ReasonRequest, request: Request, context: Context,
                  actor: CurrentActor, idempotency_key: IdempotencyKey = None) -> Response:
     return await run_command(request, context, actor,
@@ -139,7 +137,7 @@ async def cancel(ticket: TicketId, body: ReasonRequest, request: Request, contex
                              idempotency_key, body)
 
 
-@router.post("/api/v1/tickets/{ticket}/rating", **_ticket)
+@router.post("/api/v1/tickets/{ticket}/rating", response_model=TicketOut)
 async def rate(ticket: TicketId, body: RatingRequest, request: Request, context: Context,
                actor: CurrentActor, idempotency_key: IdempotencyKey = None) -> Response:
     """The citizen's 1–4 satisfaction rating of a finished ticket (from the counter's keypad)."""

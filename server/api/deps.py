@@ -31,7 +31,8 @@ _bearer = HTTPBearer(auto_error=False, description="an officer's login token or 
 
 
 def get_context(request: Request) -> ServerContext:
-    return request.app.state.context  # type: ignore[no-any-return]
+    context: ServerContext = request.app.state.context
+    return context
 
 
 Context = Annotated[ServerContext, Depends(get_context)]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,7 +43,7 @@ def parse_hours(text: str) -> tuple[tuple[time, time], ...]:
             raise ValueError(f"'{part.strip()}' ends before it starts")
         windows.append((start, end))
     windows.sort()
-    for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+    for (_, end), (start, _) in pairwise(windows):
         if start < end:
             raise ValueError(f"opening windows in '{text}' overlap")
     return tuple(windows)
@@ -268,7 +270,7 @@ def _cross_check(hall: HallConfig) -> list[tuple[tuple[object, ...], str]]:
     agencies = {a.code for a in hall.agency}
     services = {s.code for s in hall.service}
 
-    def duplicates(table: str, values: list[object], key: str, what: str) -> None:
+    def duplicates(table: str, values: Sequence[object], key: str, what: str) -> None:
         seen: set[object] = set()
         for i, value in enumerate(values):
             if value in seen:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from common.protocol.events import CounterStateChanged
-from common.protocol.models import CounterOut
+from common.protocol.models import CounterOut, CounterState
 from server.services.errors import Conflict
 from server.services.tickets import authorize_counter, counter_ref, load_counter_row
 from server.services.uow import UnitOfWork
@@ -14,6 +14,8 @@ from server.store import models as m
 
 log = logging.getLogger(__name__)
 
+NEW_STATE: dict[str, CounterState] = {
+    "open": "open", "pause": "paused", "resume": "open", "close": "closed"}
 ALLOWED = {
     "open": {"closed", "paused", "open"},
     "pause": {"open"},
@@ -35,7 +37,7 @@ async def change_state(uow: UnitOfWork, counter_id: int, command: str,
         raise Conflict(f"Selesaikan dulu tiket yang sedang dilayani di {counter.name}.",
                        f"Finish, transfer or mark no-show the current ticket at {counter.name} first.",
                        code="ticket_in_hand")
-    new_state = {"open": "open", "pause": "paused", "resume": "open", "close": "closed"}[command]
+    new_state = NEW_STATE[command]
     row.state = new_state
     row.state_changed_at = uow.now
     row.pause_reason = reason if command == "pause" else None

@@ -40,13 +40,13 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
         select(m.Agency).where(m.Agency.site_id == site.id))).all()}
     for a in agencies.values():
         a.active = False
-    for item in hall.agency:
-        agency = agencies.get(item.code) or m.Agency(site_id=site.id, code=item.code)
+    for agency_cfg in hall.agency:
+        agency = agencies.get(agency_cfg.code) or m.Agency(site_id=site.id, code=agency_cfg.code)
         agency.name, agency.name_en, agency.color, agency.icon = (
-            item.name, item.name_en, item.color, item.icon)
+            agency_cfg.name, agency_cfg.name_en, agency_cfg.color, agency_cfg.icon)
         agency.active = True
         session.add(agency)
-        agencies[item.code] = agency
+        agencies[agency_cfg.code] = agency
     await session.flush()
 
     services = {s.code: s for s in (await session.scalars(
@@ -71,21 +71,21 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
         select(m.Counter).where(m.Counter.site_id == site.id))).all()}
     for c in counters.values():
         c.active = False
-    for item in hall.counter:
-        counter = counters.get(item.number) or m.Counter(site_id=site.id, number=item.number,
-                                                         state="closed")
-        counter.agency_id = agencies[item.agency].id
-        counter.name = item.name or f"Loket {item.number}"
-        counter.bus_address = item.bus_address
+    for counter_cfg in hall.counter:
+        counter = counters.get(counter_cfg.number) or m.Counter(
+            site_id=site.id, number=counter_cfg.number, state="closed")
+        counter.agency_id = agencies[counter_cfg.agency].id
+        counter.name = counter_cfg.name or f"Loket {counter_cfg.number}"
+        counter.bus_address = counter_cfg.bus_address
         counter.active = True
         session.add(counter)
-        counters[item.number] = counter
+        counters[counter_cfg.number] = counter
     await session.flush()
     await session.execute(delete(m.CounterService).where(
         m.CounterService.counter_id.in_([c.id for c in counters.values()])))
-    for item in hall.counter:
-        for code, weight in item.services.items():
-            session.add(m.CounterService(counter_id=counters[item.number].id,
+    for counter_cfg in hall.counter:
+        for code, weight in counter_cfg.services.items():
+            session.add(m.CounterService(counter_id=counters[counter_cfg.number].id,
                                          service_id=services[code].id, weight=weight))
 
     await session.execute(delete(m.Zone).where(m.Zone.site_id == site.id))
@@ -93,28 +93,30 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
         session.add(m.Zone(site_id=site.id, code=zone.code, name=zone.name,
                            agency_codes=list(zone.agencies)))
 
-    for item in hall.device:
+    for device_cfg in hall.device:
         device = await session.scalar(select(m.Device).where(
-            m.Device.site_id == site.id, m.Device.name == item.name))
+            m.Device.site_id == site.id, m.Device.name == device_cfg.name))
         if device is None:
-            if item.token is None:
+            if device_cfg.token is None:
                 continue  # provisioned later with `antrean device add`
-            device = m.Device(site_id=site.id, name=item.name, created_at=now, active=True)
+            device = m.Device(site_id=site.id, name=device_cfg.name, created_at=now, active=True)
             session.add(device)
-        device.kind, device.zone_code = item.kind, item.zone
-        device.counter_id = counters[item.counter].id if item.counter is not None else None
-        if item.token is not None:
-            device.token_hash = token_hash(item.token)
+        device.kind, device.zone_code = device_cfg.kind, device_cfg.zone
+        device.counter_id = (counters[device_cfg.counter].id
+                             if device_cfg.counter is not None else None)
+        if device_cfg.token is not None:
+            device.token_hash = token_hash(device_cfg.token)
 
-    for item in hall.officer:
-        officer = await session.scalar(select(m.Officer).where(m.Officer.username == item.username))
+    for officer_cfg in hall.officer:
+        officer = await session.scalar(
+            select(m.Officer).where(m.Officer.username == officer_cfg.username))
         if officer is None:
-            officer = m.Officer(username=item.username, created_at=now, active=True)
+            officer = m.Officer(username=officer_cfg.username, created_at=now, active=True)
             session.add(officer)
-        officer.name, officer.role, officer.site_id = item.name, item.role, site.id
-        officer.agency_id = agencies[item.agency].id if item.agency else None
-        if item.password is not None and officer.password_hash is None:
-            officer.password_hash = hash_password(item.password)
+        officer.name, officer.role, officer.site_id = officer_cfg.name, officer_cfg.role, site.id
+        officer.agency_id = agencies[officer_cfg.agency].id if officer_cfg.agency else None
+        if officer_cfg.password is not None and officer.password_hash is None:
+            officer.password_hash = hash_password(officer_cfg.password)
     await session.flush()
     log.info("applied hall %s: %d agencies, %d services, %d counters", cfg.code,
              len(hall.agency), len(hall.service), len(hall.counter))

@@ -154,11 +154,9 @@ def _closed_message(site: SiteInfo, opening_at: object) -> tuple[str, str]:
 
 
 async def _next_sequence(uow: UnitOfWork, service_id: int, day: object) -> int:
-    dialect = uow.session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
     statement = insert(m.DailySequence).values(service_id=service_id, service_day=day,
-                                               last_sequence=1)
-    statement = statement.on_conflict_do_update(
+                                               last_sequence=1).on_conflict_do_update(
         index_elements=[m.DailySequence.service_id, m.DailySequence.service_day],
         set_={"last_sequence": m.DailySequence.last_sequence + 1},
     ).returning(m.DailySequence.last_sequence)
@@ -277,7 +275,7 @@ async def _finish_current(uow: UnitOfWork, counter_row: m.Counter, counter: Coun
 
 async def _line_heads(uow: UnitOfWork, counter: CounterInfo) -> list[dispatch.Candidate]:
     day = service_day(uow.now, uow.catalog.sites[counter.site_id].timezone)
-    postgres = uow.session.bind.dialect.name == "postgresql"
+    postgres = uow.dialect == "postgresql"
     heads = []
     for service_id, weight in sorted(counter.weights.items()):
         service = uow.catalog.services[service_id]
@@ -389,7 +387,7 @@ async def _at_counter(uow: UnitOfWork, ticket_id: int) -> tuple[m.Ticket, m.Coun
 
 
 async def recall(uow: UnitOfWork, ticket_id: int) -> TicketOut:
-    ticket, counter_row, counter = await _at_counter(uow, ticket_id)
+    ticket, _, counter = await _at_counter(uow, ticket_id)
     transition(ticket, TicketAction.RECALL)
     ticket.call_count += 1
     ticket.last_called_at = uow.now

@@ -24,6 +24,10 @@ class UnitOfWork:
         self._events: list[tuple[int, Event]] = []
         self._touched_services: set[int] = set()
 
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
     def emit(self, site_id: int, event: Event) -> None:
         self._events.append((site_id, event))
 

@@ -12,15 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
-
 from conftest import (
     PASSWORDS,
     POSTGRES_ADMIN_URL,
@@ -28,6 +19,14 @@ from conftest import (
     ServerProcess,
     _postgres_admin,
     need_service,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import KIOSK, PASSWORDS, SMALL_HALL, ServerProcess
 
 pytestmark = pytest.mark.slow

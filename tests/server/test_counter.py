@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conftest import DISPLAY, KEYPAD, Hall
 from sqlalchemy import select
 
-from conftest import DISPLAY, KEYPAD, Hall
 from server.store import models as m
 
 
