@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.models import ServiceQueue, TicketOut
@@ -88,6 +88,16 @@ async def queue_summaries(
                 serving_capacity(catalog, service_id, open_ids)),
         ))
     return queues
+
+
+def line_head_query(service_id: int, day: date, priority: bool) -> Select[int, datetime]:
+    """The earliest waiting ticket of one line: one seek in ix_tickets_line_head, ascending on
+    every database, however long the day's history."""
+    t = m.Ticket
+    return (select(t.id, t.queued_at)
+            .where(t.service_id == service_id, t.service_day == day, t.priority == priority,
+                   t.status == TicketStatus.WAITING)
+            .order_by(t.queued_at.asc(), t.id.asc()).limit(1))
 
 
 async def people_ahead(session: AsyncSession, ticket: m.Ticket) -> int:

@@ -37,7 +37,7 @@ from server.domain.tickets import (
 from server.services.actor import Actor
 from server.services.catalog import CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
-from server.services.queries import SERVICE_TIMES, ticket_out
+from server.services.queries import SERVICE_TIMES, line_head_query, ticket_out
 from server.services.uow import UnitOfWork
 from server.store import models as m
 
@@ -280,11 +280,7 @@ async def _line_heads(uow: UnitOfWork, counter: CounterInfo) -> list[dispatch.Ca
     for service_id, weight in sorted(counter.weights.items()):
         service = uow.catalog.services[service_id]
         for priority in (True, False):
-            query = (select(m.Ticket.id, m.Ticket.queued_at)
-                     .where(m.Ticket.service_id == service_id, m.Ticket.service_day == day,
-                            m.Ticket.priority.is_(priority),
-                            m.Ticket.status == TicketStatus.WAITING)
-                     .order_by(m.Ticket.queued_at.asc(), m.Ticket.id.asc()).limit(1))
+            query = line_head_query(service_id, day, priority)
             if postgres:
                 # Another counter choosing right now holds its head; take the next one instead.
                 query = query.with_for_update(skip_locked=True)

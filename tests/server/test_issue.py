@@ -134,3 +134,44 @@ async def test_tracking_page_data_is_public(hall: Hall) -> None:
     assert tracked.json()["number"] == "B-001" and tracked.json()["people_ahead"] == 0
     missing = await hall.client.get("/api/v1/tickets/ZZZZZZZZZZ")
     assert missing.status_code == 404
+
+
+async def test_a_closed_service_says_when_it_opens(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from conftest import SMALL_HALL, FakeClock, running_hall
+
+    office_hours = SMALL_HALL.read_text(encoding="utf-8").replace(
+        "always_open = true",
+        'always_open = false\nhours = { mon = "08:00-15:00", tue = "08:00-15:00" }')
+    config = tmp_path / "hours.toml"
+    config.write_text(office_hours, encoding="utf-8")
+    monday_evening = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 19:00 in Jakarta
+    async with running_hall(database_url, tmp_path / "data", config,
+                            FakeClock(monday_evening)) as hall:
+        refused = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"},
+                                         headers=KIOSK)
+        assert refused.status_code == 409
+        error = refused.json()["error"]
+        assert error["code"] == "service_closed"
+        assert "Selasa 24/11 pukul 08:00" in error["message"]
+        assert error["details"]["next_opening"].startswith("2026-11-24T01:00")
+        services = (await hall.client.get("/api/v1/sites/TEST/services")).json()
+        assert all(s["closed_reason"] == "closed" and not s["open_now"] for s in services)
+
+
+async def test_cancel_by_kiosk_and_officer(hall: Hall) -> None:
+    reserved = await hall.issue("KTP", reserve=True)
+    withdrawn = await hall.client.post(f"/api/v1/tickets/{reserved['id']}/cancel", headers=KIOSK,
+                                       json={"reason": "warga batal"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "cancelled"
+    waiting = await hall.issue("KTP")
+    by_kiosk = await hall.client.post(f"/api/v1/tickets/{waiting['id']}/cancel", headers=KIOSK,
+                                      json={})
+    assert by_kiosk.status_code == 403  # a kiosk may only withdraw its own reservation
+    siti = await hall.login("siti")
+    by_officer = await hall.client.post(f"/api/v1/tickets/{waiting['id']}/cancel", headers=siti,
+                                        json={"reason": "berkas tidak lengkap"})
+    assert by_officer.status_code == 200 and by_officer.json()["status"] == "cancelled"
+    services = {s["code"]: s for s in (await hall.client.get("/api/v1/sites/TEST/services")).json()}
+    assert services["KTP"]["waiting"] == 0
