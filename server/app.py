@@ -14,7 +14,9 @@ from fastapi import FastAPI
 
 from server import __version__
 from server.config.hall import load_hall, sample_hall_path
+from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
+from server.realtime.hub import Hub, HubSettings
 from server.services import sync, tickets
 from server.services.actor import SYSTEM
 from server.services.catalog import Catalog
@@ -36,9 +38,13 @@ class ServerContext:
     catalog: Catalog = field(default_factory=Catalog)
     clock: Clock = utc_now
     runner: CommandRunner = field(init=False)
+    hub: Hub = field(init=False)
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
+        self.hub = Hub(self.db, lambda: self.catalog, self.clock,
+                       HubSettings(heartbeat_seconds=self.settings.heartbeat_seconds))
+        self.bus.subscribe(self.hub.on_events)
 
     async def reload_catalog(self) -> None:
         async with self.db.read() as session:
@@ -61,7 +67,7 @@ def make_bus(settings: Settings) -> EventBus:
     if settings.redis_url:
         from server.realtime.redis_bus import RedisBus
 
-        return RedisBus(settings.redis_url)
+        return RedisBus(settings.redis_url, settings.redis_channel)
     return InProcessBus()
 
 
@@ -71,6 +77,8 @@ async def _housekeeping(context: ServerContext) -> None:
         try:
             await context.runner.maintain(SYSTEM, tickets.expire_reservations)
             await context.runner.maintain(SYSTEM, tickets.expire_past_days)
+            async with context.db.write() as session:
+                await event_log.prune(session, context.settings.event_log_keep)
         except Exception:  # a bad moment of the database must not end the loop
             log.exception("housekeeping failed; retrying")
         await asyncio.sleep(context.settings.maintenance_seconds)
@@ -87,6 +95,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         await context.reload_catalog()
         if not context.catalog.sites:
             log.warning("no hall is configured yet: start with --config FILE or --demo")
+        await context.hub.start()
         await context.bus.start()
         app.state.context = context
         housekeeping = asyncio.create_task(_housekeeping(context))
@@ -98,6 +107,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
+            await context.hub.stop()
             await context.bus.stop()
             await db.dispose()
 

@@ -18,6 +18,9 @@ class Settings:
     config_path: Path | None = None  # a hall's TOML file, applied at start-up
     demo: bool = False  # the sample hall, open around the clock
     redis_url: str | None = None
+    redis_channel: str = "antrean:events"  # halls sharing one Redis but not one database differ
+    event_log_keep: int = 100_000  # events kept per site for clients resuming with since=SEQ
+    heartbeat_seconds: float = 15.0  # WebSocket heartbeat both ways
     maintenance_seconds: float = 5.0  # how often reservations and past days are expired
 
     @classmethod
@@ -28,8 +31,13 @@ class Settings:
             "database_url": os.environ.get("ANTREAN_DATABASE_URL") or None,
             "config_path": Path(p) if (p := os.environ.get("ANTREAN_CONFIG")) else None,
             "redis_url": os.environ.get("ANTREAN_REDIS_URL") or None,
+            "redis_channel": os.environ.get("ANTREAN_REDIS_CHANNEL") or None,
+            "event_log_keep": int(v) if (v := os.environ.get("ANTREAN_EVENT_LOG_KEEP")) else None,
+            "heartbeat_seconds": (float(v) if (v := os.environ.get("ANTREAN_HEARTBEAT_SECONDS"))
+                                  else None),
         }
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update(overrides)
+        values = {k: v for k, v in values.items() if v is not None}
         return cls(**values)  # type: ignore[arg-type]
 
     @property

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from server.api import auth, counter, kiosk, public
+from server.api import auth, counter, kiosk, public, ws
 from server.api.errors import install_error_handlers
 
 
 def register_routes(app: FastAPI) -> None:
     install_error_handlers(app)
-    for module in (public, auth, kiosk, counter):
+    for module in (public, auth, kiosk, counter, ws):
         app.include_router(module.router)

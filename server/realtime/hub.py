@@ -1,0 +1,350 @@
+"""The WebSocket hub: who is connected, what each one subscribed to, and getting events to them.
+
+Events arrive from the bus, go through the sequencer (strict per-site order, no holes), are
+serialised once, and are offered to every matching connection. Offering never waits: a
+connection that can take the frame right away gets it written straight to its socket (as
+``websockets.broadcast`` does); one that cannot gets a bounded backlog and one task to drain it,
+and is dropped with close code 4429 when the backlog overflows. A slow or dead client never
+slows anybody else, nor the command that produced the event.
+
+A connection's life: SYNCING (welcome; snapshot or replay from the log; live events that
+arrive meanwhile are held) → LIVE (events and heartbeats) → CLOSED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from common.protocol.events import Event
+from common.protocol.stream import (
+    CLIENT_MESSAGE_ADAPTER,
+    CLOSE_BAD_REQUEST,
+    CLOSE_GOING_AWAY,
+    CLOSE_SILENT,
+    CLOSE_TOO_SLOW,
+    Ping,
+    Pong,
+    ResumeMode,
+    SnapshotMessage,
+    SnapshotRequest,
+    Synced,
+    Welcome,
+)
+from server.realtime import log as event_log
+from server.realtime.sequencer import Sequencer
+from server.realtime.topics import Routing, Subscription
+from server.services import views
+from server.services.catalog import Catalog
+from server.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    heartbeat_seconds: float = 15.0
+    silent_heartbeats: int = 3  # close a client that sent nothing for this many heartbeats
+    send_queue: int = 256  # frames held for a client that cannot keep up, then it is dropped
+    gap_wait: float = 0.2  # how long an early event waits for the ones before it
+    poll_seconds: float = 2.0  # how often the log's head is compared with what was delivered
+
+
+class State(enum.Enum):
+    SYNCING = "syncing"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+def _start_eagerly(coro: Coroutine[Any, Any, None]) -> Any:
+    """Run ``coro`` until it first waits. Returns None when it finished, else what it waits on
+    (the coroutine is then resumed by ``_resume``). Like Python 3.12's eager tasks."""
+    try:
+        return coro.send(None) or _BARE_YIELD
+    except StopIteration:
+        return None
+
+
+_BARE_YIELD = object()
+
+
+async def _resume(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    try:
+        while True:
+            if waiting is _BARE_YIELD:
+                await asyncio.sleep(0)
+            else:
+                await waiting
+            try:
+                waiting = coro.send(None) or _BARE_YIELD
+            except StopIteration:
+                return
+    finally:
+        coro.close()
+
+
+class Connection:
+    """One subscribed socket."""
+
+    def __init__(self, hub: Hub, websocket: WebSocket, subscription: Subscription,
+                 site: str) -> None:
+        self.hub = hub
+        self.websocket = websocket
+        self.subscription = subscription
+        self.site = site
+        self.state = State.SYNCING
+        self.pending: list[tuple[int, str]] = []  # live events that arrived while syncing
+        self.backlog: deque[str] = deque()
+        self.last_received = time.monotonic()
+        self._sender: asyncio.Task[None] | None = None
+
+    # -- sending
+
+    def offer(self, text: str) -> None:
+        """Send without waiting; queue behind a send in flight; drop the client on overflow."""
+        if self.state is not State.LIVE:
+            return
+        if self._sender is not None:
+            if len(self.backlog) >= self.hub.settings.send_queue:
+                self.hub.close(self, CLOSE_TOO_SLOW, "too slow: the send queue overflowed")
+                return
+            self.backlog.append(text)
+            return
+        coro = self.websocket.send_text(text)
+        try:
+            waiting = _start_eagerly(coro)
+        except Exception:  # the socket is gone
+            coro.close()
+            self.hub.close(self, None, "")
+            return
+        if waiting is not None:
+            self._sender = asyncio.get_running_loop().create_task(self._drain(coro, waiting))
+
+    async def _drain(self, coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+        try:
+            await _resume(coro, waiting)
+            while self.backlog and self.state is State.LIVE:
+                await self.websocket.send_text(self.backlog.popleft())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.hub.close(self, None, "")
+        finally:
+            self._sender = None
+
+    def offer_event(self, seq: int, text: str) -> None:
+        if self.state is State.SYNCING:
+            if len(self.pending) >= self.hub.settings.send_queue * 4:
+                self.hub.close(self, CLOSE_TOO_SLOW, "too slow: events piled up while syncing")
+                return
+            self.pending.append((seq, text))
+        else:
+            self.offer(text)
+
+    def stop_sending(self) -> None:
+        self.backlog.clear()
+        if self._sender is not None:
+            self._sender.cancel()
+            self._sender = None
+
+
+class Hub:
+    def __init__(self, db: Database, catalog: Callable[[], Catalog], clock: Clock,
+                 settings: HubSettings | None = None) -> None:
+        self.db = db
+        self._catalog = catalog
+        self.clock = clock
+        self.settings = settings or HubSettings()
+        self.sequencer = Sequencer(self._fetch, self._dispatch, gap_wait=self.settings.gap_wait)
+        self._by_site: dict[str, set[Connection]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+
+    # -- life
+
+    async def start(self) -> None:
+        await self._poll_once(initial=True)
+        self._loops = [asyncio.create_task(self._heartbeat_loop()),
+                       asyncio.create_task(self._poll_loop())]
+
+    async def stop(self) -> None:
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        for connections in list(self._by_site.values()):
+            for connection in list(connections):
+                self.close(connection, CLOSE_GOING_AWAY, "the server is shutting down")
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2)
+        await self.sequencer.stop()
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(c) for c in self._by_site.values())
+
+    # -- from the bus
+
+    async def on_events(self, events: Sequence[Event]) -> None:
+        """The bus listener: events of committed commands, in any order, maybe twice."""
+        self.sequencer.feed(events)
+
+    def _dispatch(self, event: Event) -> None:
+        connections = self._by_site.get(event.site)
+        if not connections:
+            return
+        text = event.model_dump_json()
+        routing = Routing.of(event)
+        for connection in list(connections):
+            if connection.subscription.matches(routing):
+                connection.offer_event(event.seq, text)
+
+    async def _fetch(self, site: str, after: int, before: int | None) -> list[Event]:
+        site_id = self._catalog().site(site).id
+        async with self.db.read() as session:
+            return await event_log.events_between(session, site_id, after, before)
+
+    async def _poll_once(self, initial: bool = False) -> None:
+        catalog = self._catalog()
+        async with self.db.read() as session:
+            heads = await event_log.last_seqs(session)
+        by_code = {catalog.sites[i].code: seq for i, seq in heads.items() if i in catalog.sites}
+        if initial:
+            self.sequencer.reset(by_code)
+            return
+        for site, seq in by_code.items():
+            self.sequencer.observe(site, seq)
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.poll_seconds)
+            try:
+                await self._poll_once()
+            except Exception:
+                logger.exception("polling the event log failed; retrying")
+
+    async def _heartbeat_loop(self) -> None:
+        settings = self.settings
+        while True:
+            await asyncio.sleep(settings.heartbeat_seconds)
+            silent_after = settings.heartbeat_seconds * settings.silent_heartbeats
+            now = time.monotonic()
+            for site, connections in list(self._by_site.items()):
+                ping = Ping(seq=self.sequencer.position(site)).model_dump_json()
+                for connection in list(connections):
+                    if now - connection.last_received > silent_after:
+                        self.close(connection, CLOSE_SILENT, "no heartbeat from the client")
+                    else:
+                        connection.offer(ping)
+
+    # -- connections
+
+    def close(self, connection: Connection, code: int | None, reason: str) -> None:
+        """End a connection without waiting (code None: the socket is already gone)."""
+        if connection.state is State.CLOSED:
+            return
+        connection.state = State.CLOSED
+        connection.stop_sending()
+        self._by_site.get(connection.site, set()).discard(connection)
+        if code is not None:
+            logger.info("closing a %s connection: %s", connection.site, reason)
+            task = asyncio.get_running_loop().create_task(
+                self._send_close(connection.websocket, code, reason))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _send_close(websocket: WebSocket, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(code, reason[:120]), timeout=2)
+
+    async def serve(self, websocket: WebSocket, subscription: Subscription, site: str,
+                    since: int | None) -> None:
+        """Own an accepted, authorised socket until it closes."""
+        connection = Connection(self, websocket, subscription, site)
+        self._by_site.setdefault(site, set()).add(connection)
+        try:
+            await self._sync(connection, since, welcome=True)
+            while connection.state is not State.CLOSED:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                connection.last_received = time.monotonic()
+                await self._on_message(connection, message.get("text") or message.get("bytes"))
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass
+        finally:
+            if connection.state is not State.CLOSED:
+                self.close(connection, None, "")
+
+    async def _on_message(self, connection: Connection, data: str | bytes | None) -> None:
+        try:
+            message = CLIENT_MESSAGE_ADAPTER.validate_json(data or b"")
+        except ValidationError:
+            self.close(connection, CLOSE_BAD_REQUEST,
+                       'unknown message: send {"type": "ping"|"pong"|"snapshot"}')
+            return
+        if isinstance(message, Ping):
+            connection.offer(Pong().model_dump_json())
+        elif isinstance(message, SnapshotRequest) and connection.state is State.LIVE:
+            connection.state = State.SYNCING
+            connection.stop_sending()
+            await self._sync(connection, None, welcome=False)
+
+    async def _sync(self, connection: Connection, since: int | None, *, welcome: bool) -> None:
+        """Send what the client lacks (a snapshot, or the events after ``since``), then the
+        live events held meanwhile, and go live. Events never go missing in between: the
+        connection was registered before the log or the snapshot was read."""
+        websocket, sub = connection.websocket, connection.subscription
+        site = self._catalog().sites[sub.site_id]
+        mode: ResumeMode = "snapshot"
+        read_log = False
+        if since is not None:
+            if since == self.sequencer.position(connection.site):
+                mode = "replay"  # nothing committed that this process has not dispatched
+            else:
+                async with self.db.read() as session:
+                    if await event_log.can_replay(session, site.id, since):
+                        mode, read_log = "replay", True
+        if welcome:
+            await websocket.send_text(Welcome(
+                site=site.code, topics=list(sub.topics), resume=mode,
+                heartbeat_seconds=self.settings.heartbeat_seconds).model_dump_json())
+        if mode == "snapshot":
+            async with self.db.read() as session:
+                snapshot = await views.snapshot(session, self._catalog(), site, self.clock())
+            position = snapshot.seq
+            await websocket.send_text(
+                SnapshotMessage(seq=position, snapshot=snapshot).model_dump_json())
+        else:
+            assert since is not None
+            position = since
+            while read_log:
+                async with self.db.read() as session:
+                    page = await event_log.events_between(session, site.id, position)
+                for event in page:
+                    if sub.matches(Routing.of(event)):
+                        await websocket.send_text(event.model_dump_json())
+                    position = event.seq
+                read_log = len(page) == event_log.PAGE
+        if connection.state is State.CLOSED:
+            return
+        await websocket.send_text(Synced(seq=position).model_dump_json())
+        held, connection.pending = connection.pending, []
+        connection.state = State.LIVE
+        for seq, text in held:
+            if seq > position:
+                connection.offer(text)

@@ -1,0 +1,139 @@
+"""Puts each site's events back in sequence order, without holes, before anyone sees them.
+
+Events reach a process out of order and sometimes not at all: two commands (in one process or
+in two) commit seq 5 and 6 but publish 6 first; a process dies between its commit and its
+publish; Redis drops messages while it reconnects. The sequencer releases events strictly in
+order, drops duplicates, holds an early event for a moment, and fills what is still missing
+from the durable event log. A poll of every site's last sequence catches a hole at the end
+(nothing arrives after the lost event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from common.protocol.events import Event
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[str, int, int | None], Awaitable[list[Event]]]  # site, after, before
+Release = Callable[[Event], None]
+
+
+@dataclass
+class _SiteState:
+    last: int
+    held: dict[int, Event] = field(default_factory=dict)
+    filling: bool = False
+    stale_since_poll: int | None = None  # the DB's last seq seen ahead of us at the last poll
+
+
+class Sequencer:
+    def __init__(self, fetch: Fetch, release: Release, *, gap_wait: float = 0.2) -> None:
+        self._fetch = fetch
+        self._release = release
+        self._gap_wait = gap_wait
+        self._sites: dict[str, _SiteState] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def position(self, site: str) -> int | None:
+        state = self._sites.get(site)
+        return state.last if state is not None else None
+
+    def reset(self, positions: dict[str, int]) -> None:
+        """Start each site from the sequence the log has reached."""
+        for site, last in positions.items():
+            self._sites.setdefault(site, _SiteState(last))
+
+    def feed(self, events: Sequence[Event]) -> None:
+        for event in events:
+            state = self._sites.get(event.site)
+            if state is None:  # a site created since start-up: begin with what arrives
+                state = self._sites[event.site] = _SiteState(event.seq - 1)
+            if event.seq <= state.last or event.seq in state.held:
+                continue
+            state.held[event.seq] = event
+        for site in {event.site for event in events}:
+            self._drain(site)
+
+    def _drain(self, site: str) -> None:
+        state = self._sites[site]
+        while (event := state.held.pop(state.last + 1, None)) is not None:
+            state.last = event.seq
+            try:
+                self._release(event)
+            except Exception:
+                log.exception("releasing %s #%d failed", event.type, event.seq)
+        if state.held and site not in self._timers and not state.filling:
+            loop = asyncio.get_running_loop()
+            self._timers[site] = loop.call_later(self._gap_wait, self._gap_timeout, site)
+        elif not state.held and (timer := self._timers.pop(site, None)) is not None:
+            timer.cancel()
+
+    def _gap_timeout(self, site: str) -> None:
+        self._timers.pop(site, None)
+        state = self._sites[site]
+        if state.held and not state.filling:
+            self._spawn_fill(site, min(state.held))
+
+    def _spawn_fill(self, site: str, before: int | None) -> None:
+        self._sites[site].filling = True
+        task = asyncio.get_running_loop().create_task(self._fill(site, before))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fill(self, site: str, before: int | None) -> None:
+        state = self._sites[site]
+        try:
+            while True:
+                missing = await self._fetch(site, state.last, before)
+                if not missing:
+                    break
+                log.info("filled %d event(s) of %s after #%d from the log", len(missing), site,
+                         state.last)
+                for event in missing:
+                    if event.seq > state.last:
+                        state.held.setdefault(event.seq, event)
+                state.filling = False
+                self._drain(site)
+                state.filling = True
+                if before is not None and state.last >= before - 1:
+                    break
+            if before is not None and state.last < before - 1:
+                # The log has a true hole (pruned, or never written): do not wait forever.
+                log.warning("events %d..%d of %s are not in the log; skipping them",
+                            state.last + 1, before - 1, site)
+                state.last = before - 1
+        except Exception:
+            log.exception("filling events of %s from the log failed; will retry", site)
+        finally:
+            state.filling = False
+        self._drain(site)
+
+    def observe(self, site: str, db_last: int) -> None:
+        """A poll saw the log at ``db_last``: fill if we have been behind a whole poll."""
+        state = self._sites.get(site)
+        if state is None:
+            self._sites[site] = _SiteState(db_last)
+            return
+        if db_last <= state.last:
+            state.stale_since_poll = None
+            return
+        behind = state.stale_since_poll is not None and state.stale_since_poll > state.last
+        if behind and not state.filling:
+            self._spawn_fill(site, None)
+        state.stale_since_poll = db_last
+
+    async def stop(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
