@@ -237,31 +237,43 @@ def _where(loc: tuple[object, ...]) -> str:
     return ".".join(parts)
 
 
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(#.*)?$")
+
+
 def _locate(lines: list[str], loc: tuple[object, ...]) -> int | None:
-    """Find the 1-based line a location like ("service", 3, "fee") refers to."""
+    """Find the 1-based line a location like ("service", 3, "fee") refers to.
+
+    The search stays inside the table the location names, so a key missing from ``[site]`` is
+    never "found" in an ``[[agency]]`` further down, and ``[site.hours]`` is searched as a table
+    of its own.
+    """
     if not loc:
         return None
     table = str(loc[0])
     index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
     keys = [str(k) for k in loc[(2 if index is not None else 1) :] if not isinstance(k, int)]
-    header_re = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]" if index is not None
-                           else rf"^\s*\[\s*{re.escape(table)}(\.[^\]]*)?\s*\]")
-    block_start: int | None = None
-    seen = -1
-    for number, line in enumerate(lines):
-        if header_re.match(line):
-            seen += 1
-            if index is None or seen == index:
-                block_start = number
+    headers = [(number, match.group(1), match.group(2))
+               for number, line in enumerate(lines) if (match := _HEADER.match(line))]
+    name, depth = table, 0
+    if index is None:  # descend into sub-tables the location names: [site] → [site.hours]
+        names = {header for _, brackets, header in headers if brackets == "["}
+        while depth < len(keys) and f"{name}.{keys[depth]}" in names:
+            name, depth = f"{name}.{keys[depth]}", depth + 1
+    wanted = "[[" if index is not None else "["
+    blocks = [number for number, brackets, header in headers if brackets == wanted and header == name]
+    if index is not None:
+        blocks = blocks[index : index + 1]
+    if not blocks:
+        inside = [number for number, _, header in headers if header.startswith(f"{name}.")]
+        return inside[0] + 1 if inside and index is None else None
+    block_start = blocks[0]
+    if depth < len(keys):
+        key = re.compile(rf"^\s*{re.escape(keys[depth])}\s*=")
+        for number in range(block_start + 1, len(lines)):
+            if _HEADER.match(lines[number]):
                 break
-    if block_start is None:
-        return None
-    for number in range(block_start + 1, len(lines)):
-        text = lines[number]
-        if re.match(r"^\s*\[\[?\s*[A-Za-z_]+\s*\]\]?\s*$", text) and index is not None:
-            break
-        if keys and re.match(rf"^\s*{re.escape(keys[0])}\s*=", text):
-            return number + 1
+            if key.match(lines[number]):
+                return number + 1
     return block_start + 1
 
 
