@@ -285,6 +285,8 @@ def _cross_check(hall: HallConfig) -> list[tuple[tuple[object, ...], str]]:
     def duplicates(table: str, values: Sequence[object], key: str, what: str) -> None:
         seen: set[object] = set()
         for i, value in enumerate(values):
+            if value is None:  # not set: nothing to clash with
+                continue
             if value in seen:
                 problems.append(((table, i, key), f"{what} '{value}' is used twice"))
             seen.add(value)
@@ -296,8 +298,8 @@ def _cross_check(hall: HallConfig) -> list[tuple[tuple[object, ...], str]]:
     duplicates("device", [d.name for d in hall.device], "name", "device name")
     duplicates("officer", [o.username for o in hall.officer], "username", "username")
     duplicates("zone", [z.code for z in hall.zone], "code", "zone code")
-    addresses = [c.bus_address for c in hall.counter if c.bus_address is not None]
-    duplicates("counter", addresses, "bus_address", "bus address")
+    # the full list, so that the index names the counter (not the n-th counter with an address)
+    duplicates("counter", [c.bus_address for c in hall.counter], "bus_address", "bus address")
 
     for i, service in enumerate(hall.service):
         if service.agency not in agencies:
