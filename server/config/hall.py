@@ -211,18 +211,37 @@ _FRIENDLY = {
 }
 
 
+_PATTERN_HINTS = {
+    "prefix": "use 1 to 3 capital letters, like A or KTP",
+    "color": "write a colour like #1f6feb",
+}
+_CODE_HINT = "use only letters, digits, '_', '.' and '-', starting with a letter or a digit"
+
+
 def _friendly(error: dict[str, object]) -> str:
     kind = str(error.get("type", ""))
+    ctx = error.get("ctx")
+    limits = ctx if isinstance(ctx, dict) else {}
     if kind in _FRIENDLY:
         return _FRIENDLY[kind]
     if kind == "string_pattern_mismatch":
-        return f"'{error.get('input')}' has characters that are not allowed here"
+        loc = error.get("loc")
+        field = str(loc[-1]) if isinstance(loc, tuple) and loc else ""
+        return f"'{error.get('input')}' is not allowed here: {_PATTERN_HINTS.get(field, _CODE_HINT)}"
+    if kind in {"string_too_short", "too_short"} and limits.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "string_too_short":
+        return f"must be at least {limits.get('min_length')} characters long"
+    if kind == "string_too_long":
+        return f"must be at most {limits.get('max_length')} characters long"
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
         return f"{error.get('msg', '')}".replace("Input should be", "must be")
     if kind == "literal_error":
         return f"{error.get('msg', '')}".replace("Input should be", "must be")
-    if kind in {"too_short", "too_long"}:
-        return f"{error.get('msg', '')}".replace("should have", "must have")
+    if kind == "too_short":
+        return f"must have at least {limits.get('min_length')} entries"
+    if kind == "too_long":
+        return f"must have at most {limits.get('max_length')} entries"
     message = str(error.get("msg", "is not valid"))
     return message.removeprefix("Value error, ")
 
