@@ -1,0 +1,287 @@
+"""The kiosk app: a pygame loop around the pure flow, with the server and the printer at its edges.
+
+Talking to the server and printing happen on a worker thread, so a slow network or a jammed
+printer never freezes the screen; their outcomes come back as flow events.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import pygame
+
+from common import ui
+from common.protocol.models import CounterOut, PriorityReason, ServiceOut, TicketOut
+from kiosk import flow
+from kiosk.screens import KioskView
+
+log = logging.getLogger(__name__)
+
+CATALOG_SECONDS = 15.0  # counts and waits refresh at least this often
+PRINTER_SECONDS = 10.0
+ISSUE_ATTEMPTS = 4
+
+
+class Refused(Exception):
+    """The server said no (closed, quota reached…), in words for the citizen."""
+
+    def __init__(self, message: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message = message
+        self.message_en = message_en
+
+
+class Unreachable(Exception):
+    """The server could not be reached or did not answer in time."""
+
+
+class KioskServer(Protocol):
+    """What the kiosk asks of the server. Every call may raise Unreachable; issue may Refuse."""
+
+    def services(self) -> list[ServiceOut]: ...
+
+    def counters(self) -> list[CounterOut]: ...
+
+    def issue(self, service: str, priority_reason: PriorityReason | None, key: str) -> TicketOut: ...
+
+    def confirm(self, ticket_id: int) -> None: ...
+
+    def cancel(self, ticket_id: int) -> None: ...
+
+    def report_status(self, component: str, state: str, detail: str) -> None: ...
+
+
+class KioskPrinter(Protocol):
+    """Prints a ticket or raises with the reason; reports whether it is ready."""
+
+    def print(self, ticket: TicketOut) -> None: ...
+
+    def ready(self) -> tuple[bool, str, str]: ...  # (ready, state, detail)
+
+
+@dataclass
+class _Timers:
+    catalog: float = -1e9
+    printer: float = -1e9
+
+
+class KioskApp:
+    def __init__(self, server: KioskServer, printer: KioskPrinter | None, view: KioskView,
+                 surface: pygame.Surface, *, monotonic: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.server = server
+        self.printer = printer
+        self.view = view
+        self.surface = surface
+        self.monotonic = monotonic
+        self.wall = wall
+        self.state = flow.KioskState()
+        self.targets: list[ui.Target] = []
+        self._events: queue.Queue[flow.Event] = queue.Queue()
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._timers = _Timers()
+        self._printer_state = "ok"
+        self._worker = threading.Thread(target=self._work, name="kiosk-worker", daemon=True)
+        self._worker.start()
+
+    # ------------------------------------------------------------ the loop
+
+    def frame(self) -> None:
+        """One turn: take what the worker learnt, react to input, redraw."""
+        now = self.monotonic()
+        if now - self._timers.catalog >= CATALOG_SECONDS:
+            self._timers.catalog = now
+            self._submit(self._load_catalog)
+        if self.printer is not None and now - self._timers.printer >= PRINTER_SECONDS:
+            self._timers.printer = now
+            self._submit(self._check_printer)
+        while True:
+            try:
+                self.dispatch(self._events.get_nowait())
+            except queue.Empty:
+                break
+        for event in pygame.event.get():
+            self.handle(event)
+        self.dispatch(flow.Tick(now))
+        self.targets = self.view.draw(self.surface, self.state, self.wall())
+
+    def handle(self, event: pygame.event.Event) -> None:
+        position: tuple[int, int] | None = None
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            position = event.pos
+        elif event.type == pygame.FINGERDOWN:
+            width, height = self.surface.get_size()
+            position = (int(event.x * width), int(event.y * height))
+        if position is None:
+            return
+        action = ui.Target.hit(self.targets, position)
+        if action is not None:
+            self.dispatch(flow.Touch(action, self.monotonic()))
+
+    def dispatch(self, event: flow.Event) -> None:
+        self.state, effects = flow.step(self.state, event)
+        for effect in effects:
+            self._submit(lambda effect=effect: self._carry_out(effect))
+
+    def run(self, fps: int = 30) -> None:
+        clock = pygame.time.Clock()
+        while True:
+            if pygame.event.peek(pygame.QUIT):
+                break
+            self.frame()
+            pygame.display.flip()
+            clock.tick(fps)
+        self.stop()
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+        self._worker.join(timeout=5)
+
+    def idle(self, timeout: float = 10.0) -> bool:
+        """Wait until the worker has nothing left to do (for tests and screenshots)."""
+        done = threading.Event()
+        self._jobs.put(done.set)
+        return done.wait(timeout)
+
+    # ------------------------------------------------------------ the worker
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:  # one failed job must not end the kiosk
+                log.exception("kiosk job failed")
+
+    def _load_catalog(self) -> None:
+        try:
+            services = self.server.services()
+            counters = self.server.counters()
+        except Unreachable as exc:
+            log.warning("server unreachable: %s", exc)
+            self._events.put(flow.ServerUnreachable(str(exc)))
+            return
+        by_service: dict[str, list[int]] = {}
+        for counter in counters:
+            for code in counter.services:
+                by_service.setdefault(code, []).append(counter.number)
+        self._events.put(flow.CatalogLoaded(
+            tuple(services), tuple((code, tuple(sorted(n))) for code, n in by_service.items())))
+
+    def _check_printer(self) -> None:
+        assert self.printer is not None
+        ready, state, detail = self.printer.ready()
+        self._events.put(flow.PrinterChanged(ready, detail))
+        self._report_printer(state, detail)
+
+    def _report_printer(self, state: str, detail: str) -> None:
+        if state == self._printer_state:
+            return
+        try:
+            self.server.report_status("printer", state, detail)
+            self._printer_state = state
+        except Unreachable:
+            log.warning("could not report printer %s to the server; will retry", state)
+
+    def _carry_out(self, effect: flow.Effect) -> None:
+        if isinstance(effect, flow.IssueTicket):
+            self._issue(effect)
+        elif isinstance(effect, flow.PrintTicket):
+            self._print(effect.ticket)
+        elif isinstance(effect, flow.ConfirmTicket):
+            self._retrying(lambda: self.server.confirm(effect.ticket_id), "confirm")
+        elif isinstance(effect, flow.CancelTicket):
+            self._retrying(lambda: self.server.cancel(effect.ticket_id), "cancel")
+
+    def _issue(self, effect: flow.IssueTicket) -> None:
+        for attempt in range(ISSUE_ATTEMPTS):
+            try:
+                ticket = self.server.issue(effect.service, effect.priority_reason,
+                                           effect.idempotency_key)
+            except Refused as exc:
+                self._events.put(flow.IssueRefused(exc.message, exc.message_en))
+                return
+            except Unreachable as exc:
+                log.warning("issue attempt %d failed: %s", attempt + 1, exc)
+                time.sleep(min(4.0, 0.5 * 2**attempt))
+                continue
+            log.info("issued %s for %s", ticket.number, effect.service)
+            self._events.put(flow.Issued(ticket, self.monotonic()))
+            return
+        self._events.put(flow.ServerUnreachable("no answer when issuing"))
+        self._events.put(flow.IssueRefused(
+            "Server tidak menjawab. Silakan coba lagi atau hubungi petugas.",
+            "The server did not answer. Please try again or ask the staff."))
+
+    def _print(self, ticket: TicketOut) -> None:
+        if self.printer is None:
+            self._events.put(flow.PrintFinished(False, "no printer", self.monotonic()))
+            return
+        try:
+            self.printer.print(ticket)
+        except Exception as exc:  # the printer's own error, whatever its kind
+            log.error("ticket %s not printed: %s", ticket.number, exc)
+            self._events.put(flow.PrintFinished(False, str(exc), self.monotonic()))
+            ready, state, detail = self.printer.ready()
+            self._events.put(flow.PrinterChanged(ready, detail))
+            self._report_printer(state if state != "ok" else "error", detail or str(exc))
+            return
+        self._events.put(flow.PrintFinished(True, "", self.monotonic()))
+        ready, state, detail = self.printer.ready()
+        self._report_printer(state, detail)  # paper near its end shows to staff, not citizens
+
+    def _retrying(self, call: Callable[[], None], what: str, attempts: int = 6) -> None:
+        for attempt in range(attempts):
+            try:
+                call()
+                return
+            except Unreachable as exc:
+                log.warning("%s attempt %d failed: %s", what, attempt + 1, exc)
+                time.sleep(min(4.0, 0.5 * 2**attempt))
+        log.error("gave up on %s; the server's own expiry will tidy up", what)
+
+
+def screenshot_states(services: Sequence[ServiceOut], sample: TicketOut
+                      ) -> list[tuple[str, flow.KioskState]]:
+    """Every screen worth looking at, from a real catalogue."""
+    base = flow.KioskState(services=tuple(services))
+    agency = services[0].agency.code if services else None
+    service = next((s.code for s in services if s.agency.code == agency), None)
+    return [
+        ("1-attract", base),
+        ("2-agencies", replace(base, screen="agencies")),
+        ("3-services", replace(base, screen="services", agency=agency)),
+        ("4-priority", replace(base, screen="priority", agency=agency, service=service)),
+        ("5-ticket", replace(base, screen="ticket", ticket=sample, print_state="printed",
+                             confirmed=True)),
+        ("6-print-failed", replace(base, screen="ticket", ticket=sample, print_state="failed",
+                                   printer_ready=False)),
+        ("7-unavailable", replace(base, screen="unavailable", online=False)),
+        ("8-english", replace(base, screen="services", agency=agency, language="en")),
+    ]
+
+
+def write_screenshots(view: KioskView, states: Sequence[tuple[str, flow.KioskState]],
+                      directory: Path, sizes: Sequence[tuple[int, int]], now: datetime
+                      ) -> list[Path]:
+    written = []
+    for width, height in sizes:
+        surface = pygame.Surface((width, height))
+        tag = "portrait" if height > width else "landscape"
+        for name, state in states:
+            view.draw(surface, state, now)
+            written.append(ui.save_screenshot(surface, directory / f"kiosk-{tag}-{name}.png"))
+    return written

@@ -1,0 +1,270 @@
+"""The kiosk's way through a citizen's visit, as a pure state machine.
+
+``step(state, event)`` returns the next state and the effects the app must carry out (issue a
+ticket, print it, confirm it…). Nothing here draws, prints or talks to the server, so every path
+— a jammed printer, a server that went away, a citizen who walked off — is tested directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from common.protocol.models import PriorityReason, ServiceOut, TicketOut
+
+Screen = Literal["attract", "agencies", "services", "priority", "issuing", "ticket", "unavailable"]
+Language = Literal["id", "en"]
+PrintState = Literal["printing", "printed", "failed"]
+
+IDLE_SECONDS = 45.0  # anywhere but the start: back to the start
+TICKET_SECONDS = 12.0  # the printed ticket's screen stays this long
+ABANDONED_SECONDS = 90.0  # a failed print nobody answers
+PRIORITY_CHOICES: tuple[PriorityReason, ...] = ("elderly", "disability", "pregnant", "child",
+                                                "disaster_victim")
+
+
+# ---------------------------------------------------------------- what happens to the kiosk
+
+@dataclass(frozen=True)
+class Touch:
+    action: str  # a target's action: "start", "agency:DUKCAPIL", "service:KTP", "back"…
+    at: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float
+
+
+@dataclass(frozen=True)
+class CatalogLoaded:
+    services: tuple[ServiceOut, ...]
+    counters: tuple[tuple[str, tuple[int, ...]], ...] = ()  # service code → counter numbers
+
+
+@dataclass(frozen=True)
+class ServerUnreachable:
+    detail: str
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: TicketOut
+    at: float
+
+
+@dataclass(frozen=True)
+class IssueRefused:
+    message: str  # the server's words, Indonesian
+    message_en: str
+
+
+@dataclass(frozen=True)
+class PrintFinished:
+    ok: bool
+    detail: str
+    at: float
+
+
+@dataclass(frozen=True)
+class PrinterChanged:
+    ready: bool
+    detail: str
+
+
+Event = (Touch | Tick | CatalogLoaded | ServerUnreachable | Issued | IssueRefused | PrintFinished
+         | PrinterChanged)
+
+
+# ---------------------------------------------------------------- what the app must do
+
+@dataclass(frozen=True)
+class IssueTicket:
+    service: str
+    priority_reason: PriorityReason | None
+    idempotency_key: str  # the same key on every retry of this one request
+
+
+@dataclass(frozen=True)
+class PrintTicket:
+    ticket: TicketOut
+
+
+@dataclass(frozen=True)
+class ConfirmTicket:
+    ticket_id: int
+
+
+@dataclass(frozen=True)
+class CancelTicket:
+    ticket_id: int
+
+
+Effect = IssueTicket | PrintTicket | ConfirmTicket | CancelTicket
+
+
+# ---------------------------------------------------------------- the state
+
+@dataclass(frozen=True)
+class KioskState:
+    screen: Screen = "attract"
+    language: Language = "id"
+    services: tuple[ServiceOut, ...] = ()
+    counters: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    agency: str | None = None
+    service: str | None = None
+    ticket: TicketOut | None = None
+    print_state: PrintState | None = None
+    confirmed: bool = False
+    printer_ready: bool = True
+    printer_detail: str = ""
+    notice: tuple[str, str] | None = None  # a refusal to show on the services screen
+    last_input: float = 0.0
+    shown_at: float = 0.0
+    online: bool = True
+    offline_detail: str = ""
+    pending_key: str | None = field(default=None, repr=False)
+
+    def agencies(self) -> list[tuple[str, list[ServiceOut]]]:
+        """Agencies in the catalogue's order, each with its services."""
+        grouped: dict[str, list[ServiceOut]] = {}
+        for service in self.services:
+            grouped.setdefault(service.agency.code, []).append(service)
+        return list(grouped.items())
+
+    def counters_for(self, service: str) -> tuple[int, ...]:
+        return next((numbers for code, numbers in self.counters if code == service), ())
+
+    def service_info(self) -> ServiceOut | None:
+        return next((s for s in self.services if s.code == self.service), None)
+
+
+def step(state: KioskState, event: Event) -> tuple[KioskState, Sequence[Effect]]:
+    if isinstance(event, Tick):
+        return _tick(state, event.at), ()
+    if isinstance(event, CatalogLoaded):
+        screen = "attract" if state.screen == "unavailable" else state.screen
+        return replace(state, services=event.services, counters=event.counters, online=True,
+                       offline_detail="", screen=screen), ()
+    if isinstance(event, ServerUnreachable):
+        if state.screen in ("ticket", "issuing"):  # a citizen holds a number: let them finish
+            return replace(state, online=False, offline_detail=event.detail), ()
+        return replace(state, online=False, offline_detail=event.detail, screen="unavailable"), ()
+    if isinstance(event, Issued):
+        return (replace(state, screen="ticket", ticket=event.ticket, print_state="printing",
+                        confirmed=False, shown_at=event.at, pending_key=None),
+                (PrintTicket(event.ticket),))
+    if isinstance(event, IssueRefused):
+        return replace(state, screen="services", notice=(event.message, event.message_en),
+                       pending_key=None), ()
+    if isinstance(event, PrintFinished):
+        return _printed(state, event)
+    if isinstance(event, PrinterChanged):
+        return replace(state, printer_ready=event.ready, printer_detail=event.detail), ()
+    return _touch(state, event)
+
+
+def _tick(state: KioskState, now: float) -> KioskState:
+    if state.screen in ("attract", "unavailable", "issuing"):
+        return state
+    if state.screen == "ticket":
+        if state.print_state == "printing":
+            return state
+        if not state.confirmed:
+            # The citizen walked off from a failed print: the unconfirmed reservation expires
+            # on the server by itself and never reaches a counter.
+            if now - max(state.shown_at, state.last_input) >= ABANDONED_SECONDS:
+                return _restart(state)
+            return state
+        if now - max(state.shown_at, state.last_input) >= TICKET_SECONDS:
+            return _restart(state)
+        return state
+    if now - state.last_input >= IDLE_SECONDS:
+        return _restart(state)
+    return state
+
+
+def _restart(state: KioskState) -> KioskState:
+    return KioskState(services=state.services, counters=state.counters,
+                      printer_ready=state.printer_ready,
+                      printer_detail=state.printer_detail, online=state.online,
+                      offline_detail=state.offline_detail)
+
+
+def _printed(state: KioskState, event: PrintFinished) -> tuple[KioskState, Sequence[Effect]]:
+    if state.ticket is None:
+        return state, ()
+    if event.ok:
+        return (replace(state, print_state="printed", confirmed=True, shown_at=event.at),
+                (ConfirmTicket(state.ticket.id),))
+    return replace(state, print_state="failed", printer_ready=False,
+                   printer_detail=event.detail, shown_at=event.at), ()
+
+
+def _touch(state: KioskState, touch: Touch) -> tuple[KioskState, Sequence[Effect]]:
+    state = replace(state, last_input=touch.at)
+    action, _, argument = touch.action.partition(":")
+    if action == "language":
+        return replace(state, language="en" if state.language == "id" else "id"), ()
+    if action == "home":
+        return _leave(state)
+    if state.screen == "attract":
+        return replace(state, screen="agencies"), ()
+    if state.screen == "agencies":
+        if action == "agency":
+            return replace(state, screen="services", agency=argument, notice=None), ()
+        if action == "back":
+            return replace(state, screen="attract"), ()
+    if state.screen == "services":
+        if action == "service":
+            info = next((s for s in state.services if s.code == argument), None)
+            if info is None or info.closed_reason is not None:
+                return state, ()  # a greyed tile: it says why on it
+            return replace(state, screen="priority", service=argument, notice=None), ()
+        if action == "back":
+            return replace(state, screen="agencies", agency=None, notice=None), ()
+    if state.screen == "priority":
+        if action == "back":
+            return replace(state, screen="services", service=None), ()
+        if action in ("regular", "priority") and state.service is not None:
+            reason: PriorityReason | None = None
+            if action == "priority":
+                reason = next((r for r in PRIORITY_CHOICES if r == argument), None)
+                if reason is None:
+                    return state, ()
+            key = state.pending_key or f"kiosk-{uuid.uuid4()}"
+            return (replace(state, screen="issuing", pending_key=key),
+                    (IssueTicket(state.service, reason, key),))
+    if state.screen == "ticket":
+        return _on_ticket(state, action)
+    return state, ()
+
+
+def _on_ticket(state: KioskState, action: str) -> tuple[KioskState, Sequence[Effect]]:
+    ticket = state.ticket
+    if ticket is None:
+        return _restart(state), ()
+    if state.print_state == "failed":
+        if action == "reprint" and state.printer_ready:
+            return replace(state, print_state="printing"), (PrintTicket(ticket),)
+        if action == "keep":  # the citizen noted the number on screen
+            return replace(state, confirmed=True), (ConfirmTicket(ticket.id),)
+        if action == "cancel":
+            return _restart(state), (CancelTicket(ticket.id),)
+        return state, ()
+    if state.confirmed and action in ("done", "back", "screen"):
+        return _restart(state), ()
+    return state, ()
+
+
+def _leave(state: KioskState) -> tuple[KioskState, Sequence[Effect]]:
+    """'Back to start' from anywhere; a number that was never confirmed is withdrawn."""
+    if state.screen == "ticket" and state.ticket is not None and not state.confirmed:
+        if state.print_state == "printing":
+            return state, ()
+        return _restart(state), (CancelTicket(state.ticket.id),)
+    if state.screen == "issuing":
+        return state, ()
+    return _restart(state), ()

@@ -1,0 +1,104 @@
+"""What the kiosk says, in Indonesian first and English second."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from common.protocol.models import ServiceOut
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "touch": ("Sentuh layar untuk mengambil nomor antrean", "Touch the screen to take a number"),
+    "choose_agency": ("Pilih instansi", "Choose an agency"),
+    "choose_service": ("Pilih layanan", "Choose a service"),
+    "waiting": ("menunggu", "waiting"),
+    "about": ("perkiraan", "about"),
+    "minutes": ("menit", "min"),
+    "back": ("Kembali", "Back"),
+    "home": ("Awal", "Start"),
+    "language": ("English", "Bahasa Indonesia"),
+    "free": ("Gratis", "Free"),
+    "target": ("Target layanan", "Target time"),
+    "requirements": ("Persyaratan", "Requirements"),
+    "closed": ("Tutup", "Closed"),
+    "opens": ("buka", "opens"),
+    "quota": ("Kuota hari ini habis", "Today's quota is used up"),
+    "priority_question": ("Apakah Anda berhak atas layanan prioritas?",
+                          "Are you entitled to priority service?"),
+    "priority_note": ("Lansia, penyandang disabilitas, ibu hamil, anak-anak, korban bencana "
+                      "(UU 25/2009 pasal 29). Petugas dapat meminta bukti.",
+                      "Elderly, disabled, pregnant, children, disaster victims (Law 25/2009 "
+                      "art. 29). Staff may ask for proof."),
+    "regular": ("Tidak, antrean biasa", "No, regular queue"),
+    "elderly": ("Lansia", "Elderly"),
+    "disability": ("Disabilitas", "Disability"),
+    "pregnant": ("Ibu hamil", "Pregnant"),
+    "child": ("Anak-anak", "Child"),
+    "disaster_victim": ("Korban bencana", "Disaster victim"),
+    "issuing": ("Mohon tunggu, nomor Anda sedang dibuat…", "Please wait, making your number…"),
+    "your_number": ("Nomor antrean Anda", "Your queue number"),
+    "ahead": ("orang di depan Anda", "people ahead of you"),
+    "printing": ("Tiket sedang dicetak…", "Printing your ticket…"),
+    "take_ticket": ("Silakan ambil tiket Anda dan tunggu panggilan.",
+                    "Please take your ticket and wait to be called."),
+    "print_failed": ("Printer bermasalah. Mohon catat nomor Anda.",
+                     "The printer has a problem. Please note your number."),
+    "keep": ("Saya sudah mencatat nomornya", "I have noted the number"),
+    "reprint": ("Cetak ulang", "Print again"),
+    "cancel": ("Batalkan", "Cancel"),
+    "done": ("Selesai", "Done"),
+    "served_at": ("Dilayani di loket", "Served at counter"),
+    "watch_display": ("Perhatikan layar dan suara panggilan: nomor Anda dan loketnya akan diumumkan.",
+                      "Watch the display and listen: your number and counter will be called."),
+    "priority_mark": ("PRIORITAS", "PRIORITY"),
+    "unavailable": ("Layanan antrean sementara tidak tersedia.",
+                    "The queue service is temporarily unavailable."),
+    "ask_staff": ("Silakan hubungi petugas informasi. Kami mencoba tersambung kembali…",
+                  "Please ask the information desk. Reconnecting…"),
+}
+
+_DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+_MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+              "September", "Oktober", "November", "Desember")
+
+
+def say(key: str, language: str) -> str:
+    indonesian, english = TEXTS[key]
+    return english if language == "en" else indonesian
+
+
+def rupiah(amount: int) -> str:
+    """``30000`` → "Rp30.000" as Indonesians write it."""
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def fee_text(service: ServiceOut, language: str) -> str:
+    return say("free", language) if service.fee == 0 else rupiah(service.fee)
+
+
+def service_name(service: ServiceOut, language: str) -> str:
+    return service.name_en if language == "en" and service.name_en else service.name
+
+
+def requirements(service: ServiceOut, language: str) -> list[str]:
+    return service.requirements_en if language == "en" and service.requirements_en \
+        else service.requirements
+
+
+def closed_text(service: ServiceOut, language: str, timezone: str) -> str | None:
+    if service.closed_reason is None:
+        return None
+    if service.closed_reason == "quota_reached":
+        return say("quota", language)
+    text = say("closed", language)
+    if service.next_opening is not None:
+        local = service.next_opening.astimezone(ZoneInfo(timezone))
+        day = _DAYS_ID[local.weekday()] if language == "id" else local.strftime("%A")
+        text += f" · {say('opens', language)} {day} {local:%H:%M}"
+    return text
+
+
+def long_date(moment: datetime, language: str) -> str:
+    if language == "en":
+        return moment.strftime("%A, %d %B %Y")
+    return f"{_DAYS_ID[moment.weekday()]}, {moment.day} {_MONTHS_ID[moment.month - 1]} {moment.year}"
