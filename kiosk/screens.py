@@ -185,8 +185,10 @@ class KioskView:
         ui.draw_text(surface, facts, int(u * 0.8), ink, (inner.left, y + u // 4),
                      max_width=inner.width)
         needs = requirements(service, language)
-        if needs and inner.bottom - (y + u * 1.5) > u:
-            text = f"{say('requirements', language)}: " + "; ".join(needs)
+        if (needs or service.fee_note) and inner.bottom - (y + u * 1.5) > u:
+            text = f"{say('requirements', language)}: " + "; ".join(needs) if needs else ""
+            if service.fee_note:
+                text = f"{text}. {say('fee', language)}: {service.fee_note}".lstrip(". ")
             ui.draw_paragraph(surface, text, int(u * 0.75), ui.MUTED,
                               pygame.Rect(inner.left, y + int(u * 1.6), inner.width,
                                           inner.bottom - y - int(u * 1.6)), max_lines=2)

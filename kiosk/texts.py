@@ -18,6 +18,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "home": ("Awal", "Start"),
     "language": ("English", "Bahasa Indonesia"),
     "free": ("Gratis", "Free"),
+    "fee_varies": ("Biaya sesuai ketentuan", "Fee as regulated"),
+    "fee": ("Biaya", "Fee"),
     "target": ("Target layanan", "Target time"),
     "requirements": ("Persyaratan", "Requirements"),
     "closed": ("Tutup", "Closed"),
@@ -73,7 +75,10 @@ def rupiah(amount: int) -> str:
 
 
 def fee_text(service: ServiceOut, language: str) -> str:
-    return say("free", language) if service.fee == 0 else rupiah(service.fee)
+    """The fee in a few words; a charge that varies (a tax, a bill) says so instead of 'free'."""
+    if service.fee > 0:
+        return rupiah(service.fee)
+    return say("fee_varies", language) if service.fee_note else say("free", language)
 
 
 def service_name(service: ServiceOut, language: str) -> str:
