@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pygame
 
 from common import ui
+from common.formats import long_date
 from common.protocol.models import ServiceOut
 from kiosk.flow import PRIORITY_CHOICES, KioskState
-from kiosk.texts import closed_text, fee_text, long_date, requirements, say, service_name
+from kiosk.texts import closed_text, fee_text, requirements, say, service_name
 
 
 class KioskView:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from common.formats import day_name, rupiah
 from common.protocol.models import ServiceOut
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -59,19 +59,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Please ask the information desk. Reconnecting…"),
 }
 
-_DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-              "September", "Oktober", "November", "Desember")
-
-
 def say(key: str, language: str) -> str:
     indonesian, english = TEXTS[key]
     return english if language == "en" else indonesian
-
-
-def rupiah(amount: int) -> str:
-    """``30000`` → "Rp30.000" as Indonesians write it."""
-    return "Rp" + f"{amount:,}".replace(",", ".")
 
 
 def fee_text(service: ServiceOut, language: str) -> str:
@@ -98,12 +88,6 @@ def closed_text(service: ServiceOut, language: str, timezone: str) -> str | None
     text = say("closed", language)
     if service.next_opening is not None:
         local = service.next_opening.astimezone(ZoneInfo(timezone))
-        day = _DAYS_ID[local.weekday()] if language == "id" else local.strftime("%A")
+        day = day_name(local, language)
         text += f" · {say('opens', language)} {day} {local:%H:%M}"
     return text
-
-
-def long_date(moment: datetime, language: str) -> str:
-    if language == "en":
-        return moment.strftime("%A, %d %B %Y")
-    return f"{_DAYS_ID[moment.weekday()]}, {moment.day} {_MONTHS_ID[moment.month - 1]} {moment.year}"
