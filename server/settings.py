@@ -36,8 +36,8 @@ class Settings:
             "heartbeat_seconds": (float(v) if (v := os.environ.get("ANTREAN_HEARTBEAT_SECONDS"))
                                   else None),
         }
-        values.update(overrides)
-        values = {k: v for k, v in values.items() if v is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values = {k: v for k, v in values.items() if v is not None}  # unset: the default
         return cls(**values)  # type: ignore[arg-type]
 
     @property

@@ -109,6 +109,7 @@ class Connection:
         self.backlog: deque[str] = deque()
         self.last_received = time.monotonic()
         self._sender: asyncio.Task[None] | None = None
+        self.closing: asyncio.Task[None] | None = None  # the close frame on its way
 
     # -- sending
 
@@ -263,6 +264,7 @@ class Hub:
             logger.info("closing a %s connection: %s", connection.site, reason)
             task = asyncio.get_running_loop().create_task(
                 self._send_close(connection.websocket, code, reason))
+            connection.closing = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -289,6 +291,9 @@ class Hub:
         finally:
             if connection.state is not State.CLOSED:
                 self.close(connection, None, "")
+            if connection.closing is not None:  # let the close frame out before returning
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(connection.closing)
 
     async def _on_message(self, connection: Connection, data: str | bytes | None) -> None:
         try:

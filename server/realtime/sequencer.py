@@ -61,7 +61,7 @@ class Sequencer:
         for site in {event.site for event in events}:
             self._drain(site)
 
-    def _drain(self, site: str) -> None:
+    def _release_in_order(self, site: str) -> None:
         state = self._sites[site]
         while (event := state.held.pop(state.last + 1, None)) is not None:
             state.last = event.seq
@@ -69,6 +69,10 @@ class Sequencer:
                 self._release(event)
             except Exception:
                 log.exception("releasing %s #%d failed", event.type, event.seq)
+
+    def _drain(self, site: str) -> None:
+        state = self._sites[site]
+        self._release_in_order(site)
         if state.held and site not in self._timers and not state.filling:
             loop = asyncio.get_running_loop()
             self._timers[site] = loop.call_later(self._gap_wait, self._gap_timeout, site)
@@ -88,27 +92,28 @@ class Sequencer:
         task.add_done_callback(self._tasks.discard)
 
     async def _fill(self, site: str, before: int | None) -> None:
+        """Read the log from what was released up to ``before`` (or its end) and release it.
+        What the log lacks there it will never have (pruned): skip it rather than wait."""
         state = self._sites[site]
         try:
-            while True:
-                missing = await self._fetch(site, state.last, before)
-                if not missing:
-                    break
-                log.info("filled %d event(s) of %s after #%d from the log", len(missing), site,
-                         state.last)
-                for event in missing:
+            after = state.last
+            while page := await self._fetch(site, after, before):
+                for event in page:
                     if event.seq > state.last:
                         state.held.setdefault(event.seq, event)
-                state.filling = False
-                self._drain(site)
-                state.filling = True
-                if before is not None and state.last >= before - 1:
+                after = page[-1].seq
+                if before is not None and after >= before - 1:
                     break
-            if before is not None and state.last < before - 1:
-                # The log has a true hole (pruned, or never written): do not wait forever.
+            self._release_in_order(site)
+            # Up to here the log was read: a hole below it is for good. Above it, events may
+            # still be on their way (committed after the read), so they are waited for.
+            read_to = before - 1 if before is not None else after
+            while state.held and state.last < read_to:
+                hole_end = min(min(state.held) - 1, read_to)
                 log.warning("events %d..%d of %s are not in the log; skipping them",
-                            state.last + 1, before - 1, site)
-                state.last = before - 1
+                            state.last + 1, hole_end, site)
+                state.last = hole_end
+                self._release_in_order(site)
         except Exception:
             log.exception("filling events of %s from the log failed; will retry", site)
         finally:
