@@ -54,11 +54,12 @@ def columns(values: Sequence[tuple[int, float | None, str]], *, title: str, unit
     if not values:
         return Markup("")
     hours = [h for h, _, _ in values]
-    first, last = min(hours), max(hours)
+    first, last = min([*hours, 7]), max([*hours, 17])  # at least a working day, so one busy
+    # hour still draws as one column among many rather than one wall
     slots = last - first + 1
     left, bottom, plot_h, slot_w = 40, 28, 160, max(18, min(40, 600 // slots))
     width, height = left + slot_w * slots + 10, plot_h + bottom + 16
-    top = max((v or 0.0) for _, v, _ in values) or 1.0
+    top = max(1.0, *((v or 0.0) for _, v, _ in values))
     line_top = max((v for _, v in line), default=0.0) or 1.0
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
