@@ -1,0 +1,250 @@
+"""Print operations → ESC/POS bytes, and the ticket printer the kiosk talks to."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+
+import qrcode
+import serial
+from escpos.constants import QR_ECLEVEL_M
+from escpos.escpos import Escpos
+from escpos.image import EscposImage
+from escpos.printer import Dummy
+from PIL import Image
+
+from common.protocol.models import DeviceStatusRequest
+from hardware.printer.backends import PrinterConfig, open_device
+from hardware.printer.layout import (
+    Cut,
+    Feed,
+    Logo,
+    Paper,
+    PrintOp,
+    Qr,
+    Text,
+    TicketData,
+    layout_ticket,
+)
+from hardware.printer.status import PrinterStatus, StatusWatch, parse_status, request
+
+log = logging.getLogger(__name__)
+
+#: Code page 2 (PC850) covers Indonesian and the Latin letters of names; nearly every ESC/POS
+#: printer has it under the same number.
+CODEPAGE = "CP850"
+CODEPAGE_NUMBER = 2
+_PUNCTUATION = str.maketrans(
+    {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...",
+     "\u00a0": " ", "•": "-", "·": "-"}
+)  # fmt: skip
+
+
+def printable(text: str) -> str:
+    """``text`` with every character the printer's code page has; others simplified or ``?``."""
+    out = []
+    for char in text.translate(_PUNCTUATION):
+        try:
+            char.encode(CODEPAGE)
+            out.append(char)
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", char).encode(CODEPAGE, "ignore").decode(CODEPAGE)
+            out.append(base or "?")
+    return "".join(out)
+
+
+def _raster(image: Image.Image) -> bytes:
+    """``GS v 0``: a 1-bit raster image."""
+    im = EscposImage(image)
+    width_bytes, height = im.width_bytes, im.height
+    header = b"\x1dv0\x00" + width_bytes.to_bytes(2, "little") + height.to_bytes(2, "little")
+    return header + im.to_raster_format()
+
+
+def _centered(image: Image.Image, width: int) -> Image.Image:
+    image = image.convert("1")
+    if image.width > width:
+        height = max(1, image.height * width // image.width)
+        image = image.convert("L").resize((width, height)).convert("1")
+    canvas = Image.new("1", (width, image.height), 1)
+    canvas.paste(image, ((width - image.width) // 2, 0))
+    return canvas
+
+
+def qr_image(data: str, module_dots: int) -> Image.Image:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=module_dots, border=0)
+    code.add_data(data)
+    code.make(fit=True)
+    image: Image.Image = code.make_image().get_image()
+    return image
+
+
+def build_job(ops: Sequence[PrintOp], paper: Paper, *, native_qr: bool = True) -> bytes:
+    """The complete ESC/POS job for ``ops``: one write, so a ticket is never sent half."""
+    p = Dummy()
+    p.hw("INIT")
+    p.magic.force_encoding(CODEPAGE)
+    for op in ops:
+        if isinstance(op, Text):
+            p.set(align=op.align, bold=op.bold, invert=op.invert)
+            p._raw(b"\x1d!" + bytes([(op.width - 1) << 4 | (op.height - 1)]))
+            p.text(printable(op.text) + "\n")
+            if op.invert:
+                p.set(invert=False)
+        elif isinstance(op, Feed):
+            p.ln(op.lines)
+        elif isinstance(op, Qr):
+            p.set(align="center", bold=False)
+            p._raw(b"\x1d!\x00\x1bJ\x0c")  # normal size, a 12-dot quiet zone above
+            if native_qr:
+                p.qr(op.data, ec=QR_ECLEVEL_M, size=op.module_dots, native=True)
+            else:
+                p._raw(_raster(_centered(qr_image(op.data, op.module_dots), paper.dots)))
+            p.ln()
+        elif isinstance(op, Logo):
+            with Image.open(op.path) as source:
+                logo = source.convert("L")
+            if logo.width > op.max_width_dots:
+                logo = logo.resize((op.max_width_dots, max(1, logo.height * op.max_width_dots // logo.width)))
+            p._raw(_raster(_centered(logo, paper.dots)))
+        elif isinstance(op, Cut):
+            p.set(align="left", bold=False)
+            p._raw(b"\x1d!\x00")
+            p.cut()
+    return p.output
+
+
+class PrintError(RuntimeError):
+    """A ticket was not printed (or not completely). ``status`` says why, in the server's terms."""
+
+    def __init__(self, message: str, status: PrinterStatus) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _status_byte(data: bytes) -> int | None:
+    from hardware.printer.status import is_status_byte
+
+    valid = [b for b in data if is_status_byte(b)]
+    return valid[-1] if valid else None
+
+
+def read_status(device: Escpos) -> PrinterStatus:
+    """Ask the printer ``DLE EOT 1, 2, 4`` (and 3 on error) and parse the answers."""
+    if type(device)._read is Escpos._read or type(device).__name__ == "CupsPrinter":
+        return PrinterStatus.unknown("connection is write-only")
+    answers: dict[int, int | None] = {}
+    try:
+        link = device.device
+        if isinstance(link, serial.Serial):
+            link.reset_input_buffer()
+        for n in (1, 2, 4, 3):
+            device._raw(request(n))
+            data = link.read(1) if isinstance(link, serial.Serial) else device._read()
+            answers[n] = _status_byte(bytes(data))
+            if n == 1 and answers[n] is None:
+                break
+    except TimeoutError:
+        pass
+    except Exception as exc:  # the transport is gone: USB unplugged, socket reset, no device
+        log.warning("printer status request failed: %s", exc)
+        return PrinterStatus.unreachable(str(exc) or type(exc).__name__)
+    if answers.get(1) is None:
+        return PrinterStatus.unknown("printer does not answer status requests")
+    return parse_status(answers)
+
+
+class TicketPrinter:
+    """One ticket printer chosen by URL, with status checked before and after every print.
+
+    ``on_status`` is called with a ``DeviceStatusRequest`` whenever the printer's state changes
+    (and once at the first check); the kiosk POSTs it to the server as ``device.status``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        on_status: Callable[[DeviceStatusRequest], None] | None = None,
+        opener: Callable[[str], tuple[Escpos, PrinterConfig]] = open_device,
+    ) -> None:
+        self.device, self.config = opener(url)
+        self.watch = StatusWatch(on_status)
+        self._lock = threading.Lock()
+
+    @property
+    def paper(self) -> Paper:
+        return self.config.paper
+
+    def status(self) -> PrinterStatus:
+        with self._lock:
+            return self._check()
+
+    def _check(self) -> PrinterStatus:
+        result = read_status(self.device)
+        if not result.reachable:
+            self._disconnect()
+        self.watch.update(result)
+        return result
+
+    def _disconnect(self) -> None:
+        try:
+            self.device.close()
+        except Exception:  # closing a dead connection may fail too; it is closed either way
+            log.debug("closing the printer connection failed", exc_info=True)
+        self.device._device = False  # reconnect on next use
+
+    def print_ticket(self, ticket: TicketData) -> PrinterStatus:
+        """Print ``ticket``; return the status after printing or raise ``PrintError``."""
+        return self.print_ops(layout_ticket(ticket, self.paper), what=f"Tiket {ticket.number}")
+
+    def print_ops(self, ops: Sequence[PrintOp], what: str = "Cetakan") -> PrinterStatus:
+        job = build_job(ops, self.paper, native_qr=self.config.native_qr)
+        with self._lock:
+            before = self._check()
+            if not before.can_print:
+                log.warning("%s not printed: %s", what, before.describe())
+                raise PrintError(f"{what} tidak dicetak: {before.describe()}", before)
+            try:
+                self.device._raw(job)
+                flush = getattr(self.device, "flush", None)
+                if callable(flush):
+                    flush()
+            except Exception as exc:
+                self._disconnect()
+                failed = PrinterStatus.unreachable(str(exc) or type(exc).__name__)
+                self.watch.update(failed)
+                log.error("%s failed to print: %s", what, exc)
+                raise PrintError(f"{what} gagal dicetak: {failed.describe()}", failed) from exc
+            after = self._check()
+            if after.known and not after.can_print:
+                log.error("%s may be incomplete: %s", what, after.describe())
+                raise PrintError(f"{what} mungkin tidak lengkap: {after.describe()}", after)
+            log.info("%s printed (%d bytes); printer %s", what, len(job), after.state)
+            return after
+
+    def close(self) -> None:
+        self._disconnect()
+
+
+def sample_ticket() -> TicketData:
+    """A believable ticket for ``antrean printer test`` and for looking at the layout."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    return TicketData(
+        hall_name="Mal Pelayanan Publik Kota Bandung",
+        agency_name="Dinas Kependudukan dan Pencatatan Sipil",
+        service_name="Perekaman & Pencetakan KTP-el",
+        number="A-012",
+        issued_at=datetime(2025, 5, 12, 1, 31, tzinfo=UTC),
+        timezone=ZoneInfo("Asia/Jakarta"),
+        priority=True,
+        priority_reason="elderly",
+        people_ahead=4,
+        estimated_wait_minutes=25,
+        tracking_url="https://antrean.example.go.id/t/7KQ2-M9XD",
+        requirements=("Fotokopi Kartu Keluarga", "Surat pengantar RT/RW (asli)"),
+    )

@@ -1,0 +1,162 @@
+"""The ticket printer against the simulator: in-process, over TCP and over a serial pty pair."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from escpos.printer import Dummy
+from hwsupport import PtyPair, pty_pair_fixture
+
+from common.protocol.models import DeviceStatusRequest
+from hardware.printer import PrintError, PrinterUrlError, TicketPrinter, open_device
+from hardware.printer.driver import sample_ticket
+from hardware.printer.render import render
+from hardware.printer.simulator import PrinterSimulator, TcpPrinterServer, serve_serial
+
+pty_pair = pty_pair_fixture  # the socat pty pair fixture, under its usual name
+
+
+def _printer(url: str) -> tuple[TicketPrinter, list[DeviceStatusRequest]]:
+    reports: list[DeviceStatusRequest] = []
+    return TicketPrinter(url, on_status=reports.append), reports
+
+
+def test_prints_one_ticket_and_reports_ready() -> None:
+    printer, reports = _printer("sim://?paper=58")
+    after = printer.print_ticket(sample_ticket())
+    sim = printer.device.simulator
+    assert after.state == "ok"
+    assert len(sim.tickets) == 1
+    assert "A-012" in render(sim.tickets[0], 384).text_lines
+    assert [r.state for r in reports] == ["ok"]  # reported once, not before and after
+
+
+@pytest.mark.parametrize(
+    ("url", "state"),
+    [
+        ("sim://?level=out", "paper_out"),
+        ("sim://?cover=open", "cover_open"),
+        ("sim://?offline=1", "offline"),
+    ],
+)
+def test_refuses_to_print_and_says_why(url: str, state: str) -> None:
+    printer, reports = _printer(url)
+    with pytest.raises(PrintError) as failure:
+        printer.print_ticket(sample_ticket())
+    assert failure.value.status.state == state
+    assert "A-012 tidak dicetak" in str(failure.value)
+    assert printer.device.simulator.tickets == []
+    assert [r.state for r in reports] == [state]
+
+
+def test_paper_low_prints_and_staff_hear_about_it() -> None:
+    printer, reports = _printer("sim://?level=near_end")
+    assert printer.print_ticket(sample_ticket()).state == "paper_low"
+    assert len(printer.device.simulator.tickets) == 1
+    assert reports[0].state == "paper_low" and "paper low" in reports[0].detail
+
+
+def test_paper_running_out_during_the_print_is_an_error() -> None:
+    printer, reports = _printer("sim://")
+    sim: PrinterSimulator = printer.device.simulator
+    original = sim.feed
+
+    def feed_then_run_out(data: bytes) -> bytes:
+        reply = original(data)
+        if len(data) > 100:  # the job itself, not a status request
+            sim.paper = "out"
+        return reply
+
+    sim.feed = feed_then_run_out  # type: ignore[method-assign]
+    with pytest.raises(PrintError) as failure:
+        printer.print_ticket(sample_ticket())
+    assert "mungkin tidak lengkap" in str(failure.value)
+    assert [r.state for r in reports] == ["ok", "paper_out"]
+
+
+def test_status_changes_are_reported_when_they_happen() -> None:
+    printer, reports = _printer("sim://")
+    sim: PrinterSimulator = printer.device.simulator
+    printer.status()
+    sim.cover_open = True
+    printer.status()
+    printer.status()
+    sim.cover_open = False
+    sim.paper = "near_end"
+    printer.status()
+    assert [r.state for r in reports] == ["ok", "cover_open", "paper_low"]
+
+
+def test_tcp_printer_with_status() -> None:
+    sim = PrinterSimulator(paper="near_end")
+    server = TcpPrinterServer(sim).start()
+    try:
+        printer, reports = _printer(server.url + "?paper=58")
+        assert printer.print_ticket(sample_ticket()).state == "paper_low"
+        assert len(sim.tickets) == 1
+        sim.paper = "out"
+        with pytest.raises(PrintError):
+            printer.print_ticket(sample_ticket())
+        assert [r.state for r in reports] == ["paper_low", "paper_out"]
+        printer.close()
+    finally:
+        server.stop()
+
+
+def test_tcp_printer_that_is_switched_off() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    printer, reports = _printer(f"tcp://127.0.0.1:{port}?timeout=1")
+    with pytest.raises(PrintError) as failure:
+        printer.print_ticket(sample_ticket())
+    assert failure.value.status.state == "offline"
+    assert [r.state for r in reports] == ["offline"]
+
+
+def test_serial_printer_over_a_pty_pair(pty_pair: PtyPair) -> None:
+    sim = PrinterSimulator(cover_open=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=serve_serial, args=(sim, str(pty_pair.device), stop))
+    thread.start()
+    try:
+        printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=115200")
+        with pytest.raises(PrintError):
+            printer.print_ticket(sample_ticket())
+        sim.cover_open = False
+        printer.print_ticket(sample_ticket())
+        assert len(sim.tickets) == 1
+        assert [r.state for r in reports] == ["cover_open", "ok"]
+        printer.close()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_write_only_connections_print_without_status(tmp_path: Path) -> None:
+    target = tmp_path / "lp0"
+    target.touch()
+    printer, reports = _printer(f"file://{target}")
+    assert not printer.print_ticket(sample_ticket()).known
+    assert b"A-012" in target.read_bytes()
+    assert "not readable" in reports[0].detail
+
+    dummy, _ = _printer("dummy://?paper=58")
+    dummy.print_ticket(sample_ticket())
+    assert isinstance(dummy.device, Dummy) and b"A-012" in dummy.device.output
+
+
+@pytest.mark.parametrize(
+    "url", ["lpt://x", "usb://zz:01", "tcp://:9100", "sim://?paper=57", "dummy://?qr=svg"]
+)
+def test_bad_urls_say_what_to_write(url: str) -> None:
+    with pytest.raises(PrinterUrlError):
+        open_device(url)
+
+
+def test_url_options() -> None:
+    _, config = open_device("tcp://10.0.0.5:9100?paper=58&qr=image")
+    assert config.paper.width_mm == 58 and not config.native_qr
