@@ -1,0 +1,216 @@
+"""bench/dispatch: a national-scale day on one server process over HTTP.
+
+Sites × counters, a pool of waiting tickets; tickets issued per second (each a durable commit)
+and call-next latency under concurrent clients, on SQLite and PostgreSQL. Baseline from the
+same run: a trivial endpoint on the same server stack (GET /api/v1/sites, no database).
+
+    python -m bench.dispatch.run --sites 200 --counters 20 --waiting 100000 --clients 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench.fanout.run import free_port, raise_fd_limit
+from bench.wsclient import percentile
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("A", "B", "C", "D")
+POSTGRES_ADMIN = os.environ.get("ANTREAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+def site_toml(i: int, counters: int) -> str:
+    services = "".join(f'[[service]]\nagency = "AG"\ncode = "S{p}"\nprefix = "{p}"\n'
+                       f'name = "Layanan {p}"\n' for p in SERVICES)
+    weights = ", ".join(f"S{p} = 1" for p in SERVICES)
+    desks = "".join(f'[[counter]]\nnumber = {n}\nagency = "AG"\nservices = {{ {weights} }}\n'
+                    for n in range(1, counters + 1))
+    return (f'[site]\ncode = "S{i:03d}"\nname = "Hall {i}"\nalways_open = true\n'
+            f'[[agency]]\ncode = "AG"\nname = "Agency"\n{services}{desks}'
+            f'[[device]]\nkind = "kiosk"\nname = "kiosk"\ntoken = "bench-kiosk-{i:03d}"\n'
+            f'[[officer]]\nusername = "officer{i:03d}"\nname = "Officer"\nagency = "AG"\n'
+            f'password = "bench-password"\n')
+
+
+async def seed(url: str, sites: int, counters: int, waiting: int) -> None:
+    from server.config.hall import parse_hall
+    from server.services import sync, tickets
+    from server.services.actor import SYSTEM
+    from server.services.catalog import Catalog
+    from server.services.uow import UnitOfWork
+    from server.store.db import Database
+    from server.store.migrate import upgrade
+
+    db = Database(url, sqlite_synchronous="NORMAL")
+    await upgrade(db)
+    now = datetime.now(UTC)
+    for i in range(sites):
+        async with db.write() as session:
+            await sync.apply_hall(session, parse_hall(site_toml(i, counters)), now,
+                                  always_open=True)
+    async with db.read() as session:
+        catalog = await Catalog.load(session)
+    per_site = waiting // sites
+    batch = 500
+    for site in catalog.sites.values():
+        for start in range(0, per_site, batch):
+            async with db.write() as session:
+                uow = UnitOfWork(session, catalog, now, SYSTEM)
+                for k in range(start, min(per_site, start + batch)):
+                    await tickets.issue(uow, site, f"S{SERVICES[k % 4]}", None, "kiosk", False)
+                await uow.seal()
+    await db.dispose()
+
+
+def start_server(url: str, workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ANTREAN_LOG_LEVEL": "WARNING"}
+    env.pop("ANTREAN_REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "common.cli", "serve", "--database-url", url, "--data-dir",
+         str(workdir / "data"), "--port", str(port)], cwd=ROOT, env=env,
+        stdout=open(workdir / "server.log", "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+async def load(http: httpx.AsyncClient, clients: int, seconds: float, request) -> list[float]:
+    """Run ``request(client_index)`` from ``clients`` loops for ``seconds``; latencies."""
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+
+    async def loop(i: int) -> None:
+        while time.monotonic() < stop:
+            began = time.monotonic()
+            await request(i)
+            latencies.append(time.monotonic() - began)
+
+    await asyncio.gather(*(loop(i) for i in range(clients)))
+    return latencies
+
+
+async def measure(url: str, sites: int, clients: int, seconds: float, workdir: Path) -> dict:
+    port = free_port()
+    server = start_server(url, workdir, port)
+    limits = httpx.Limits(max_connections=clients + 8)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                                     limits=limits) as http:
+            async def trivial(_: int) -> None:
+                assert (await http.get("/api/v1/sites")).status_code == 200
+
+            async def issue(i: int) -> None:
+                site = i % sites
+                response = await http.post(
+                    f"/api/v1/sites/S{site:03d}/tickets",
+                    headers={"Authorization": f"Bearer bench-kiosk-{site:03d}",
+                             "Idempotency-Key": uuid.uuid4().hex},
+                    json={"service": f"S{SERVICES[i % 4]}"})
+                assert response.status_code == 201, response.text
+
+            desks: list[tuple[int, dict[str, str]]] = []
+            for i in range(clients):
+                site = i % sites
+                login = await http.post("/api/v1/auth/token", json={
+                    "username": f"officer{site:03d}", "password": "bench-password"})
+                officer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+                counters = (await http.get(f"/api/v1/sites/S{site:03d}/counters")).json()
+                counter = counters[(i // sites) % len(counters)]["id"]
+                await http.post(f"/api/v1/counters/{counter}/open", headers=officer)
+                desks.append((counter, officer))
+
+            async def call_next(i: int) -> None:
+                counter, officer = desks[i]
+                response = await http.post(f"/api/v1/counters/{counter}/call-next",
+                                           headers=officer)
+                assert response.status_code in (200, 204), response.text
+
+            trivial_lat = await load(http, clients, seconds, trivial)
+            issue_lat = await load(http, clients, seconds, issue)
+            call_lat = await load(http, clients, seconds, call_next)
+    finally:
+        server.terminate()
+        server.wait(30)
+    return {"trivial_rps": len(trivial_lat) / seconds, "issue_rps": len(issue_lat) / seconds,
+            "issue_p99_ms": percentile(issue_lat, 0.99) * 1000,
+            "call_next_p50_ms": percentile(call_lat, 0.5) * 1000,
+            "call_next_p99_ms": percentile(call_lat, 0.99) * 1000,
+            "call_next_rps": len(call_lat) / seconds}
+
+
+async def postgres_database() -> str:
+    import asyncpg
+
+    name = f"antrean_bench_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(POSTGRES_ADMIN + "/postgres")
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    return name
+
+
+async def drop_postgres(name: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_ADMIN + "/postgres")
+    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await connection.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--sites", type=int, default=200)
+    parser.add_argument("--counters", type=int, default=20)
+    parser.add_argument("--waiting", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    raise_fd_limit()
+    results = {}
+    for kind in args.db.split(","):
+        with tempfile.TemporaryDirectory(prefix="antrean-dispatch-") as tmp:
+            workdir = Path(tmp)
+            pg_name = None
+            if kind == "postgres":
+                pg_name = asyncio.run(postgres_database())
+                url = f"{POSTGRES_ADMIN}/{pg_name}"
+            else:
+                url = f"sqlite:///{workdir / 'data' / 'antrean.db'}"
+            try:
+                began = time.monotonic()
+                asyncio.run(seed(url, args.sites, args.counters, args.waiting))
+                print(f"{kind}: seeded {args.sites} sites × {args.counters} counters, "
+                      f"{args.waiting} waiting in {time.monotonic() - began:.0f}s", flush=True)
+                results[kind] = asyncio.run(measure(url, args.sites, args.clients, args.seconds,
+                                                    workdir))
+            finally:
+                if pg_name:
+                    asyncio.run(drop_postgres(pg_name))
+        r = results[kind]
+        print(f"{kind}: trivial {r['trivial_rps']:.0f} req/s | issue {r['issue_rps']:.0f}/s "
+              f"({r['issue_rps'] / r['trivial_rps']:.0%} of trivial) | call-next p50 "
+              f"{r['call_next_p50_ms']:.1f} ms p99 {r['call_next_p99_ms']:.1f} ms "
+              f"({r['call_next_rps']:.0f}/s)", flush=True)
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

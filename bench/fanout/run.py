@@ -1,0 +1,226 @@
+"""bench/fanout: N display sockets on one server process; an officer calls; how long until the
+last socket has `ticket.called`, against the bare `websockets` library broadcasting the same
+message to the same N clients. Also the server's memory per idle socket.
+
+    python -m bench.fanout.run --sizes 1000,5000,10000 --calls 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+from bench.wsclient import Crowd, percentile, rss_kib
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = b'"ticket.called"'
+HALL = """
+[site]
+code = "BENCH"
+name = "Bench hall"
+always_open = true
+[[agency]]
+code = "AG"
+name = "Agency"
+[[service]]
+agency = "AG"
+code = "SVC"
+prefix = "A"
+name = "Service"
+[[counter]]
+number = 1
+agency = "AG"
+services = { SVC = 1 }
+[[device]]
+kind = "display"
+name = "display-1"
+token = "bench-display-token"
+[[device]]
+kind = "kiosk"
+name = "kiosk-1"
+token = "bench-kiosk-token"
+[[officer]]
+username = "officer"
+name = "Officer"
+agency = "AG"
+password = "bench-password"
+"""
+
+
+def raise_fd_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_antrean(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    config = workdir / "hall.toml"
+    config.write_text(HALL, encoding="utf-8")
+    env = {**os.environ, "ANTREAN_HEARTBEAT_SECONDS": "3600", "ANTREAN_LOG_LEVEL": "WARNING"}
+    env.pop("ANTREAN_DATABASE_URL", None)
+    env.pop("ANTREAN_REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "common.cli", "serve", "--config", str(config), "--data-dir",
+         str(workdir / "data"), "--port", str(port)], cwd=ROOT, env=env,
+        stdout=open(workdir / "server.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+async def measure_antrean(sizes: list[int], calls: int, workdir: Path) -> dict[int, dict]:
+    port = free_port()
+    server = start_antrean(workdir, port)
+    results: dict[int, dict] = {}
+    crowd = Crowd(MARKER)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            kiosk = {"Authorization": "Bearer bench-kiosk-token"}
+            for _ in range(calls * len(sizes) + 5):
+                response = await http.post("/api/v1/sites/BENCH/tickets", headers=kiosk,
+                                           json={"service": "SVC"})
+                assert response.status_code == 201, response.text
+            login = await http.post("/api/v1/auth/token", json={
+                "username": "officer", "password": "bench-password"})
+            officer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            counter = (await http.get("/api/v1/sites/BENCH/counters")).json()[0]["id"]
+            assert (await http.post(f"/api/v1/counters/{counter}/open",
+                                    headers=officer)).status_code == 200
+            await http.post(f"/api/v1/counters/{counter}/call-next", headers=officer)
+            for size in sizes:
+                snapshot = await http.get("/api/v1/sites/BENCH/snapshot", headers={
+                    "Authorization": "Bearer bench-display-token"})
+                head = snapshot.json()["seq"]
+                before = rss_kib(server.pid)
+                added = size - len(crowd.members)
+                began = time.monotonic()
+                await crowd.connect("127.0.0.1", port,
+                                    f"/api/v1/ws?token=bench-display-token&since={head}", added)
+                connect_seconds = time.monotonic() - began
+                await asyncio.sleep(1.0)
+                per_socket = (rss_kib(server.pid) - before) / added
+                latencies = []
+                for _ in range(calls):
+                    crowd.arm()
+                    t0 = time.monotonic()
+                    response = await http.post(f"/api/v1/counters/{counter}/call-next",
+                                               headers=officer)
+                    assert response.status_code == 200, response.text
+                    latencies.append(await crowd.wait() - t0)
+                    await asyncio.sleep(0.05)
+                results[size] = {"p50": percentile(latencies, 0.5) * 1000,
+                                 "p99": percentile(latencies, 0.99) * 1000,
+                                 "kib_per_socket": per_socket, "connect_s": connect_seconds}
+                print(f"  antrean   N={size:>6}: p50 {results[size]['p50']:7.1f} ms  "
+                      f"p99 {results[size]['p99']:7.1f} ms  {per_socket:5.1f} KiB/socket  "
+                      f"(connected in {connect_seconds:.1f}s)", flush=True)
+    finally:
+        crowd.close()
+        server.terminate()
+        server.wait(30)
+    return results
+
+
+async def sample_message(workdir: Path) -> str:
+    """A real ticket.called, to broadcast the same bytes in the baseline."""
+    from datetime import UTC, datetime
+
+    from common.protocol.events import CounterRef, TicketCalled, TicketRef
+
+    return TicketCalled(
+        site="BENCH", seq=123, at=datetime.now(UTC),
+        ticket=TicketRef(id=17, number="A-017", service="SVC", service_name="Service",
+                         service_name_en=None, agency="AG", agency_name="Agency",
+                         priority=False, status="called"),
+        counter=CounterRef(id=1, number=1, name="Loket 1", agency="AG"),
+        announce="Nomor antrean A nol satu tujuh, silakan menuju loket satu",
+        announce_en="Number A-017, please go to counter 1").model_dump_json()
+
+
+async def measure_baseline(sizes: list[int], calls: int, workdir: Path) -> dict[int, dict]:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name(
+        "baseline_server.py")), str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write((await sample_message(workdir)).encode() + b"\n")
+    server.stdin.flush()
+    server.stdout.readline()
+    results: dict[int, dict] = {}
+    crowd = Crowd(MARKER)
+    try:
+        async with connect(f"ws://127.0.0.1:{port}/") as trigger:
+            for size in sizes:
+                before = rss_kib(server.pid)
+                added = size - len(crowd.members)
+                await crowd.connect("127.0.0.1", port, "/", added)
+                await asyncio.sleep(1.0)
+                per_socket = (rss_kib(server.pid) - before) / added
+                latencies = []
+                for _ in range(calls):
+                    crowd.arm()
+                    t0 = time.monotonic()
+                    await trigger.send("fire")
+                    latencies.append(await crowd.wait() - t0)
+                    await asyncio.sleep(0.05)
+                results[size] = {"p50": percentile(latencies, 0.5) * 1000,
+                                 "p99": percentile(latencies, 0.99) * 1000,
+                                 "kib_per_socket": per_socket}
+                print(f"  baseline  N={size:>6}: p50 {results[size]['p50']:7.1f} ms  "
+                      f"p99 {results[size]['p99']:7.1f} ms  {per_socket:5.1f} KiB/socket",
+                      flush=True)
+    finally:
+        crowd.close()
+        server.kill()
+        server.wait()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,5000,10000",
+                        help="socket counts, ascending (default 1000,5000,10000)")
+    parser.add_argument("--calls", type=int, default=50, help="calls per size (default 50)")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    raise_fd_limit()
+    with tempfile.TemporaryDirectory(prefix="antrean-fanout-") as tmp:
+        workdir = Path(tmp)
+        print("fanout: time from call-next to the last socket having ticket.called")
+        baseline = asyncio.run(measure_baseline(sizes, args.calls, workdir))
+        ours = asyncio.run(measure_antrean(sizes, args.calls, workdir))
+    print("\n     N | antrean p50 / p99 (ms) | baseline p50 / p99 (ms) | p99 ratio | "
+          "KiB/socket (antrean / baseline)")
+    for size in sizes:
+        a, b = ours[size], baseline[size]
+        print(f"{size:>6} | {a['p50']:8.1f} / {a['p99']:8.1f}   | {b['p50']:8.1f} / "
+              f"{b['p99']:8.1f}     | {a['p99'] / b['p99']:6.2f}×  | "
+              f"{a['kib_per_socket']:.1f} / {b['kib_per_socket']:.1f}")
+    print(json.dumps({"antrean": ours, "baseline": baseline}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
