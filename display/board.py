@@ -198,9 +198,9 @@ class Board:
         ]
         self._recent.clear()
         self._recent.extend(calls[: self.recent_limit])
-        self._waiting.clear()
-        self._showing = None
-        self._last = self._recent[0] if self._recent else None
+        # Calls still waiting for their turn on the panel keep it: they were real and announced.
+        if self._showing is None:
+            self._last = self._recent[0] if self._recent else None
         self.seq = snapshot.seq
         self.synced = True
         self.version += 1
