@@ -138,6 +138,7 @@ class Command:
     body: dict[str, Any] | None = None
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
     number: str = ""  # the ticket's number, for the words on screen and in the log
+    holding: tuple[int, str] | None = None  # call-next, call: the ticket it finishes first
 
     @property
     def path(self) -> str:
@@ -404,7 +405,7 @@ def _press(desk: Desk, press: Press) -> tuple[Desk, Sequence[Effect]]:
     current = desk.current
     assert desk.counter_id is not None
     if action == "call_next":
-        return _send(desk, Command("call_next", desk.counter_id))
+        return _send(desk, Command("call_next", desk.counter_id, holding=_holding(desk)))
     if action in ("recall", "start", "finish", "no_show"):
         assert current is not None
         return _send(desk, Command(action, current.id, number=current.number))
@@ -434,6 +435,10 @@ def _press(desk: Desk, press: Press) -> tuple[Desk, Sequence[Effect]]:
         return _send(desk, Command("pause", desk.counter_id, {"reason": KEYPAD_PAUSE_REASON}))
     choices = (*((i, i, e) for i, e in PAUSE_REASONS), ("", "Lainnya…", "Other…"))
     return replace(desk, modal=Picker("pause", choices)), ()
+
+
+def _holding(desk: Desk) -> tuple[int, str] | None:
+    return (desk.current.id, desk.current.number) if desk.current is not None else None
 
 
 def _why_not(desk: Desk, action: str) -> Message | None:
@@ -544,7 +549,7 @@ def _prompt_key(desk: Desk, prompt: Prompt, action: str) -> tuple[Desk, Sequence
         assert prompt.ticket_id is not None
         return _send(desk, Command("call", desk.counter_id,
                                    {"ticket_id": prompt.ticket_id, "reason": text},
-                                   number=prompt.number))
+                                   number=prompt.number, holding=_holding(desk)))
     return _send(desk, Command("pause", desk.counter_id, {"reason": text}))
 
 
@@ -703,13 +708,12 @@ def _answered(desk: Desk, answer: Answered) -> tuple[Desk, Sequence[Effect]]:
     desk = replace(desk, pending=None, error=None)
     body = answer.body
     effects: list[Effect] = []
-    previous = desk.current
     if command.action in ("open", "pause", "resume", "close") and body is not None:
         counter = CounterOut.model_validate(body)
         desk = replace(desk, state=counter.state, pause_reason=counter.pause_reason)
     elif command.action in ("call_next", "call"):
-        if previous is not None and previous.status in ("called", "serving"):
-            desk = _finished(desk, previous.id, previous.number)  # call-next finishes it first
+        if command.holding is not None:  # the server finished it before calling the next
+            desk = _finished(desk, *command.holding)
         if body is None:
             desk = replace(desk, current=None, notice=_say(
                 "Tidak ada yang menunggu di layanan loket ini.",

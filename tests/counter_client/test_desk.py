@@ -365,3 +365,14 @@ def test_login_form_fields() -> None:
 def test_language_switches_anywhere() -> None:
     d, _ = run(ready_desk(), Press("transfer"), Press("language"))
     assert d.language == "en"
+
+
+def test_the_call_event_arriving_before_the_answer_is_not_counted_served() -> None:
+    d = ready_desk(ticket(id=101, number="A-013"))
+    d, effects = run(d, Press("call_next"))
+    [command] = sent(effects)
+    called = ev.TicketCalled(site="TEST", at=NOW, ticket=ref(102, "A-014"), counter=COUNTER_REF,
+                             announce="", announce_en="")
+    d, _ = run(d, Pushed(called), Answered(command.key, body(ticket(id=102, number="A-014"))))
+    assert d.served == {101} and d.last_finished == (101, "A-013")
+    assert d.current is not None and d.current.id == 102
