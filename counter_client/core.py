@@ -1,0 +1,242 @@
+"""The counter's engine, with or without a screen: the desk, the server link and the hardware.
+
+Talking to the server happens on a worker thread and the event stream's own thread; their
+outcomes come back as desk events through an inbox, which ``pump`` drains on the caller's
+thread (the pygame loop, or the headless loop). Hardware is polled in ``pump`` too, and the LED
+is told only what changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from common.client import ApiError, BackgroundClient
+from counter_client import desk
+from counter_client.hardware import CallKeypad, LedDisplay, RatingKeypad
+from counter_client.link import CounterServer, Unreachable, retrying, session_ended, stream_items
+
+log = logging.getLogger(__name__)
+
+LED_REFRESH_SECONDS = 30.0  # re-send what the LED shows, in case it lost power
+
+class CounterCore:
+    def __init__(self, server: CounterServer, counter_number: int, *,
+                 session: desk.Session = "none",
+                 keypad: CallKeypad | None = None, rating_keypad: RatingKeypad | None = None,
+                 led: LedDisplay | None = None, username: str = "",
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.server = server
+        self.counter_number = counter_number
+        self.keypad = keypad
+        self.rating_keypad = rating_keypad
+        self.led = led
+        self.monotonic = monotonic
+        login = desk.LoginForm(username=username) if session == "none" else None
+        self.desk = desk.Desk(session=session, login=login, username=username)
+        self.stream: BackgroundClient | None = None
+        self._stream_lock = threading.Lock()
+        self._inbox: queue.Queue[desk.Event] = queue.Queue()
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._led_text: str | None = None
+        self._led_at = -1e9
+        self._started = False
+        self.counter_id: int | None = None
+        self._last_seq: int | None = None
+        self._worker = threading.Thread(target=self._work, name="counter-worker", daemon=True)
+
+    # ------------------------------------------------------------ life
+
+    def start(self) -> None:
+        """Load the counter (retrying until the server answers), then follow its events."""
+        self._worker.start()
+        if self.desk.session != "none":
+            self._started = True
+            self._submit(self._bootstrap)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._stream_lock:
+            if self.stream is not None:
+                self.stream.stop()
+                self.stream = None
+        self._jobs.put(None)
+        self._worker.join(timeout=5)
+
+    def idle(self, timeout: float = 10.0) -> bool:
+        """Wait until the worker has nothing left to do (for tests and screenshots)."""
+        done = threading.Event()
+        self._jobs.put(done.set)
+        return done.wait(timeout)
+
+    # ------------------------------------------------------------ the caller's thread
+
+    def dispatch_login(self, username: str, password: str) -> None:
+        """Log in with credentials given on start (``--password-stdin``)."""
+        self.desk = replace(self.desk, login=desk.LoginForm(username=username, busy=True))
+        self._submit(lambda: self._login(username, password))
+
+    def deliver(self, event: desk.Event) -> None:
+        """Hand an event to the desk from any thread; ``pump`` applies it."""
+        self._inbox.put(event)
+
+    def pump(self) -> desk.Desk:
+        """Apply what arrived, read the keypads, update the LED; returns the desk."""
+        with self._stream_lock:
+            pushed = stream_items(self.stream) if self.stream is not None else []
+        for event in pushed:
+            if isinstance(event, desk.SessionExpired):
+                self._close_stream()  # it ends there; a new one starts after the login
+            self.dispatch(event)
+        while True:
+            try:
+                self.dispatch(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        if self.keypad is not None:
+            for action in self.keypad.pressed():
+                log.info("keypad: %s", action)
+                self.dispatch(desk.Press(action, from_keypad=True))
+        if self.rating_keypad is not None:
+            for rating in self.rating_keypad.ratings():
+                log.info("satisfaction keypad: %d", rating)
+                self.dispatch(desk.Rated(rating))
+        self._update_led()
+        return self.desk
+
+    def dispatch(self, event: desk.Event) -> None:
+        self.desk, effects = desk.step(self.desk, event)
+        self._carry_out(effects)
+
+    def _carry_out(self, effects: Sequence[desk.Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, desk.Send):
+                command = effect.command
+                self._submit(lambda command=command: self._send(command))
+            elif isinstance(effect, desk.Login):
+                self._submit(lambda effect=effect: self._login(effect.username, effect.password))
+            elif isinstance(effect, desk.Refresh):
+                self._submit(self._refresh)
+
+    def _update_led(self) -> None:
+        if self.led is None:
+            return
+        text = desk.led_text(self.desk)
+        now = self.monotonic()
+        if text == self._led_text and now - self._led_at < LED_REFRESH_SECONDS:
+            return
+        try:
+            self.led.show(text)
+        except Exception as exc:  # the LED's own failure must not stop the counter
+            log.warning("LED display: %s", exc)
+            return
+        if text != self._led_text:
+            log.info("LED shows %r", text)
+        self._led_text, self._led_at = text, now
+
+    # ------------------------------------------------------------ the worker
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Unreachable:
+                return  # only while stopping: retrying gives up when told to stop
+            except Exception:  # one failed job must not end the counter
+                log.exception("counter job failed")
+
+    def _retry(self, call: Callable[[], object], what: str) -> object:
+        result = retrying(call, self._stop, self.deliver, what)
+        if not self.desk.online:
+            self.deliver(desk.Connection(True))
+        return result
+
+    def _bootstrap(self) -> None:
+        try:
+            counters = self._retry(self.server.counters, "load counters")
+            services = self._retry(self.server.services, "load services")
+        except ApiError as exc:
+            self.deliver(desk.Refused("", exc.code, exc.message, exc.message_en))
+            return
+        assert isinstance(counters, list) and isinstance(services, list)
+        mine = next((c for c in counters if c.number == self.counter_number), None)
+        if mine is None:
+            self.deliver(desk.Refused("", "unknown_counter",
+                                      f"Loket {self.counter_number} tidak ada di gedung ini.",
+                                      f"There is no counter {self.counter_number} at this site."))
+            return
+        self.deliver(desk.Catalog(mine, tuple(services)))
+        self.counter_id = mine.id
+        self._refresh()
+        self._open_stream(None)
+
+    def _open_stream(self, since: int | None) -> None:
+        if self.counter_id is None or self._stop.is_set():
+            return
+        stream = self.server.open_stream(self.counter_id, since)
+        with self._stream_lock:
+            old, self.stream = self.stream, stream
+        if old is not None:
+            old.stop()
+
+    def _close_stream(self) -> None:
+        with self._stream_lock:
+            old, self.stream = self.stream, None
+        if old is not None:
+            self._last_seq = old.last_seq
+            threading.Thread(target=old.stop, daemon=True).start()
+
+    def _refresh(self) -> None:
+        try:
+            snapshot = self._retry(self.server.snapshot, "snapshot")
+        except ApiError as exc:
+            self._refused("", exc)
+            return
+        self.deliver(desk.Synced(snapshot))  # type: ignore[arg-type]
+        self.deliver(desk.Connection(True))
+
+    def _send(self, command: desk.Command) -> None:
+        what = f"{command.action} {command.number}".strip()
+        try:
+            body = self._retry(lambda: self.server.post(command.path, command.body, command.key),
+                               what)
+        except ApiError as exc:
+            log.info("%s refused: %s", what, exc)
+            self._refused(command.key, exc)
+            return
+        log.info("%s done", what)
+        self.deliver(desk.Answered(command.key, body))  # type: ignore[arg-type]
+
+    def _refused(self, key: str, exc: ApiError) -> None:
+        if session_ended(exc):
+            self.deliver(desk.SessionExpired(exc.message, exc.message_en))
+        else:
+            self.deliver(desk.Refused(key, exc.code, exc.message, exc.message_en))
+
+    def _login(self, username: str, password: str) -> None:
+        try:
+            token = self._retry(lambda: self.server.login(username, password), "login")
+        except ApiError as exc:
+            self.deliver(desk.LoginFailed(exc.message, exc.message_en))
+            return
+        officer = token.officer.name  # type: ignore[attr-defined]
+        log.info("logged in as %s", username)
+        self.deliver(desk.LoggedIn(officer, username))
+        if not self._started:
+            self._started = True
+            self._bootstrap()
+        else:  # the stream carries the token too: resume it with the new one, from where it was
+            with self._stream_lock:
+                since = self.stream.last_seq if self.stream is not None else self._last_seq
+            self._open_stream(since)
