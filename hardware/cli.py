@@ -1,0 +1,271 @@
+"""``antrean printer …``, ``antrean serial …`` and ``antrean announce``: try the hardware, or its
+simulators, from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PRINTER_URL_HELP = (
+    "printer URL: usb://VID:PID, serial:///dev/ttyUSB0?baudrate=19200, tcp://HOST:9100, "
+    "file:///dev/usb/lp0, cups://QUEUE, dummy://, sim://?level=near_end; add paper=58 for "
+    "58 mm paper, qr=image for printers without native QR"
+)
+
+
+def register(subcommands: Any) -> None:
+    printer = subcommands.add_parser("printer", help="ticket printer: test, status, render, simulate")
+    printer_commands = printer.add_subparsers(dest="printer_command", metavar="ACTION", required=True)
+
+    test = printer_commands.add_parser("test", help="print a sample ticket")
+    test.add_argument("url", help=PRINTER_URL_HELP)
+    test.add_argument("--save", type=Path, help="also write the ESC/POS bytes to this file")
+    test.set_defaults(run=_printer_test)
+
+    status = printer_commands.add_parser("status", help="ask the printer for its status")
+    status.add_argument("url", help=PRINTER_URL_HELP)
+    status.set_defaults(run=_printer_status)
+
+    render = printer_commands.add_parser("render", help="draw ESC/POS bytes as a picture of the paper")
+    render.add_argument("file", type=Path, help="ESC/POS bytes, e.g. a ticket saved by the simulator")
+    render.add_argument("--png", type=Path, required=True, help="where to write the picture")
+    render.add_argument("--paper", type=int, choices=(58, 80), default=80, help="paper width in mm")
+    render.set_defaults(run=_printer_render)
+
+    simulate = printer_commands.add_parser(
+        "simulate", help="be a printer on a TCP port or a serial port, saving each ticket"
+    )
+    where = simulate.add_mutually_exclusive_group(required=True)
+    where.add_argument("--tcp", metavar="HOST:PORT", help="listen like a network printer")
+    where.add_argument("--serial", metavar="PORT", help="serial port, e.g. one end of a socat pty pair")
+    simulate.add_argument("--out", type=Path, default=Path("tickets"), help="folder for ticket-NNNN.bin")
+    simulate.add_argument("--png", action="store_true", help="also render each ticket to PNG")
+    simulate.add_argument("--paper", type=int, choices=(58, 80), default=80)
+    simulate.add_argument("--level", choices=("ok", "near_end", "out"), default="ok", help="paper level")
+    simulate.add_argument("--cover-open", action="store_true")
+    simulate.set_defaults(run=_printer_simulate)
+
+    serial_parser = subcommands.add_parser("serial", help="LED displays and keypads on serial lines")
+    serial_commands = serial_parser.add_subparsers(dest="serial_command", metavar="ACTION", required=True)
+    monitor = serial_commands.add_parser("monitor", help="host side: print key and rating events")
+    monitor.add_argument("url", help="serial port or pyserial URL (rfc2217://, socket://, loop://)")
+    monitor.add_argument("--baudrate", type=int, default=9600)
+    monitor.set_defaults(run=_serial_monitor)
+
+    show = serial_commands.add_parser("show", help="show a number on an LED display (or blank it)")
+    show.add_argument("url")
+    show.add_argument("address", type=int, help="the display's bus address")
+    show.add_argument("number", nargs="?", help="ticket number; leave out to blank the display")
+    show.add_argument("--baudrate", type=int, default=9600)
+    show.set_defaults(run=_serial_show)
+
+    keypad = serial_commands.add_parser("keypad", help="a simulated keypad: type keys, press Enter")
+    keypad.add_argument("url")
+    keypad.add_argument("--address", type=int, required=True)
+    keypad.add_argument("--baudrate", type=int, default=9600)
+    keypad.set_defaults(run=_serial_keypad)
+
+    displays = serial_commands.add_parser("displays", help="simulated LED displays: print what they show")
+    displays.add_argument("url")
+    displays.add_argument("--baudrate", type=int, default=9600)
+    displays.set_defaults(run=_serial_displays)
+
+    announce = subcommands.add_parser("announce", help="play the call for a ticket at a counter")
+    announce.add_argument("number", help="ticket number, e.g. A-012")
+    announce.add_argument("counter", type=int, help="counter number")
+    announce.add_argument("--english", action="store_true", help="also say it in English")
+    announce.add_argument("--recall", action="store_true", help="say the call twice")
+    announce.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "antrean" / "audio")
+    announce.set_defaults(run=_announce)
+
+
+# -- printer ----------------------------------------------------------------------------------
+def _printer_test(args: argparse.Namespace) -> int:
+    from hardware.printer import PrintError, PrinterUrlError, TicketPrinter, build_job, layout_ticket
+    from hardware.printer.driver import sample_ticket
+
+    try:
+        printer = TicketPrinter(args.url, on_status=lambda r: print(f"status: {r.state} — {r.detail}"))
+    except PrinterUrlError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    ticket = sample_ticket()
+    if args.save:
+        ops = layout_ticket(ticket, printer.paper)
+        args.save.write_bytes(build_job(ops, printer.paper, native_qr=printer.config.native_qr))
+        print(f"ESC/POS bytes written to {args.save}")
+    try:
+        printer.print_ticket(ticket)
+    except PrintError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        printer.close()
+    print(f"sample ticket {ticket.number} printed on {printer.paper.width_mm} mm paper")
+    return 0
+
+
+def _printer_status(args: argparse.Namespace) -> int:
+    from hardware.printer import PrinterUrlError, TicketPrinter
+
+    try:
+        printer = TicketPrinter(args.url)
+    except PrinterUrlError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    status = printer.status()
+    printer.close()
+    print(f"state:      {status.state}")
+    print(f"online:     {status.online if status.known else 'unknown'}")
+    print(f"paper:      {'out' if status.paper_out else 'near end' if status.paper_near_end else 'ok'}")
+    print(f"cover open: {status.cover_open}")
+    print(f"detail:     {status.describe()}")
+    return 0 if status.can_print else 1
+
+
+def _printer_render(args: argparse.Namespace) -> int:
+    from hardware.printer.layout import Paper
+    from hardware.printer.render import render
+
+    result = render(args.file.read_bytes(), Paper.of(args.paper).dots)
+    result.image().save(args.png)
+    print(f"{args.png}: {len(result.text_lines)} lines of text, {len(result.qr_codes)} QR codes, "
+          f"{result.cuts} cuts")  # fmt: skip
+    for url in result.qr_codes:
+        print(f"  QR: {url}")
+    if result.skipped:
+        print(f"  commands not drawn: {', '.join(sorted(set(result.skipped)))}")
+    return 0
+
+
+def _printer_simulate(args: argparse.Namespace) -> int:
+    from hardware.printer.layout import Paper
+    from hardware.printer.render import render
+    from hardware.printer.simulator import (
+        PrinterSimulator,
+        TcpPrinterServer,
+        save_tickets_to,
+        serve_serial,
+    )
+
+    save = save_tickets_to(args.out)
+    dots = Paper.of(args.paper).dots
+
+    def on_ticket(ticket: bytes) -> None:
+        save(ticket)
+        if args.png:
+            path = sorted(args.out.glob("ticket-*.bin"))[-1].with_suffix(".png")
+            render(ticket, dots).image().save(path)
+        print(f"ticket received ({len(ticket)} bytes) → {args.out}", flush=True)
+
+    simulator = PrinterSimulator(paper=args.level, cover_open=args.cover_open, on_ticket=on_ticket)
+    stop = threading.Event()
+    try:
+        if args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            server = TcpPrinterServer(simulator, host or "127.0.0.1", int(port)).start()
+            print(f"simulated printer at {server.url} (Ctrl-C to stop)", flush=True)
+            stop.wait()
+        else:
+            print(f"simulated printer on {args.serial} (Ctrl-C to stop)", flush=True)
+            serve_serial(simulator, args.serial, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+# -- serial -----------------------------------------------------------------------------------
+def _serial_monitor(args: argparse.Namespace) -> int:
+    from hardware.serial import DeviceBus, KeyEvent
+
+    print(f"listening on {args.url} (Ctrl-C to stop)", flush=True)
+    with DeviceBus(args.url, baudrate=args.baudrate) as bus:
+        try:
+            while True:
+                event = bus.events.get()
+                if isinstance(event, KeyEvent):
+                    print(f"keypad {event.address}: {event.key.value} → {event.command}", flush=True)
+                else:
+                    print(f"satisfaction keypad {event.address}: rating {event.rating}", flush=True)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _serial_show(args: argparse.Namespace) -> int:
+    from hardware.serial import DeviceBus
+
+    with DeviceBus(args.url, baudrate=args.baudrate) as bus:
+        if not bus.link.connected.wait(10):
+            print(f"cannot open {args.url}", file=sys.stderr)
+            return 1
+        if args.number:
+            bus.show(args.address, args.number)
+        else:
+            bus.blank(args.address)
+    return 0
+
+
+_KEYS = {"n": "next", "r": "recall", "s": "start", "f": "finish", "x": "no_show",
+         "t": "transfer", "p": "pause"}  # fmt: skip
+
+
+def _serial_keypad(args: argparse.Namespace) -> int:
+    from hardware.serial import Key
+    from hardware.serial.simulators import KeypadSimulator
+
+    keypad = KeypadSimulator(args.url, args.address, baudrate=args.baudrate)
+    print("keys: n next, r recall, s start, f finish, x no-show, t transfer, p pause; "
+          "1-4 rating (4 very satisfied); q quit", flush=True)  # fmt: skip
+    try:
+        for line in sys.stdin:
+            for char in line.strip().lower():
+                if char == "q":
+                    return 0
+                if char in _KEYS:
+                    keypad.press(Key(_KEYS[char]))
+                elif char in "1234":
+                    keypad.rate(int(char))
+                else:
+                    print(f"unknown key {char!r}", flush=True)
+                    continue
+            acks = keypad.read_acks()
+            print(f"sent; {len(acks)} acknowledged", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        keypad.close()
+    return 0
+
+
+def _serial_displays(args: argparse.Namespace) -> int:
+    from hardware.serial.simulators import LedDisplaySimulator
+
+    displays = LedDisplaySimulator(args.url, baudrate=args.baudrate, echo=True).start()
+    print(f"simulated LED displays on {args.url} (Ctrl-C to stop)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        displays.stop()
+    return 0
+
+
+# -- audio ------------------------------------------------------------------------------------
+def _announce(args: argparse.Namespace) -> int:
+    from hardware.audio import Announcer, MixerPlayer
+
+    languages = ("id", "en") if args.english else ("id",)
+    announcer = Announcer(MixerPlayer(), args.cache, languages=languages)
+    for language, text in announcer.sentences(args.number, args.counter).items():
+        print(f"{language}: {text}")
+    if not announcer.speaks:
+        print("no espeak-ng voice found: playing the chime only (install espeak-ng)")
+    announcer.announce(args.number, args.counter, recall=args.recall)
+    announcer.wait_idle()
+    announcer.close()
+    return 0
