@@ -34,6 +34,9 @@ class Subscriber(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.armed:  # dropped by the server while waiting: count it, do not wait forever
+            self.armed = False
+            self.on_marker(float("nan"))
         if not self.open.done():
             self.open.set_exception(ConnectionError("closed during the handshake"))
 
@@ -100,9 +103,13 @@ class Crowd:
         self.marker = marker
         self.members: list[Subscriber] = []
         self._left = 0
+        self.dropped = 0
         self._done: asyncio.Future[float] | None = None
 
     def _hit(self, at: float) -> None:
+        if at != at:  # NaN: a member was dropped
+            self.dropped += 1
+            at = time.monotonic()
         self._left -= 1
         if self._left == 0 and self._done is not None and not self._done.done():
             self._done.set_result(at)
