@@ -122,6 +122,8 @@ def open_device(url: str) -> tuple[Escpos, PrinterConfig]:
     if scheme == "usb":
         from escpos.printer import Usb
 
+        if not Usb.is_usable():
+            raise PrinterUrlError("usb:// needs the pyusb package (pip install pyusb) and libusb")
         vendor, _, product = netloc.partition(":")
         try:
             ids = int(vendor, 16), int(product, 16)
