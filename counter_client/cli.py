@@ -38,6 +38,9 @@ def register(subcommands: Any) -> None:
     parser.add_argument("--rating-keypad", metavar="URL",
                         help="the satisfaction keypad's serial port, when on its own line")
     parser.add_argument("--led", metavar="URL", help="the LED counter display's serial port or URL")
+    parser.add_argument("--address", type=int, metavar="A", help="this counter's address on the "
+                        "device bus (default: the counter's bus_address in the hall; without "
+                        "one, keys from any address are taken and the display is at 1)")
     parser.add_argument("--screenshot", type=Path, metavar="FILE",
                         help="draw the counter once into a PNG file and exit")
     parser.add_argument("--size", default="480x720", help="window size WxH (default 480x720; "
@@ -69,7 +72,6 @@ def _site(server: str, site: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from common import ui
     from counter_client.core import CounterCore
     from counter_client.link import SharedClientServer
 
@@ -82,13 +84,17 @@ def run(args: argparse.Namespace) -> int:
     server = SharedClientServer(args.server, site, token=args.token)
     devices = _open_devices(args)
     core = CounterCore(server, args.counter, session="device" if args.token else "none",
-                       username=args.username, **devices)
+                       username=args.username,
+                       **{role: devices for role in ("keypad", "rating_keypad", "led")
+                          if devices is not None})
     core.start()
     if not args.token and args.username and password:
         core.dispatch_login(args.username, password)
     try:
         if args.headless:
             return _headless(core)
+        from common import ui
+
         if args.screenshot is not None:
             ui.use_headless_drivers()
         import pygame
@@ -116,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         core.stop()
         server.close()
+        if devices is not None:
+            devices.stop()
 
 
 def _headless(core: Any) -> int:
@@ -128,9 +136,9 @@ def _headless(core: Any) -> int:
         return 0
 
 
-def _open_devices(args: argparse.Namespace) -> dict[str, Any]:
+def _open_devices(args: argparse.Namespace) -> Any:
     if not (args.keypad or args.led or args.rating_keypad):
-        return {}
+        return None
     from counter_client.devices import open_devices
 
-    return open_devices(args.keypad, args.rating_keypad, args.led, args.counter)
+    return open_devices(args.keypad, args.rating_keypad, args.led, args.address)

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from common.client import ApiError, BackgroundClient
 from counter_client import desk
-from counter_client.hardware import CallKeypad, LedDisplay, RatingKeypad
+from counter_client.hardware import Addressed, CallKeypad, LedDisplay, RatingKeypad
 from counter_client.link import CounterServer, Unreachable, retrying, session_ended, stream_items
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,10 @@ class CounterCore:
             return
         self.deliver(desk.Catalog(mine, tuple(services)))
         self.counter_id = mine.id
+        if mine.bus_address is not None:
+            for device in {id(d): d for d in (self.keypad, self.rating_keypad, self.led)
+                           if isinstance(d, Addressed)}.values():
+                device.bind(mine.bus_address)
         self._refresh()
         self._open_stream(None)
 
@@ -215,7 +219,11 @@ class CounterCore:
             log.info("%s refused: %s", what, exc)
             self._refused(command.key, exc)
             return
-        log.info("%s done", what)
+        number = body.get("number") if isinstance(body, dict) else None
+        if command.action in ("call_next", "call"):
+            log.info("counter %d called %s", self.counter_number, number or "nobody (none waiting)")
+        else:
+            log.info("%s done", what)
         self.deliver(desk.Answered(command.key, body))  # type: ignore[arg-type]
 
     def _refused(self, key: str, exc: ApiError) -> None:

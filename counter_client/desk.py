@@ -359,6 +359,10 @@ def step(desk: Desk, event: Event) -> tuple[Desk, Sequence[Effect]]:
             return replace(desk, online=True, offline_detail=""), ()
         return replace(desk, online=False, offline_detail=event.detail), ()
     if isinstance(event, SessionExpired):
+        if desk.session == "device":  # a keypad's token cannot log in again: say so
+            return replace(desk, pending=None, error=_say(
+                "Token perangkat ditolak server. Periksa --token (antrean device list).",
+                "The server refused the device token. Check --token (antrean device list).")), ()
         # The counter's state stays; the pending command waits for the new login, same key.
         if desk.session == "expired" and desk.login is not None:
             return desk, ()
@@ -398,6 +402,9 @@ def _press(desk: Desk, press: Press) -> tuple[Desk, Sequence[Effect]]:
         return desk, ()
     if action not in ACTIONS:
         return desk, ()
+    if press.from_keypad and action in ("transfer", "call", "close"):
+        return replace(desk, error=_say("Tombol ini hanya dapat dipakai dari layar loket.",
+                                        "This key works from the counter's screen only.")), ()
     refusal = _why_not(desk, action)
     if refusal is not None:
         return replace(desk, error=refusal, notice=None), ()
@@ -417,7 +424,7 @@ def _press(desk: Desk, press: Press) -> tuple[Desk, Sequence[Effect]]:
                                             "There is no other service to transfer to.")), ()
         return replace(desk, modal=Picker("transfer", choices)), ()
     if action == "return":
-        if len(desk.no_shows) == 1:
+        if len(desk.no_shows) == 1 or press.from_keypad:  # a keypad returns the latest
             ticket_id, number = desk.no_shows[0]
             return _send(desk, Command("return", ticket_id, {"reason": None}, number=number))
         choices = tuple((str(i), n, n) for i, n in desk.no_shows)

@@ -4,7 +4,7 @@ LED display. The serial devices (``hardware.serial``) and the tests' fakes both 
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # A call keypad's keys → the desk's actions. Keys a keypad cannot express (a transfer needs a
 # service, an out-of-order call a reason) stay on the screen.
@@ -34,6 +34,13 @@ class RatingKeypad(Protocol):
 class LedDisplay(Protocol):
     def show(self, text: str) -> None:
         """Show ``text`` (a ticket number), or blank the display for an empty string."""
+        ...
+
+
+@runtime_checkable
+class Addressed(Protocol):
+    def bind(self, address: int) -> None:
+        """The counter's address on a shared bus, as the hall configures it."""
         ...
 
 

@@ -376,3 +376,23 @@ def test_the_call_event_arriving_before_the_answer_is_not_counted_served() -> No
     d, _ = run(d, Pushed(called), Answered(command.key, body(ticket(id=102, number="A-014"))))
     assert d.served == {101} and d.last_finished == (101, "A-013")
     assert d.current is not None and d.current.id == 102
+
+
+def test_keys_a_keypad_cannot_express_stay_on_the_screen() -> None:
+    d = ready_desk(ticket())
+    for action in ("transfer", "call", "close"):
+        after, effects = run(d, Press(action, from_keypad=True))
+        assert sent(effects) == [] and after.modal is None and after.error is not None
+
+
+def test_a_keypad_returns_the_latest_no_show_without_asking() -> None:
+    d = replace(ready_desk(), no_shows=((105, "A-017"), (102, "A-014")))
+    d, effects = run(d, Press("return", from_keypad=True))
+    assert [c.path for c in sent(effects)] == ["/api/v1/tickets/105/return"] and d.modal is None
+
+
+def test_a_refused_device_token_is_an_error_not_a_login_form() -> None:
+    d = replace(ready_desk(), session="device")
+    d, _ = run(d, SessionExpired())
+    assert d.login is None and d.session == "device" and d.error is not None
+    assert "token" in d.error[1]
