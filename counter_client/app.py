@@ -68,6 +68,18 @@ class CounterWindow:
             clock.tick(fps)
 
 
+def write_screenshots(view: CounterView, states: list[tuple[str, desk.Desk]], directory: Path,
+                      sizes: list[tuple[int, int]], now: datetime) -> list[Path]:
+    """Every state at every size, as ``counter-WxH-NAME.png``."""
+    written = []
+    for width, height in sizes:
+        surface = pygame.Surface((width, height))
+        for name, state in states:
+            view.draw(surface, state, now)
+            written.append(ui.save_screenshot(surface, directory / f"counter-{width}x{height}-{name}.png"))
+    return written
+
+
 def screenshot(core: CounterCore, view: CounterView, size: tuple[int, int], path: Path,
                *, settle: float = 10.0) -> Path:
     """Load the counter, draw it once and save the picture (for ``--screenshot``)."""

@@ -143,7 +143,9 @@ class CounterView:
             ui.draw_text(surface, say("no_ticket", lang), int(u * 2), ui.DISABLED,
                          (inner.centerx, inner.top + u), bold=True, anchor="midtop",
                          max_width=inner.width)
-            ui.draw_paragraph(surface, say("no_ticket_hint", lang), int(u * 0.85), ui.MUTED,
+            hint = {"closed": "closed_hint", "paused": "paused_hint"}.get(desk.state,
+                                                                          "no_ticket_hint")
+            ui.draw_paragraph(surface, say(hint, lang), int(u * 0.85), ui.MUTED,
                               pygame.Rect(inner.left, inner.top + u * 4, inner.width, u * 3),
                               center=True)
             return card.bottom + u // 2

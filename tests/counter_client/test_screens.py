@@ -1,0 +1,101 @@
+"""Drawing the desk under SDL's dummy drivers: every state draws, buttons follow the desk, and
+the pictures are written for a person to look at (ANTREAN_SCREENSHOTS=DIR keeps them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from counter_samples import NOW, SERVICES, counter, snapshot, ticket
+
+from common import ui
+
+ui.use_headless_drivers()
+import pygame  # noqa: E402
+
+from counter_client import desk  # noqa: E402
+from counter_client.app import write_screenshots  # noqa: E402
+from counter_client.screens import SHORTCUTS, CounterView  # noqa: E402
+
+SIZES = [(480, 720), (640, 480)]
+
+
+def base() -> desk.Desk:
+    d = desk.Desk(session="active", officer="Siti Aminah", username="siti")
+    d, _ = desk.step(d, desk.Catalog(counter(), SERVICES))
+    d, _ = desk.step(d, desk.Synced(snapshot(ticket(status="serving", started=True))))
+    d, _ = desk.step(d, desk.Connection(True))
+    return replace(d, served=frozenset({1, 2, 3}))
+
+
+def states() -> list[tuple[str, desk.Desk]]:
+    d = base()
+    return [
+        ("serving", d),
+        ("called-twice", replace(d, current=replace(d.current, status="called", started_at=None,
+                                                      call_count=2))),  # type: ignore[type-var]
+        ("empty", replace(d, current=None, notice=("Tidak ada yang menunggu di layanan loket ini.",
+                                                   "Nobody is waiting."))),
+        ("error", replace(d, error=("Loket 4 sudah memanggil A-013.",
+                                    "Loket 4 already called A-013."))),
+        ("offline", replace(d, online=False, pending=desk.Command("finish", 101, number="A-013"))),
+        ("transfer", desk.step(d, desk.Press("transfer"))[0]),
+        ("pause-reason", desk.step(replace(d, current=None), desk.Press("pause"))[0]),
+        ("call-reason", replace(d, modal=desk.Prompt("call_reason", "lansia, kursi roda", 5,
+                                                     "B-004"))),
+        ("paused-english", replace(d, current=None, state="paused", pause_reason="Salat Jumat",
+                                   language="en")),
+        ("closed", replace(d, current=None, state="closed")),
+        ("login", desk.Desk(login=desk.LoginForm(username="siti", password="abc",
+                                                 field="password"))),
+        ("session-expired", replace(d, session="expired",
+                                    login=desk.LoginForm(username="siti", field="password"))),
+    ]
+
+
+@pytest.fixture(scope="module")
+def view() -> CounterView:
+    pygame.init()
+    return CounterView()
+
+
+def test_every_state_draws_at_both_sizes(view: CounterView, tmp_path: Path) -> None:
+    directory = Path(os.environ.get("ANTREAN_SCREENSHOTS", tmp_path))
+    written = write_screenshots(view, states(), directory, SIZES, NOW)
+    assert len(written) == len(states()) * len(SIZES)
+    assert all(path.stat().st_size > 2000 for path in written)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_buttons_follow_the_desk(view: CounterView, size: tuple[int, int]) -> None:
+    surface = pygame.Surface(size)
+    actions = {t.action for t in view.draw(surface, base(), NOW)}
+    assert {"call_next", "recall", "finish", "no_show", "transfer", "pause", "language"} <= actions
+    assert "start" not in actions  # already being served
+    assert "close" not in actions  # a ticket is at the counter
+    offline = replace(base(), online=False)
+    assert {t.action for t in view.draw(surface, offline, NOW)} == {"language"}
+
+
+def test_offline_shows_a_red_banner_and_keeps_the_ticket(view: CounterView) -> None:
+    surface = pygame.Surface((480, 720))
+    view.draw(surface, replace(base(), online=False), NOW)
+    banner = surface.get_at((5, 60))[:3]
+    assert banner == ui.DANGER
+    online = pygame.Surface((480, 720))
+    view.draw(online, base(), NOW)
+    assert online.get_at((5, 60))[:3] != ui.DANGER
+
+
+def test_a_picker_offers_its_choices_to_the_mouse(view: CounterView) -> None:
+    surface = pygame.Surface((480, 720))
+    picking = desk.step(base(), desk.Press("transfer"))[0]
+    actions = [t.action for t in view.draw(surface, picking, NOW)]
+    assert actions[0] == "language" and "pick:0" in actions and "call_next" not in actions
+
+
+def test_every_button_has_a_function_key() -> None:
+    assert set(SHORTCUTS.values()) >= {"call_next", "recall", "start", "finish", "no_show",
+                                       "transfer", "pause", "return", "call", "close", "language"}
