@@ -190,18 +190,17 @@ class DisplayView:
                          bold=True, anchor="center")
         time_rect = ui.draw_text(surface, clock_time(local), int(u * 2.2), TEXT,
                                  (rect.right - u, rect.centery), bold=True, anchor="midright")
-        date_text = long_date(local, "id")
-        date_rect = ui.draw_text(surface, date_text, int(u * 0.95), SOFT,
-                                 (time_rect.left - u, rect.centery), anchor="midright")
         left = logo.right + u
-        right = date_rect.left - u
+        right = time_rect.left - u
         if not board.online:
             right = self._offline_mark(surface, rect, right, board.synced)
+        # the hall's name, the date under it: both as large as the width left allows
         name = board.hall.name or "Antrean"
-        size = ui.fitting_size(name, right - left, int(u * 1.5), bold=True)
-        size = max(size, int(u * 0.9))
-        ui.draw_text(surface, name, size, TEXT, (left, rect.centery), bold=True,
-                     anchor="midleft", max_width=max(u, right - left))
+        size = max(ui.fitting_size(name, right - left, int(u * 1.4), bold=True), int(u * 0.9))
+        ui.draw_text(surface, name, size, TEXT, (left, rect.centery + u // 6), bold=True,
+                     anchor="bottomleft", max_width=max(u, right - left))
+        ui.draw_text(surface, long_date(local, "id"), int(u * 0.9), SOFT,
+                     (left, rect.centery + u // 4), anchor="topleft", max_width=max(u, right - left))
 
     def _offline_mark(self, surface: pygame.Surface, rect: pygame.Rect, right: int,
                       synced: bool) -> int:
