@@ -62,9 +62,10 @@ class DisplayApp:
         now = self.monotonic()
         for item in items:
             if isinstance(item, Connection):
+                if item.online != self.board.online:  # the client repeats itself while down
+                    log.info("stream %s: %s", "online" if item.online else "offline", item.detail)
                 if item.online and not self.board.online:
                     self._reconnected_at = now
-                log.info("stream %s: %s", "online" if item.online else "offline", item.detail)
                 self.board.set_online(item.online)
             elif isinstance(item, Snapshot):
                 log.info("snapshot at #%s", item.seq)
