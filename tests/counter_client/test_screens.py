@@ -99,3 +99,39 @@ def test_a_picker_offers_its_choices_to_the_mouse(view: CounterView) -> None:
 def test_every_button_has_a_function_key() -> None:
     assert set(SHORTCUTS.values()) >= {"call_next", "recall", "start", "finish", "no_show",
                                        "transfer", "pause", "return", "call", "close", "language"}
+
+
+class _Core:
+    """Just enough of CounterCore for the window: the desk, and the effects it asked for."""
+
+    def __init__(self, state: desk.Desk) -> None:
+        self.desk = state
+        self.effects: list[desk.Effect] = []
+
+    def pump(self) -> desk.Desk:
+        return self.desk
+
+    def dispatch(self, event: desk.Event) -> None:
+        self.desk, effects = desk.step(self.desk, event)
+        self.effects.extend(effects)
+
+
+def test_function_keys_text_and_clicks_reach_the_desk(view: CounterView) -> None:
+    from counter_client.app import CounterWindow
+
+    core = _Core(base())
+    window = CounterWindow(core, view, pygame.Surface((480, 720)), wall=lambda: NOW)  # type: ignore[arg-type]
+    window.draw()
+    window.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_F6, mod=0, unicode=""))
+    assert isinstance(core.desk.modal, desk.Picker) and core.desk.modal.kind == "transfer"
+    window.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode=""))
+    assert core.desk.modal is None
+    window.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_F9, mod=0, unicode=""))
+    window.handle(pygame.event.Event(pygame.TEXTINPUT, text="a7"))
+    assert isinstance(core.desk.modal, desk.Prompt) and core.desk.modal.text == "a7"
+    window.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode=""))
+    window.draw()
+    finish = next(t for t in window.targets if t.action == "finish")
+    window.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=finish.rect.center))
+    [send] = core.effects
+    assert isinstance(send, desk.Send) and send.command.path == "/api/v1/tickets/101/finish"
