@@ -19,7 +19,14 @@ from typing import Protocol
 import pygame
 
 from common import ui
-from common.protocol.models import CounterOut, PriorityReason, ServiceOut, TicketOut
+from common.protocol.models import (
+    CounterOut,
+    DeviceStatusRequest,
+    PriorityReason,
+    ServiceOut,
+    ServiceQueue,
+    TicketOut,
+)
 from kiosk import flow
 from kiosk.screens import KioskView
 
@@ -56,15 +63,18 @@ class KioskServer(Protocol):
 
     def cancel(self, ticket_id: int) -> None: ...
 
-    def report_status(self, component: str, state: str, detail: str) -> None: ...
+    def report_status(self, report: DeviceStatusRequest) -> None: ...
+
+    def queue_updates(self) -> list[ServiceQueue]: ...  # pushed counts; never blocks
 
 
 class KioskPrinter(Protocol):
-    """Prints a ticket or raises with the reason; reports whether it is ready."""
+    """Prints a ticket or raises with the reason; says whether it can print now. Changes of
+    its state reach the server on their own (the printer reports them as device.status)."""
 
-    def print(self, ticket: TicketOut) -> None: ...
+    def print(self, ticket: TicketOut, requirements: list[str]) -> None: ...
 
-    def ready(self) -> tuple[bool, str, str]: ...  # (ready, state, detail)
+    def ready(self) -> tuple[bool, str]: ...  # (can print, what it says)
 
 
 @dataclass
@@ -88,7 +98,6 @@ class KioskApp:
         self._events: queue.Queue[flow.Event] = queue.Queue()
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._timers = _Timers()
-        self._printer_state = "ok"
         self._worker = threading.Thread(target=self._work, name="kiosk-worker", daemon=True)
         self._worker.start()
 
@@ -108,6 +117,9 @@ class KioskApp:
                 self.dispatch(self._events.get_nowait())
             except queue.Empty:
                 break
+        queues = self.server.queue_updates()
+        if queues:
+            self.dispatch(flow.QueuesChanged(tuple(queues)))
         for event in pygame.event.get():
             self.handle(event)
         self.dispatch(flow.Tick(now))
@@ -174,27 +186,12 @@ class KioskApp:
             log.warning("server unreachable: %s", exc)
             self._events.put(flow.ServerUnreachable(str(exc)))
             return
-        by_service: dict[str, list[int]] = {}
-        for counter in counters:
-            for code in counter.services:
-                by_service.setdefault(code, []).append(counter.number)
-        self._events.put(flow.CatalogLoaded(
-            tuple(services), tuple((code, tuple(sorted(n))) for code, n in by_service.items())))
+        self._events.put(catalog_loaded(services, counters))
 
     def _check_printer(self) -> None:
         assert self.printer is not None
-        ready, state, detail = self.printer.ready()
+        ready, detail = self.printer.ready()
         self._events.put(flow.PrinterChanged(ready, detail))
-        self._report_printer(state, detail)
-
-    def _report_printer(self, state: str, detail: str) -> None:
-        if state == self._printer_state:
-            return
-        try:
-            self.server.report_status("printer", state, detail)
-            self._printer_state = state
-        except Unreachable:
-            log.warning("could not report printer %s to the server; will retry", state)
 
     def _carry_out(self, effect: flow.Effect) -> None:
         if isinstance(effect, flow.IssueTicket):
@@ -230,18 +227,15 @@ class KioskApp:
         if self.printer is None:
             self._events.put(flow.PrintFinished(False, "no printer", self.monotonic()))
             return
+        service = next((s for s in self.state.services if s.code == ticket.service), None)
+        requirements = list(service.requirements) if service else []
         try:
-            self.printer.print(ticket)
+            self.printer.print(ticket, requirements)
         except Exception as exc:  # the printer's own error, whatever its kind
             log.error("ticket %s not printed: %s", ticket.number, exc)
             self._events.put(flow.PrintFinished(False, str(exc), self.monotonic()))
-            ready, state, detail = self.printer.ready()
-            self._events.put(flow.PrinterChanged(ready, detail))
-            self._report_printer(state if state != "ok" else "error", detail or str(exc))
             return
         self._events.put(flow.PrintFinished(True, "", self.monotonic()))
-        ready, state, detail = self.printer.ready()
-        self._report_printer(state, detail)  # paper near its end shows to staff, not citizens
 
     def _retrying(self, call: Callable[[], None], what: str, attempts: int = 6) -> None:
         for attempt in range(attempts):
@@ -254,10 +248,34 @@ class KioskApp:
         log.error("gave up on %s; the server's own expiry will tidy up", what)
 
 
-def screenshot_states(services: Sequence[ServiceOut], sample: TicketOut
-                      ) -> list[tuple[str, flow.KioskState]]:
+def catalog_loaded(services: Sequence[ServiceOut], counters: Sequence[CounterOut]
+                   ) -> flow.CatalogLoaded:
+    by_service: dict[str, list[int]] = {}
+    for counter in counters:
+        for code in counter.services:
+            by_service.setdefault(code, []).append(counter.number)
+    return flow.CatalogLoaded(tuple(services),
+                              tuple((code, tuple(sorted(n))) for code, n in by_service.items()))
+
+
+def sample_ticket(service: ServiceOut) -> TicketOut:
+    """A ticket to picture the ticket screens with, without issuing one."""
+    now = datetime.now(UTC)
+    return TicketOut(
+        id=0, number=f"{service.prefix}-012", tracking_code="SAMPLE2345",
+        tracking_url="http://127.0.0.1:8000/t/SAMPLE2345", site="", service=service.code,
+        service_name=service.name, service_name_en=service.name_en, agency=service.agency.code,
+        agency_name=service.agency.name, status="waiting", priority=True,
+        priority_reason="elderly", channel="kiosk", service_day=now.date(), issued_at=now,
+        reserve_expires_at=None, people_ahead=4, estimated_wait_minutes=24, counter_id=None,
+        counter_number=None, counter_name=None, call_count=0, called_at=None, started_at=None,
+        finished_at=None)
+
+
+def screenshot_states(services: Sequence[ServiceOut], counters: Sequence[CounterOut],
+                      sample: TicketOut) -> list[tuple[str, flow.KioskState]]:
     """Every screen worth looking at, from a real catalogue."""
-    base = flow.KioskState(services=tuple(services))
+    base, _ = flow.step(flow.KioskState(), catalog_loaded(services, counters))
     agency = services[0].agency.code if services else None
     service = next((s.code for s in services if s.agency.code == agency), None)
     return [

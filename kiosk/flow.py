@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from common.protocol.models import PriorityReason, ServiceOut, TicketOut
+from common.protocol.models import PriorityReason, ServiceOut, ServiceQueue, TicketOut
 
 Screen = Literal["attract", "agencies", "services", "priority", "issuing", "ticket", "unavailable"]
 Language = Literal["id", "en"]
@@ -45,6 +45,13 @@ class CatalogLoaded:
 
 
 @dataclass(frozen=True)
+class QueuesChanged:
+    """The server pushed new waiting counts and estimates."""
+
+    queues: tuple[ServiceQueue, ...]
+
+
+@dataclass(frozen=True)
 class ServerUnreachable:
     detail: str
 
@@ -74,8 +81,8 @@ class PrinterChanged:
     detail: str
 
 
-Event = (Touch | Tick | CatalogLoaded | ServerUnreachable | Issued | IssueRefused | PrintFinished
-         | PrinterChanged)
+Event = (Touch | Tick | CatalogLoaded | QueuesChanged | ServerUnreachable | Issued | IssueRefused
+         | PrintFinished | PrinterChanged)
 
 
 # ---------------------------------------------------------------- what the app must do
@@ -148,6 +155,14 @@ def step(state: KioskState, event: Event) -> tuple[KioskState, Sequence[Effect]]
         screen = "attract" if state.screen == "unavailable" else state.screen
         return replace(state, services=event.services, counters=event.counters, online=True,
                        offline_detail="", screen=screen), ()
+    if isinstance(event, QueuesChanged):
+        latest = {q.service: q for q in event.queues}
+        services = tuple(
+            s.model_copy(update={"waiting": latest[s.code].waiting,
+                                 "estimated_wait_minutes": latest[s.code].estimated_wait_minutes})
+            if s.code in latest else s
+            for s in state.services)
+        return replace(state, services=services), ()
     if isinstance(event, ServerUnreachable):
         if state.screen in ("ticket", "issuing"):  # a citizen holds a number: let them finish
             return replace(state, online=False, offline_detail=event.detail), ()

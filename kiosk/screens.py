@@ -109,10 +109,11 @@ class KioskView:
                                tile_w, tile_h)
             agency = services[0].agency
             color = ui.hex_color(agency.color)
+            ink = ui.ink_on(color)
             pygame.draw.rect(surface, color, tile, border_radius=u // 2)
             name = agency.name_en if state.language == "en" and agency.name_en else agency.name
             size = int(u * 1.05)
-            bottom = ui.draw_paragraph(surface, name, size, ui.WHITE,
+            bottom = ui.draw_paragraph(surface, name, size, ink,
                                        tile.inflate(-u, -u).move(0, 0), bold=True, max_lines=3)
             waiting = sum(s.waiting for s in services)
             wait = min((s.estimated_wait_minutes for s in services if s.closed_reason is None),
@@ -121,7 +122,7 @@ class KioskView:
             if wait is not None:
                 line += f" · ±{wait} {say('minutes', state.language)}"
             if bottom < tile.bottom - u:
-                ui.draw_text(surface, line, int(u * 0.85), ui.WHITE,
+                ui.draw_text(surface, line, int(u * 0.85), ink,
                              (tile.left + u // 2, tile.bottom - u // 2), anchor="bottomleft",
                              max_width=tile.width - u)
             targets.append(ui.Target(tile, f"agency:{code}"))
@@ -241,46 +242,13 @@ class KioskView:
         if ticket is None:
             return []
         language = state.language
-        card = pygame.Rect(body.left, body.top, body.width, int(body.height * 0.62))
+        card = pygame.Rect(body.left, body.top, body.width, body.height)
+        # Measure on a scratch surface, then draw the card to fit what it holds.
+        height = self._ticket_card(pygame.Surface(surface.get_size()), card, state) - card.top
+        card.height = height + u
         pygame.draw.rect(surface, ui.PANEL, card, border_radius=u)
-        y = card.top + u
-        ui.draw_text(surface, say("your_number", language), int(u * 1.3), ui.MUTED,
-                     (card.centerx, y), anchor="midtop")
-        number_size = ui.fitting_size(ticket.number, card.width - 2 * u, card.height // 3,
-                                      bold=True)
-        number = ui.draw_text(surface, ticket.number, number_size, ui.INK,
-                              (card.centerx, y + u * 2), bold=True, anchor="midtop")
-        y = number.bottom
-        if ticket.priority:
-            mark = ui.draw_text(surface, say("priority_mark", language), int(u * 1.2), ui.WHITE,
-                                (card.centerx, y), bold=True, anchor="midtop")
-            pygame.draw.rect(surface, ui.WARN, mark.inflate(u, u // 3), border_radius=u // 3)
-            ui.draw_text(surface, say("priority_mark", language), int(u * 1.2), ui.WHITE,
-                         (card.centerx, y), bold=True, anchor="midtop")
-            y = mark.bottom + u // 2
-        name = ticket.service_name_en if language == "en" and ticket.service_name_en \
-            else ticket.service_name
-        y = ui.draw_paragraph(surface, name, int(u * 1.3), ui.INK,
-                              pygame.Rect(card.left + u, y + u // 2, card.width - 2 * u, u * 4),
-                              bold=True, center=True, max_lines=2)
-        y = ui.draw_paragraph(surface, ticket.agency_name, int(u * 1.0), ui.MUTED,
-                              pygame.Rect(card.left + u, y, card.width - 2 * u, u * 3),
-                              center=True, max_lines=2)
-        if ticket.people_ahead is not None:
-            ahead = (f"{ticket.people_ahead} {say('ahead', language)} · {say('about', language)} "
-                     f"{ticket.estimated_wait_minutes} {say('minutes', language)}")
-            y = ui.draw_text(surface, ahead, int(u * 1.1), ui.INK, (card.centerx, y + u // 2),
-                             anchor="midtop", max_width=card.width - 2 * u).bottom
-        counters = state.counters_for(ticket.service)
-        if counters:
-            where = f"{say('served_at', language)} {', '.join(str(n) for n in counters)}"
-            ui.draw_paragraph(surface, where, int(u * 1.1), ui.ACCENT,
-                              pygame.Rect(card.left + u, y + u, card.width - 2 * u, u * 3),
-                              bold=True, center=True, max_lines=2)
-            ui.draw_paragraph(surface, say("watch_display", language), int(u * 0.9), ui.MUTED,
-                              pygame.Rect(card.left + u, y + u * 3, card.width - 2 * u, u * 3),
-                              center=True, max_lines=2)
-        status = pygame.Rect(body.left, card.bottom + u, body.width, u * 5)
+        self._ticket_card(surface, card, state)
+        status = pygame.Rect(body.left, card.bottom + u // 2, body.width, u * 4)
         targets: list[ui.Target] = []
         if state.print_state == "printing":
             ui.draw_paragraph(surface, say("printing", language), int(u * 1.4), ui.ACCENT,
@@ -293,12 +261,13 @@ class KioskView:
             ui.draw_button(surface, done, say("done", language), fill=ui.OK, size=int(u * 1.4))
             targets.append(ui.Target(done, "done"))
         else:
+            status.height = u * 3
             pygame.draw.rect(surface, ui.DANGER, status, border_radius=u // 2)
             ui.draw_paragraph(surface, say("print_failed", language), int(u * 1.2), ui.WHITE,
-                              status.inflate(-2 * u, -u), bold=True, center=True)
+                              status.inflate(-2 * u, -u // 2), bold=True, center=True)
             gap = u // 2
             width = (body.width - 2 * gap) // 3
-            top = status.bottom + u
+            top = min(status.bottom + u // 2, body.bottom - u * 4)
             buttons = (("keep", ui.OK, True), ("reprint", ui.ACCENT, state.printer_ready),
                        ("cancel", ui.MUTED, True))
             for index, (action, color, enabled) in enumerate(buttons):
@@ -308,6 +277,49 @@ class KioskView:
                 if enabled:
                     targets.append(ui.Target(rect, action))
         return targets
+
+    def _ticket_card(self, surface: pygame.Surface, card: pygame.Rect, state: KioskState) -> int:
+        """The number and what goes with it; returns the y below the last line."""
+        u = self.unit
+        ticket = state.ticket
+        assert ticket is not None
+        language = state.language
+        inner = card.width - 2 * u
+        y = ui.draw_text(surface, say("your_number", language), int(u * 1.3), ui.MUTED,
+                         (card.centerx, card.top + u), anchor="midtop").bottom
+        number_size = ui.fitting_size(ticket.number, inner, min(card.height // 4, u * 9), bold=True)
+        y = ui.draw_text(surface, ticket.number, number_size, ui.INK, (card.centerx, y),
+                         bold=True, anchor="midtop").bottom
+        if ticket.priority:
+            mark = ui.font(int(u * 1.2), True).size(say("priority_mark", language))
+            badge = pygame.Rect(0, 0, mark[0] + u, mark[1] + u // 3)
+            badge.midtop = (card.centerx, y)
+            pygame.draw.rect(surface, ui.WARN, badge, border_radius=u // 3)
+            ui.draw_text(surface, say("priority_mark", language), int(u * 1.2), ui.WHITE,
+                         badge.center, bold=True, anchor="center")
+            y = badge.bottom + u // 2
+        name = ticket.service_name_en if language == "en" and ticket.service_name_en \
+            else ticket.service_name
+        y = ui.draw_paragraph(surface, name, int(u * 1.3), ui.INK,
+                              pygame.Rect(card.left + u, y, inner, u * 4),
+                              bold=True, center=True, max_lines=2)
+        y = ui.draw_paragraph(surface, ticket.agency_name, int(u * 1.0), ui.MUTED,
+                              pygame.Rect(card.left + u, y, inner, u * 3), center=True, max_lines=2)
+        if ticket.people_ahead is not None:
+            ahead = (f"{ticket.people_ahead} {say('ahead', language)} · {say('about', language)} "
+                     f"{ticket.estimated_wait_minutes} {say('minutes', language)}")
+            y = ui.draw_text(surface, ahead, int(u * 1.1), ui.INK, (card.centerx, y + u // 3),
+                             anchor="midtop", max_width=inner).bottom
+        counters = state.counters_for(ticket.service)
+        if counters:
+            where = f"{say('served_at', language)} {', '.join(str(n) for n in counters)}"
+            y = ui.draw_paragraph(surface, where, int(u * 1.1), ui.ACCENT,
+                                  pygame.Rect(card.left + u, y + u // 2, inner, u * 3),
+                                  bold=True, center=True, max_lines=2)
+            y = ui.draw_paragraph(surface, say("watch_display", language), int(u * 0.9),
+                                  ui.MUTED, pygame.Rect(card.left + u, y, inner, u * 3),
+                                  center=True, max_lines=2)
+        return y
 
     def _unavailable(self, surface: pygame.Surface, body: pygame.Rect, state: KioskState
                      ) -> list[ui.Target]:

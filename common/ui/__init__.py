@@ -43,6 +43,18 @@ def hex_color(value: str, fallback: Color = ACCENT) -> Color:
         return fallback
 
 
+def ink_on(fill: Color) -> Color:
+    """Dark or white text, whichever reads better on ``fill`` (WCAG relative luminance)."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in fill)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return INK if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else WHITE
+
+
 @cache
 def _font_path(bold: bool) -> str | None:
     for name in (("dejavusans-bold", "dejavusansbold") if bold else ("dejavusans",)):
