@@ -8,6 +8,7 @@ is told only what changed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -116,10 +117,9 @@ class CounterCore:
     def _carry_out(self, effects: Sequence[desk.Effect]) -> None:
         for effect in effects:
             if isinstance(effect, desk.Send):
-                command = effect.command
-                self._submit(lambda command=command: self._send(command))
+                self._submit(functools.partial(self._send, effect.command))
             elif isinstance(effect, desk.Login):
-                self._submit(lambda effect=effect: self._login(effect.username, effect.password))
+                self._submit(functools.partial(self._login, effect.username, effect.password))
             elif isinstance(effect, desk.Refresh):
                 self._submit(self._refresh)
 
@@ -179,9 +179,12 @@ class CounterCore:
         self.deliver(desk.Catalog(mine, tuple(services)))
         self.counter_id = mine.id
         if mine.bus_address is not None:
-            for device in {id(d): d for d in (self.keypad, self.rating_keypad, self.led)
-                           if isinstance(d, Addressed)}.values():
-                device.bind(mine.bus_address)
+            addressed: dict[int, Addressed] = {}
+            for device in (self.keypad, self.rating_keypad, self.led):
+                if isinstance(device, Addressed):
+                    addressed[id(device)] = device  # one device may play all three parts
+            for each in addressed.values():
+                each.bind(mine.bus_address)
         self._refresh()
         self._open_stream(None)
 

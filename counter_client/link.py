@@ -111,7 +111,7 @@ class SharedClientServer:
             self._wait(self._http.get(f"/api/v1/sites/{self.site}/snapshot")))
 
     def post(self, path: str, body: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-        return self._wait(self._http.submit(path, body, key=key))  # type: ignore[no-any-return]
+        return self._wait(self._http.submit(path, body, key=key))
 
     def open_stream(self, counter_id: int, since: int | None) -> BackgroundClient:
         client = BackgroundClient(self.base_url, self.token, site=self.site,
