@@ -1,0 +1,149 @@
+"""The kiosk, headless, against a real server process and the simulated printer: a citizen
+touches their way to a ticket; a jammed printer keeps the number on screen and tells staff."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from common import ui
+
+ui.use_headless_drivers()
+
+import pygame  # noqa: E402
+
+from common.client import BackgroundClient  # noqa: E402
+from conftest import SMALL_HALL, ServerProcess  # noqa: E402
+from hardware.printer import TicketPrinter  # noqa: E402
+from hardware.printer.render import render  # noqa: E402
+from kiosk.app import KioskApp  # noqa: E402
+from kiosk.link import PrinterLink, ServerLink  # noqa: E402
+from kiosk.screens import KioskView  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
+                            SMALL_HALL)
+    process.data_dir.mkdir(parents=True)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def kiosk(server: ServerProcess) -> Iterator[tuple[KioskApp, TicketPrinter]]:
+    pygame.init()
+    client = BackgroundClient(server.url, "test-kiosk-token-1", site="TEST", topics=["kiosk"])
+    client.start()
+    link = ServerLink(client, "TEST")
+    printer = TicketPrinter("sim://", on_status=link.report_status)
+    app = KioskApp(link, PrinterLink(printer, "MPP Uji", "Asia/Jakarta"),
+                   KioskView("MPP Uji"), pygame.Surface((1080, 1920)))
+    try:
+        yield app, printer
+    finally:
+        app.stop()
+        client.stop()
+
+
+def settle(app: KioskApp, until: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.frame()
+        if until():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the kiosk did not get there; it shows {app.state.screen}")
+
+
+def touch(app: KioskApp, action: str) -> None:
+    """Press the middle of the target that does ``action``, as a finger would."""
+    target = next(t for t in app.targets if t.action == action)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=target.rect.center))
+    app.frame()
+
+
+def take_a_ticket(app: KioskApp, service: str = "KTP") -> None:
+    settle(app, lambda: bool(app.state.services))
+    touch(app, "start")
+    touch(app, "agency:DUKCAPIL")
+    touch(app, f"service:{service}")
+    touch(app, "regular")
+
+
+def test_a_citizen_takes_a_printed_ticket(server: ServerProcess,
+                                          kiosk: tuple[KioskApp, TicketPrinter]) -> None:
+    app, printer = kiosk
+    take_a_ticket(app)
+    settle(app, lambda: app.state.confirmed and app.state.print_state == "printed")
+    ticket = app.state.ticket
+    assert ticket is not None and ticket.number == "A-001"
+    assert any(t.action == "done" for t in app.targets)
+
+    tickets = printer.device.simulator.tickets  # type: ignore[attr-defined]
+    assert len(tickets) == 1
+    page = render(tickets[0])
+    printed = "\n".join(page.text_lines)
+    assert "A-001" in printed and "KTP-el" in printed
+    assert page.qr_codes == [ticket.tracking_url]
+
+    app.idle()
+    tracked = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+    assert tracked["status"] == "waiting"  # confirmed after the print: it is in the line
+
+    touch(app, "done")
+    assert app.state.screen == "attract"
+
+
+def test_a_jammed_printer_keeps_the_number_and_tells_staff(
+    server: ServerProcess, kiosk: tuple[KioskApp, TicketPrinter]
+) -> None:
+    app, printer = kiosk
+    simulator = printer.device.simulator  # type: ignore[attr-defined]
+    simulator.paper = "out"
+    take_a_ticket(app)
+    settle(app, lambda: app.state.print_state == "failed")
+    ticket = app.state.ticket
+    assert ticket is not None and simulator.tickets == []
+    assert {t.action for t in app.targets} >= {"keep", "cancel"}
+    assert "reprint" not in {t.action for t in app.targets}  # not until paper is back
+
+    app.idle()
+    with sqlite3.connect(server.data_dir / "antrean.db") as db:
+        states = db.execute("SELECT component, state FROM device_status").fetchall()
+    assert ("printer", "paper_out") in states
+    reserved = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+    assert reserved["status"] == "reserved"  # not in the line until the citizen keeps it
+
+    simulator.paper = "ok"
+    app._timers.printer = -1e9  # check the printer on the next frame, as the timer would
+    settle(app, lambda: any(t.action == "reprint" for t in app.targets))
+    touch(app, "reprint")
+    settle(app, lambda: app.state.confirmed)
+    assert len(simulator.tickets) == 1 and ticket.number.encode() in simulator.tickets[0]
+    app.idle()
+    confirmed = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+    assert confirmed["status"] == "waiting"
+
+
+def test_server_gone_shows_unavailable_then_recovers(
+    server: ServerProcess, kiosk: tuple[KioskApp, TicketPrinter]
+) -> None:
+    app, _ = kiosk
+    settle(app, lambda: bool(app.state.services))
+    server.stop()
+    app._timers.catalog = -1e9
+    settle(app, lambda: app.state.screen == "unavailable", timeout=60)
+    server.start()
+    app._timers.catalog = -1e9
+    settle(app, lambda: app.state.screen == "attract" and app.state.online, timeout=60)
