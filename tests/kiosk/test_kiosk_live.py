@@ -16,9 +16,9 @@ from common import ui
 ui.use_headless_drivers()
 
 import pygame  # noqa: E402
+from conftest import SMALL_HALL, ServerProcess  # noqa: E402
 
 from common.client import BackgroundClient  # noqa: E402
-from conftest import SMALL_HALL, ServerProcess  # noqa: E402
 from hardware.printer import TicketPrinter  # noqa: E402
 from hardware.printer.render import render  # noqa: E402
 from kiosk.app import KioskApp  # noqa: E402
