@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 AREAS = (
     "server.cli",
+    "server.simulate",
     "hardware.cli",
     "kiosk.cli",
     "display.cli",
