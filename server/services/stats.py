@@ -333,12 +333,17 @@ def _label(sel: Selection, group_by: GroupBy, key: Any,
 
 
 async def _rows(session: AsyncSession, sel: Selection, group_by: GroupBy,
-                officers: dict[int, tuple[str, str]]) -> list[StatsRow]:
+                officers: dict[int, tuple[str, str]], *, times: bool = True) -> list[StatsRow]:
+    """One row per group; ``times=False`` leaves out the percentiles (three window queries)."""
     key = sel.key(group_by)
     counts = await _counts(session, sel, key)
-    wait = await _percentiles(session, sel, key, T.issued_at, T.first_called_at)
-    walk = await _percentiles(session, sel, key, T.first_called_at, T.started_at)
-    service = await _percentiles(session, sel, key, T.started_at, T.finished_at)
+    wait: dict[Any, Durations] = {}
+    walk: dict[Any, Durations] = {}
+    service: dict[Any, Durations] = {}
+    if times:
+        wait = await _percentiles(session, sel, key, T.issued_at, T.first_called_at)
+        walk = await _percentiles(session, sel, key, T.first_called_at, T.started_at)
+        service = await _percentiles(session, sel, key, T.started_at, T.finished_at)
     surveys = await _satisfaction(session, sel, key)
     if group_by == "officer":
         officers.update(await _officers(session, list(counts)))
@@ -407,7 +412,7 @@ async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, qu
                                    utilisation=share(round(busy), round(opened)), served=served))
 
     officer_rows = rows if query.group_by == "officer" else await _rows(
-        session, sel, "officer", officers)
+        session, sel, "officer", officers, times=False)
     open_by_officer = await _open_intervals(session, sel, "officer")
     ids_by_username = {username: i for i, (username, _) in officers.items()}
     officer_uses = []
