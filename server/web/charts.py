@@ -32,7 +32,7 @@ def horizontal_bars(bars: Sequence[Bar], *, title: str, maximum: float | None = 
         y = 8 + i * row
         length = 0.0 if bar.value is None else bar_w * bar.value / top
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="lbl">'
-                     f"{escape(_clip(bar.label, 26))}</text>")
+                     f"{escape(_clip(bar.label, 22))}</text>")
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
                      f'rx="2" fill="{escape(bar.color)}"><title>{escape(bar.label)}: '
                      f"{escape(bar.text)}</title></rect>")
