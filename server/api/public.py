@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import text
 
 from common.protocol.models import CounterOut, Health, ServiceOut, SiteOut, Snapshot, TicketOut
@@ -12,6 +12,7 @@ from server import __version__
 from server.api.deps import Context, CurrentActor, SiteCode, site_of
 from server.api.errors import ERROR_RESPONSES
 from server.services import views
+from server.services.errors import NotFound
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -44,12 +45,22 @@ async def counters(site: SiteCode, context: Context) -> list[CounterOut]:
 
 
 @router.get("/api/v1/sites/{site}/snapshot", response_model=Snapshot, tags=["displays"])
-async def snapshot(site: SiteCode, context: Context, actor: CurrentActor) -> Snapshot:
+async def snapshot(site: SiteCode, context: Context, actor: CurrentActor,
+                   zone: Annotated[str | None, Query(max_length=40, description=
+                                                     "only this display zone's agencies")] = None,
+                   ) -> Snapshot:
     """The hall as it stands, with the event sequence it includes: resume events from `seq`."""
     info = site_of(context, site)
     actor.require_site(info.id)
+    agencies = None
+    if zone is not None:
+        found = context.catalog.zones.get((info.id, zone))
+        if found is None:
+            raise NotFound(f"Zona '{zone}' tidak ada.", f"No zone has the code '{zone}'.",
+                           code="unknown_zone")
+        agencies = found.agency_codes
     async with context.db.read() as session:
-        return await views.snapshot(session, context.catalog, info, context.clock())
+        return await views.snapshot(session, context.catalog, info, context.clock(), agencies)
 
 
 @router.get("/api/v1/tickets/{tracking_code}", response_model=TicketOut, tags=["public"])

@@ -330,7 +330,11 @@ class Hub:
                 heartbeat_seconds=self.settings.heartbeat_seconds).model_dump_json())
         if mode == "snapshot":
             async with self.db.read() as session:
-                snapshot = await views.snapshot(session, self._catalog(), site, self.clock())
+                # A zone's display gets its zone's part of the hall; wider topics the whole.
+                agencies = sub.agencies if sub.agencies and not sub.everything and not (
+                    sub.counters or sub.counter_services or sub.kiosk) else None
+                snapshot = await views.snapshot(session, self._catalog(), site, self.clock(),
+                                                agencies)
             position = snapshot.seq
             await websocket.send_text(
                 SnapshotMessage(seq=position, snapshot=snapshot).model_dump_json())

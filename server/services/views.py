@@ -103,15 +103,19 @@ async def list_counters(session: AsyncSession, catalog: Catalog, site: SiteInfo
             for row, name in await _counter_rows(session, site.id) if row.id in catalog.counters]
 
 
-async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo,
-                   now: datetime) -> Snapshot:
+async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo, now: datetime,
+                   agencies: frozenset[str] | None = None) -> Snapshot:
     """The hall as it stands; ``seq`` is read in the same transaction, so a client that resumes
-    from it misses nothing and sees nothing twice."""
+    from it misses nothing and sees nothing twice. With ``agencies`` (a display zone's), only
+    their counters, lines and calls."""
     seq = await session.scalar(select(m.Site.last_event_seq).where(m.Site.id == site.id))
+    services = [s for s in catalog.site_services(site.id)
+                if agencies is None or catalog.agencies[s.agency_id].code in agencies]
     counters = []
     for row, officer_name in await _counter_rows(session, site.id):
         info = catalog.counters.get(row.id)
-        if info is None:
+        if info is None or (agencies is not None
+                            and catalog.agencies[info.agency_id].code not in agencies):
             continue
         ticket = None
         if row.current_ticket_id is not None:
@@ -123,12 +127,12 @@ async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo,
     recent = (await session.scalars(
         select(m.Ticket).where(m.Ticket.site_id == site.id,
                                m.Ticket.service_day == today(catalog, site.id, now),
-                               m.Ticket.last_called_at.is_not(None))
+                               m.Ticket.last_called_at.is_not(None),
+                               m.Ticket.service_id.in_([s.id for s in services]))
         .order_by(m.Ticket.last_called_at.desc(), m.Ticket.id.desc()).limit(RECENT_CALLS))).all()
     return Snapshot(
         site=site_out(site, now), seq=int(seq or 0), counters=counters,
-        queues=await queue_summaries(session, catalog,
-                                     [s.id for s in catalog.site_services(site.id)], now),
+        queues=await queue_summaries(session, catalog, [s.id for s in services], now),
         recent_calls=[await ticket_out(session, catalog, t) for t in recent],
     )
 

@@ -107,3 +107,23 @@ async def test_counter_topic_and_kiosk_feed(live: LiveHall) -> None:
     assert kinds <= {"queue.summary", "counter.state"}
     await keypad.close()
     await kiosk.close()
+
+
+async def test_a_zone_display_gets_its_zone_of_the_hall_in_snapshots(live: LiveHall) -> None:
+    siti, budi = await live.login("siti"), await live.login("budi")
+    await live.open_counter(1, siti)
+    await live.open_counter(3, budi)
+    zone = await live.stream(token=ZONE_DISPLAY)
+    snapshot = (await zone.until("synced"))[1]["snapshot"]
+    assert {c["counter"]["agency"]["code"] for c in snapshot["counters"]} == {"DUKCAPIL"}
+    assert {q["agency"] for q in snapshot["queues"]} == {"DUKCAPIL"}
+    await zone.close()
+    whole = await live.client.get("/api/v1/sites/TEST/snapshot", headers=DISPLAY)
+    assert {c["counter"]["agency"]["code"] for c in whole.json()["counters"]} == {
+        "DUKCAPIL", "SAMSAT"}
+    part = await live.client.get("/api/v1/sites/TEST/snapshot", params={"zone": "LT2"},
+                                 headers=DISPLAY)
+    assert {q["agency"] for q in part.json()["queues"]} == {"SAMSAT"}
+    unknown = await live.client.get("/api/v1/sites/TEST/snapshot", params={"zone": "XX"},
+                                    headers=DISPLAY)
+    assert unknown.status_code == 404
