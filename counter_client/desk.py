@@ -244,6 +244,8 @@ class Desk:
     current: Current | None = None
     queues: tuple[Queue, ...] = ()
     served: frozenset[int] = frozenset()
+    served_base: int = 0  # finished today by the server's count at the last snapshot
+    served_at_base: frozenset[int] = frozenset()  # what ``served`` held then
     service_day: date | None = None
     last_finished: tuple[int, str] | None = None  # (id, number): where a rating goes
     rated: frozenset[int] = frozenset()
@@ -251,6 +253,11 @@ class Desk:
     known: tuple[tuple[str, int], ...] = ()  # waiting numbers of this counter's lines → ids
     seq: int = 0
     online: bool = False
+
+    @property
+    def served_today(self) -> int:
+        """The server's count at the last snapshot, plus what finished here since."""
+        return self.served_base + len(self.served - self.served_at_base)
     offline_detail: str = ""
     session: Session = "none"
     officer: str = ""
@@ -627,7 +634,8 @@ def _synced(desk: Desk, snapshot: Snapshot) -> Desk:
         return desk
     current = Current.of(mine.ticket) if mine.ticket is not None else None
     return replace(desk, state=mine.counter.state, pause_reason=mine.counter.pause_reason,
-                   current=current)
+                   current=current, served_base=mine.counter.served_today,
+                   served_at_base=desk.served)
 
 
 def _mine(desk: Desk, counter: ev.CounterRef | None) -> bool:

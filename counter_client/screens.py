@@ -247,7 +247,7 @@ class CounterView:
             ui.draw_text(surface, count, int(u * 0.85), ui.INK, (box.right, y), bold=True,
                          anchor="topright")
             y += line
-        ui.draw_text(surface, f"{say('served_today', lang)}: {len(desk.served)}", int(u * 0.85),
+        ui.draw_text(surface, f"{say('served_today', lang)}: {desk.served_today}", int(u * 0.85),
                      ui.ACCENT, (box.left, min(y + u // 3, box.bottom - u)), bold=True)
 
     # ------------------------------------------------------------ overlays

@@ -99,6 +99,7 @@ class CounterOut(_Model):
     pause_reason: str | None
     officer: str | None
     bus_address: int | None
+    served_today: int = Field(default=0, description="tickets this counter finished today")
 
 
 class TicketOut(_Model):

@@ -7,9 +7,10 @@ import logging
 from common.protocol.events import CounterStateChanged
 from common.protocol.models import CounterOut, CounterState
 from server.services.errors import Conflict
+from server.services.queries import today
 from server.services.tickets import authorize_counter, counter_ref, load_counter_row
 from server.services.uow import UnitOfWork
-from server.services.views import counter_out
+from server.services.views import counter_out, served_today
 from server.store import models as m
 
 log = logging.getLogger(__name__)
@@ -59,4 +60,6 @@ async def change_state(uow: UnitOfWork, counter_id: int, command: str,
     for service_id in counter.weights:  # open capacity changes every estimate
         uow.touch_queue(service_id)
     log.info("%s %s by %s", counter.name, new_state, uow.actor.name)
-    return counter_out(uow.catalog, counter, row, officer_name)
+    served = await served_today(uow.session, counter.site_id,
+                                today(uow.catalog, counter.site_id, uow.now))
+    return counter_out(uow.catalog, counter, row, officer_name, served.get(counter.id, 0))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.models import (
@@ -79,13 +79,24 @@ async def list_services(session: AsyncSession, catalog: Catalog, site: SiteInfo,
 
 
 def counter_out(catalog: Catalog, counter: CounterInfo, row: m.Counter,
-                 officer_name: str | None) -> CounterOut:
+                 officer_name: str | None, served_today: int = 0) -> CounterOut:
     return CounterOut(
         id=counter.id, number=counter.number, name=counter.name,
         agency=catalog.agencies[counter.agency_id].out(),
         services={catalog.services[sid].code: w for sid, w in counter.weights.items()},
         state=row.state,  # type: ignore[arg-type]
-        pause_reason=row.pause_reason, officer=officer_name, bus_address=counter.bus_address)
+        pause_reason=row.pause_reason, officer=officer_name, bus_address=counter.bus_address,
+        served_today=served_today)
+
+
+async def served_today(session: AsyncSession, site_id: int, day: date) -> dict[int, int]:
+    """Tickets each counter of the site finished on ``day``."""
+    rows = await session.execute(
+        select(m.Ticket.counter_id, func.count())
+        .where(m.Ticket.site_id == site_id, m.Ticket.service_day == day,
+               m.Ticket.status == "finished", m.Ticket.counter_id.is_not(None))
+        .group_by(m.Ticket.counter_id))
+    return {counter_id: int(count) for counter_id, count in rows.all() if counter_id is not None}
 
 
 async def _counter_rows(session: AsyncSession, site_id: int
@@ -97,9 +108,10 @@ async def _counter_rows(session: AsyncSession, site_id: int
     return [(counter, name) for counter, name in rows.all()]
 
 
-async def list_counters(session: AsyncSession, catalog: Catalog, site: SiteInfo
+async def list_counters(session: AsyncSession, catalog: Catalog, site: SiteInfo, now: datetime
                         ) -> list[CounterOut]:
-    return [counter_out(catalog, catalog.counters[row.id], row, name)
+    served = await served_today(session, site.id, today(catalog, site.id, now))
+    return [counter_out(catalog, catalog.counters[row.id], row, name, served.get(row.id, 0))
             for row, name in await _counter_rows(session, site.id) if row.id in catalog.counters]
 
 
@@ -111,6 +123,7 @@ async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo, now:
     seq = await session.scalar(select(m.Site.last_event_seq).where(m.Site.id == site.id))
     services = [s for s in catalog.site_services(site.id)
                 if agencies is None or catalog.agencies[s.agency_id].code in agencies]
+    served = await served_today(session, site.id, today(catalog, site.id, now))
     counters = []
     for row, officer_name in await _counter_rows(session, site.id):
         info = catalog.counters.get(row.id)
@@ -122,8 +135,9 @@ async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo, now:
             current = await session.get(m.Ticket, row.current_ticket_id)
             if current is not None:
                 ticket = await ticket_out(session, catalog, current)
-        counters.append(CounterSnapshot(counter=counter_out(catalog, info, row, officer_name),
-                                        ticket=ticket))
+        counters.append(CounterSnapshot(
+            counter=counter_out(catalog, info, row, officer_name, served.get(row.id, 0)),
+            ticket=ticket))
     recent = (await session.scalars(
         select(m.Ticket).where(m.Ticket.site_id == site.id,
                                m.Ticket.service_day == today(catalog, site.id, now),

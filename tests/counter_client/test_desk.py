@@ -396,3 +396,19 @@ def test_a_refused_device_token_is_an_error_not_a_login_form() -> None:
     d, _ = run(d, SessionExpired())
     assert d.login is None and d.session == "device" and d.error is not None
     assert "token" in d.error[1]
+
+
+def test_served_today_starts_from_the_servers_count_and_adds_what_finishes_here() -> None:
+    d = ready_desk(ticket())
+    base = snapshot(ticket())
+    mine = base.counters[0]
+    restarted = base.model_copy(update={"counters": [mine.model_copy(update={
+        "counter": mine.counter.model_copy(update={"served_today": 9})})]})
+    d, _ = step(d, Synced(restarted))
+    assert d.served_today == 9  # a client started mid-day knows the morning's work
+    d, _ = run(d, Pushed(ev.TicketFinished(site="TEST", seq=41, at=NOW, ticket=ref(status="finished"),
+                                           counter=COUNTER_REF)))
+    assert d.served_today == 10
+    d, _ = run(d, Pushed(ev.TicketFinished(site="TEST", seq=41, at=NOW, ticket=ref(status="finished"),
+                                           counter=COUNTER_REF)))
+    assert d.served_today == 10  # the same finish twice counts once

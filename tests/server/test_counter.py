@@ -192,3 +192,20 @@ async def test_snapshot_shows_counters_and_lines(hall: Hall) -> None:
     assert [t["number"] for t in body["recent_calls"]] == ["A-001"]
     assert body["seq"] > 0
     assert (await hall.client.get("/api/v1/sites/TEST/snapshot")).status_code == 401
+
+
+async def test_counters_say_how_many_they_finished_today(hall: Hall) -> None:
+    siti = await hall.login("siti")
+    counter = await hall.open_counter(1, siti)
+    for _ in range(3):
+        await hall.issue("KTP")
+    for _ in range(3):  # each call-next finishes the ticket before
+        await _post(hall, f"/api/v1/counters/{counter}/call-next", siti)
+    counters = {c["number"]: c for c in (await hall.client.get("/api/v1/sites/TEST/counters")).json()}
+    assert counters[1]["served_today"] == 2 and counters[2]["served_today"] == 0
+    snap = (await hall.client.get("/api/v1/sites/TEST/snapshot", headers=DISPLAY)).json()
+    one = next(c for c in snap["counters"] if c["counter"]["number"] == 1)
+    assert one["counter"]["served_today"] == 2
+    hall.clock.advance(days=1)
+    counters = {c["number"]: c for c in (await hall.client.get("/api/v1/sites/TEST/counters")).json()}
+    assert counters[1]["served_today"] == 0
