@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from common.client import ApiError, BackgroundClient
+from common.worker import Worker
 from counter_client import desk
 from counter_client.hardware import Addressed, CallKeypad, LedDisplay, RatingKeypad
 from counter_client.link import CounterServer, Unreachable, retrying, session_ended, stream_items
@@ -42,14 +43,14 @@ class CounterCore:
         self.stream: BackgroundClient | None = None
         self._stream_lock = threading.Lock()
         self._inbox: queue.Queue[desk.Event] = queue.Queue()
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._stop = threading.Event()
         self._led_text: str | None = None
         self._led_at = -1e9
         self._started = False
         self.counter_id: int | None = None
         self._last_seq: int | None = None
-        self._worker = threading.Thread(target=self._work, name="counter-worker", daemon=True)
+        # Unreachable ends the worker only while stopping: retrying gives up when told to stop.
+        self._worker = Worker("counter-worker", ends_on=(Unreachable,))
 
     # ------------------------------------------------------------ life
 
@@ -66,14 +67,11 @@ class CounterCore:
             if self.stream is not None:
                 self.stream.stop()
                 self.stream = None
-        self._jobs.put(None)
-        self._worker.join(timeout=5)
+        self._worker.stop()
 
     def idle(self, timeout: float = 10.0) -> bool:
         """Wait until the worker has nothing left to do (for tests and screenshots)."""
-        done = threading.Event()
-        self._jobs.put(done.set)
-        return done.wait(timeout)
+        return self._worker.idle(timeout)
 
     # ------------------------------------------------------------ the caller's thread
 
@@ -142,19 +140,7 @@ class CounterCore:
     # ------------------------------------------------------------ the worker
 
     def _submit(self, job: Callable[[], None]) -> None:
-        self._jobs.put(job)
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            try:
-                job()
-            except Unreachable:
-                return  # only while stopping: retrying gives up when told to stop
-            except Exception:  # one failed job must not end the counter
-                log.exception("counter job failed")
+        self._worker.submit(job)
 
     def _retry(self, call: Callable[[], object], what: str) -> object:
         result = retrying(call, self._stop, self.deliver, what)

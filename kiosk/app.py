@@ -6,9 +6,9 @@ printer never freezes the screen; their outcomes come back as flow events.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +27,7 @@ from common.protocol.models import (
     ServiceQueue,
     TicketOut,
 )
+from common.worker import Worker
 from kiosk import flow
 from kiosk.screens import KioskView
 
@@ -96,9 +97,8 @@ class KioskApp:
         self.state = flow.KioskState()
         self.targets: list[ui.Target] = []
         self._events: queue.Queue[flow.Event] = queue.Queue()
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._timers = _Timers()
-        self._worker = threading.Thread(target=self._work, name="kiosk-worker", daemon=True)
+        self._worker = Worker("kiosk-worker")
         self._worker.start()
 
     # ------------------------------------------------------------ the loop
@@ -141,7 +141,7 @@ class KioskApp:
     def dispatch(self, event: flow.Event) -> None:
         self.state, effects = flow.step(self.state, event)
         for effect in effects:
-            self._submit(lambda effect=effect: self._carry_out(effect))
+            self._submit(functools.partial(self._carry_out, effect))
 
     def run(self, fps: int = 30) -> None:
         clock = pygame.time.Clock()
@@ -154,29 +154,16 @@ class KioskApp:
         self.stop()
 
     def stop(self) -> None:
-        self._jobs.put(None)
-        self._worker.join(timeout=5)
+        self._worker.stop()
 
     def idle(self, timeout: float = 10.0) -> bool:
         """Wait until the worker has nothing left to do (for tests and screenshots)."""
-        done = threading.Event()
-        self._jobs.put(done.set)
-        return done.wait(timeout)
+        return self._worker.idle(timeout)
 
     # ------------------------------------------------------------ the worker
 
     def _submit(self, job: Callable[[], None]) -> None:
-        self._jobs.put(job)
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            try:
-                job()
-            except Exception:  # one failed job must not end the kiosk
-                log.exception("kiosk job failed")
+        self._worker.submit(job)
 
     def _load_catalog(self) -> None:
         try:
