@@ -41,7 +41,7 @@ async def services(site: SiteCode, context: Context) -> list[ServiceOut]:
 async def counters(site: SiteCode, context: Context) -> list[CounterOut]:
     info = site_of(context, site)
     async with context.db.read() as session:
-        return await views.list_counters(session, context.catalog, info)
+        return await views.list_counters(session, context.catalog, info, context.clock())
 
 
 @router.get("/api/v1/sites/{site}/snapshot", response_model=Snapshot, tags=["displays"])
