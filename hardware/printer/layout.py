@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from common.formats import long_date
 from common.protocol.models import TicketOut
 
 Align = Literal["left", "center", "right"]
@@ -93,11 +94,6 @@ PRIORITY_LABELS: dict[str, str] = {
     "disaster_victim": "Korban bencana",
 }
 
-_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_MONTHS = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -159,8 +155,7 @@ def local_time_text(moment: datetime, zone: ZoneInfo) -> str:
     if abbreviation[:1] in "+-":  # zones without a letter abbreviation
         abbreviation = f"UTC{abbreviation}"
     return (
-        f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} "
-        f"{local:%H:%M} {abbreviation}"
+        f"{long_date(local, 'id')} {local:%H:%M} {abbreviation}"
     ).rstrip()
 
 
@@ -206,7 +201,9 @@ def layout_ticket(data: TicketData, paper: Paper = PAPER_80) -> list[PrintOp]:
     if data.priority:
         label = PRIORITY_LABELS.get(data.priority_reason or "", "")
         mark = f" PRIORITAS: {label.upper()} " if label else " PRIORITAS "
-        ops.append(Text(mark[:cols], align="center", bold=True, invert=True))
+        # A narrow roll cannot hold the whole mark on one line: the group goes on a second.
+        lines = [mark] if len(mark) <= cols else [" PRIORITAS ", f" {label.upper()} "]
+        ops += [Text(line[:cols], align="center", bold=True, invert=True) for line in lines]
     ops.append(Feed())
     ops.append(Text(local_time_text(data.issued_at, data.timezone), align="center"))
     if data.people_ahead is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -125,3 +126,13 @@ def test_from_ticket_out() -> None:
     assert "C-101" in lines and "Kantor Imigrasi" in lines
     assert "Selasa, 13 Mei 2025 06:59 WIB" in lines  # issued after midnight local time
     assert "Perkiraan tunggu: segera" in lines
+
+
+def test_a_long_priority_mark_wraps_on_58_mm_and_keeps_one_line_on_80() -> None:
+    data = replace(sample_ticket(), priority=True, priority_reason="disability")
+    narrow = [op.text.strip() for op in layout_ticket(data, PAPER_58)
+              if isinstance(op, Text) and op.invert]
+    assert narrow == ["PRIORITAS", "PENYANDANG DISABILITAS"]
+    wide = [op.text.strip() for op in layout_ticket(data, PAPER_80)
+            if isinstance(op, Text) and op.invert]
+    assert wide == ["PRIORITAS: PENYANDANG DISABILITAS"]
