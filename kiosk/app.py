@@ -98,13 +98,15 @@ class KioskApp:
         self.targets: list[ui.Target] = []
         self._events: queue.Queue[flow.Event] = queue.Queue()
         self._timers = _Timers()
+        self._shown: tuple[flow.KioskState, datetime] | None = None
         self._worker = Worker("kiosk-worker")
         self._worker.start()
 
     # ------------------------------------------------------------ the loop
 
-    def frame(self) -> None:
-        """One turn: take what the worker learnt, react to input, redraw."""
+    def frame(self) -> bool:
+        """One turn: take what the worker learnt, react to input, and redraw if anything on
+        screen changed (the state, or the clock's minute); says whether it redrew."""
         now = self.monotonic()
         if now - self._timers.catalog >= CATALOG_SECONDS:
             self._timers.catalog = now
@@ -123,7 +125,13 @@ class KioskApp:
         for event in pygame.event.get():
             self.handle(event)
         self.dispatch(flow.Tick(now))
-        self.targets = self.view.draw(self.surface, self.state, self.wall())
+        wall = self.wall()
+        shown = (self.state, wall.replace(second=0, microsecond=0))
+        if self._shown is not None and shown[0] is self._shown[0] and shown[1] == self._shown[1]:
+            return False  # steps that change nothing return the very same state
+        self._shown = shown
+        self.targets = self.view.draw(self.surface, self.state, wall)
+        return True
 
     def handle(self, event: pygame.event.Event) -> None:
         position: tuple[int, int] | None = None
@@ -148,8 +156,8 @@ class KioskApp:
         while True:
             if pygame.event.peek(pygame.QUIT):
                 break
-            self.frame()
-            pygame.display.flip()
+            if self.frame():
+                pygame.display.flip()
             clock.tick(fps)
         self.stop()
 
