@@ -17,7 +17,7 @@ from server.config.hall import load_hall, sample_hall_path
 from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.hub import Hub, HubSettings
-from server.services import sync, tickets
+from server.services import stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.catalog import Catalog
 from server.services.runner import Clock, CommandRunner, utc_now
@@ -72,11 +72,14 @@ def make_bus(settings: Settings) -> EventBus:
 
 
 async def _housekeeping(context: ServerContext) -> None:
-    """Expire unconfirmed reservations and tickets left from earlier service days."""
+    """Expire unconfirmed reservations and tickets left from earlier service days, then roll
+    up closed days for the statistics (a few days per round)."""
     while True:
         try:
             await context.runner.maintain(SYSTEM, tickets.expire_reservations)
             await context.runner.maintain(SYSTEM, tickets.expire_past_days)
+            await context.runner.maintain(
+                SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
             async with context.db.write() as session:
                 await event_log.prune(session, context.settings.event_log_keep)
         except Exception:  # a bad moment of the database must not end the loop

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from server.domain.simulation import Day, Plan, SimCounter, SimService, simulate_day, summary
+from server.domain.stats import whole_seconds
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 BATCH = 5000
@@ -133,10 +134,15 @@ def _extra_counters(specs: Sequence[str], catalog: Any, site_id: int,
 
 
 async def write_days(db: Any, site_id: int, days: Sequence[Day], seed: int) -> int:
-    """Write simulated days as history: tickets, surveys, counters' audit rows, daily numbers.
+    """Write simulated days as history: tickets, surveys, counters' audit rows, daily numbers,
+    and the statistics' roll-ups of the closed days, as housekeeping would make them.
     Simulated extra counters (what-if) cannot be written: they do not exist in the hall."""
+    from datetime import UTC, datetime
+
     from sqlalchemy import insert, select
 
+    from server.services import stats_rollup
+    from server.services.catalog import Catalog
     from server.store import models as m
 
     written = 0
@@ -167,7 +173,10 @@ async def write_days(db: Any, site_id: int, days: Sequence[Day], seed: int) -> i
             if audit:
                 await session.execute(insert(m.AuditEntry), audit)
             await _sequences(session, day)
+            await stats_rollup.invalidate(session, site_id, day.day)
             written += len(rows)
+        await stats_rollup.catch_up(session, await Catalog.load(session), datetime.now(UTC),
+                                    limit=None)
     return written
 
 
@@ -183,6 +192,9 @@ def _ticket_row(site_id: int, day: date, t: Any, rng: random.Random) -> dict[str
         "counter_id": t.counter_id, "officer_id": t.officer_id, "device_id": None,
         "call_count": t.call_count, "transfer_count": t.transfer_count,
         "called_out_of_order": False, "rating": t.rating,
+        "wait_seconds": whole_seconds(t.issued_at, t.first_called_at),
+        "walk_seconds": whole_seconds(t.first_called_at, t.started_at),
+        "service_seconds": whole_seconds(t.started_at, t.finished_at),
         "rated_at": t.finished_at if t.rating is not None else None,
         "tracking_code": "".join(rng.choice(TRACKING_ALPHABET) for _ in range(12)),
     }

@@ -20,8 +20,10 @@ The annex rounds the weight to 0.111; we use exactly 1/9, so a survey of all fou
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 IKM_ELEMENTS: tuple[str, ...] = (
@@ -119,3 +121,46 @@ def share(part: int, whole: int) -> float | None:
 
 def per_hour(count: int, seconds: float) -> float | None:
     return None if seconds <= 0 else count / (seconds / 3600)
+
+
+# ---------------------------------------------------------------- durations and their histogram
+
+BUCKETS: tuple[int, ...] = (
+    0, 30, 60, 90, 120, 180, 240, 300, 420, 540, 660, 780, 900, 1080, 1260, 1440, 1620, 1800,
+    2100, 2400, 2700, 3000, 3600, 4200, 4800, 5400, 7200, 9000, 10800, 14400,
+)
+"""Lower edges, in seconds, of the buckets in which closed days keep their wait, walk and service
+times: 30 s wide up to 2 min, 1 min to 5 min, 2 min to 15 min, 3 min to 30 min, 5 min to 50 min,
+10 min to 1½ h, 30 min to 3 h, 1 h to 4 h, and one bucket above 4 h."""
+
+
+def whole_seconds(start: datetime | None, end: datetime | None) -> int | None:
+    """Seconds from start to end, rounded to a whole second; None until both are known."""
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds())
+
+
+def bucket_of(seconds: float) -> int:
+    """Index of the bucket holding a duration (a negative one counts as 0)."""
+    return max(0, bisect_right(BUCKETS, seconds) - 1)
+
+
+def bucket_percentile(p: float, histogram: Sequence[int], maximum: float) -> float | None:
+    """The nearest-rank p-th percentile estimated from bucket counts: the bucket holding rank
+    ceil(p·n) is found exactly, and the value is interpolated inside it (each of its k values
+    taken at the middle of its k-th share of the bucket), never above the observed maximum.
+    The estimate lies in the same bucket as the exact value."""
+    n = sum(histogram)
+    if n <= 0:
+        return None
+    rank = nearest_rank(p, n)
+    below = 0
+    for index, count in enumerate(histogram):
+        if count and below + count >= rank:
+            low = BUCKETS[index]
+            high = BUCKETS[index + 1] if index + 1 < len(BUCKETS) else max(maximum, low)
+            value = low + (rank - below - 0.5) / count * (high - low)
+            return float(min(max(value, low), max(maximum, low)))
+        below += count
+    return float(maximum)

@@ -1,9 +1,14 @@
-"""Managers' statistics, aggregated in the database (SQLite and PostgreSQL, one code path).
+"""Managers' statistics, added up in the database (SQLite and PostgreSQL, one code path).
 
-Nothing here loads tickets into Python: every figure is a GROUP BY. Percentiles have no SQL
-function on SQLite, so each is picked with window functions: the rows of a group are numbered in
-order (ROW_NUMBER) and counted (COUNT OVER), and the row whose number is the nearest rank
-ceil(p·n) is the percentile, the same method as ``server.domain.stats.percentiles``.
+Nothing here loads tickets into Python. Closed days are read from the roll-ups of
+``server.services.stats_rollup`` (per service × counter × officer, and per service × hour; whole
+months where they are complete); the other days of the range (today, or a day not rolled up yet)
+are added up from tickets by the same SELECT that builds the roll-ups. Python then adds the few
+resulting rows (at most one per service × counter × officer) into totals and groups.
+
+Counts, sums, means, maxima and SLA shares are exact; durations are whole seconds. Median and
+p90 are read off a histogram of fixed buckets (``server.domain.stats.BUCKETS``): the bucket is
+exact, the value inside it interpolated.
 
 Open time of counters and officers comes from the audit trail (counter.open/pause/resume/close):
 each open or resume lasts until the counter's next state change (LEAD), clipped to the range.
@@ -11,7 +16,7 @@ each open or resume lasts until the counter's next state change (LEAD), clipped 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -46,11 +51,26 @@ from common.protocol.stats import (
     StatsOut,
     StatsRow,
 )
-from server.domain.stats import IKM_ELEMENTS, ikm_band, ikm_index, per_hour, share
+from server.domain.stats import (
+    IKM_ELEMENTS,
+    bucket_percentile,
+    ikm_band,
+    ikm_index,
+    per_hour,
+    share,
+)
 from server.services.catalog import Catalog, SiteInfo
 from server.services.errors import Invalid, NotFound
+from server.services.stats_rollup import (
+    DAY,
+    MONTH,
+    cover,
+    month_start,
+    rollup_sums,
+    ticket_select,
+)
 from server.store import models as m
-from server.store.models import UtcDateTime
+from server.store.models import BUCKET_COUNT, MEASURES, UtcDateTime
 
 MAX_RANGE_DAYS = 400
 OUT_OF_ORDER_SHOWN = 50
@@ -152,6 +172,32 @@ class Selection:
                 m.Officer.username == q.officer).scalar_subquery())
         return clauses
 
+    def check(self) -> None:
+        """Unknown agency, service or counter: the friendly NotFound before any query."""
+        self.filters(T.__table__.c)
+
+    def filters(self, c: Any) -> list[ColumnElement[bool]]:
+        """The query's filters on columns named service_id, counter_id and officer_id (of
+        tickets or of a roll-up)."""
+        q = self.query
+        clauses: list[ColumnElement[bool]] = []
+        if q.service is not None:
+            clauses.append(c.service_id == self.catalog.service(self.site.id, q.service).id)
+        if q.agency is not None:
+            agency_ids = [a.id for a in self.catalog.agencies.values()
+                          if a.site_id == self.site.id and a.code == q.agency]
+            if not agency_ids:
+                raise NotFound(f"Instansi '{q.agency}' tidak dikenal.",
+                               f"No agency has the code '{q.agency}'.", code="unknown_agency")
+            clauses.append(c.service_id.in_([s.id for s in self.catalog.site_services(self.site.id)
+                                             if s.agency_id == agency_ids[0]]))
+        if q.counter is not None:
+            clauses.append(c.counter_id == self._counter_id(q.counter))
+        if q.officer is not None:
+            clauses.append(c.officer_id == select(m.Officer.id).where(
+                m.Officer.username == q.officer).scalar_subquery())
+        return clauses
+
     def _counter_id(self, number: int) -> int:
         for counter in self.catalog.site_counters(self.site.id):
             if counter.number == number:
@@ -183,82 +229,121 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-# ---------------------------------------------------------------- queries
+# ---------------------------------------------------------------- reading the measures
 
-async def _counts(session: AsyncSession, sel: Selection, key: ColumnElement[Any]
-                  ) -> dict[Any, dict[str, Any]]:
-    wait = sel.seconds(T.issued_at, T.first_called_at)
-    statement = sel.tickets(
-        key.label("k"),
-        func.count().label("issued"),
-        _count(T.status == "finished").label("served"),
-        _count(T.status == "no_show").label("no_shows"),
-        _count(T.status == "cancelled").label("cancelled"),
-        _count(T.status == "expired").label("expired"),
-        _count(T.transfer_count > 0).label("transferred"),
-        _count(T.priority.is_(True)).label("priority"),
-        _count(T.first_called_at.is_not(None)).label("called"),
-        _count(and_(T.first_called_at.is_not(None),
-                    wait <= m.Service.sla_minutes * 60)).label("called_within_sla"),
-        _count(T.called_out_of_order.is_(True)).label("out_of_order"),
-        func.count(T.rating).label("ratings"),
-        func.avg(T.rating).label("rating_mean"),
-    ).group_by(key)
-    return {row.k: dict(row._mapping) for row in (await session.execute(statement)).all()}
+Key = tuple[Any, ...]
+MAXIMA = frozenset(i for i, name in enumerate(MEASURES) if name.endswith("_max"))
+AT = {name: i for i, name in enumerate(MEASURES)}
 
 
-async def _percentiles(session: AsyncSession, sel: Selection, key: ColumnElement[Any],
-                       start: Any, end: Any) -> dict[Any, Durations]:
-    """Mean, nearest-rank median and p90, and max of (end − start) per group, in SQL."""
-    value = sel.seconds(start, end)
-    values = sel.tickets(key.label("k"), value.label("v")).where(
-        start.is_not(None), end.is_not(None)).subquery()
-    ranked = select(
-        values.c.k, values.c.v,
-        func.row_number().over(partition_by=values.c.k, order_by=values.c.v).label("rn"),
-        func.count().over(partition_by=values.c.k).label("n"),
-    ).subquery()
-    rn, n = ranked.c.rn, ranked.c.n
-    statement = select(
-        ranked.c.k, func.count().label("count"), func.avg(ranked.c.v).label("mean"),
-        func.max(case((rn == (n + 1) // 2, ranked.c.v))).label("median"),       # ceil(n/2)
-        func.max(case((rn == (9 * n + 9) // 10, ranked.c.v))).label("p90"),    # ceil(9n/10)
-        func.max(ranked.c.v).label("max"),
-    ).group_by(ranked.c.k)
-    return {row.k: Durations(count=int(row[1]), mean=_round(row.mean),
-                             median=_round(row.median), p90=_round(row.p90), max=_round(row.max))
-            for row in (await session.execute(statement)).all()}
+class Measures:
+    """Measures (``MEASURES``) per key, added up from roll-up rows and from tickets."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[Key, list[int]] = {}
+
+    def add(self, key: Key, values: Sequence[Any]) -> None:
+        into = self.by_key.get(key)
+        if into is None:
+            self.by_key[key] = [int(v or 0) for v in values]
+            return
+        for i, value in enumerate(values):
+            v = int(value or 0)
+            into[i] = max(into[i], v) if i in MAXIMA else into[i] + v
+
+    def regroup(self, key: Callable[[Key], Any]) -> dict[Any, list[int]]:
+        grouped = Measures()
+        for k, values in self.by_key.items():
+            grouped.add((key(k),), values)
+        return {k[0]: v for k, v in grouped.by_key.items()}
 
 
-async def _satisfaction(session: AsyncSession, sel: Selection, key: ColumnElement[Any]
-                        ) -> dict[Any, tuple[int, dict[str, float]]]:
-    elements = [func.avg(m.Survey.answers[e].as_integer()).label(e) for e in IKM_ELEMENTS]
-    statement = sel.tickets(key.label("k"), func.count(m.Survey.id).label("respondents"),
-                            *elements).join(m.Survey, m.Survey.ticket_id == T.id).group_by(key)
-    result = {}
-    for row in (await session.execute(statement)).all():
-        means = {e: round(float(getattr(row, e)), 4) for e in IKM_ELEMENTS}
-        result[row.k] = (int(row.respondents), means)
-    return result
+def _durations(values: list[int], kind: str) -> Durations:
+    n = values[AT[f"{kind}_n"]]
+    if not n:
+        return Durations(count=0, mean=None, median=None, p90=None, max=None)
+    top = values[AT[f"{kind}_max"]]
+    first = AT[f"{kind}_h00"]
+    histogram = values[first:first + BUCKET_COUNT]
+    return Durations(count=n, mean=_round(values[AT[f"{kind}_sum"]] / n),
+                     median=_round(bucket_percentile(0.5, histogram, top)),
+                     p90=_round(bucket_percentile(0.9, histogram, top)), max=_round(top))
+
+
+def _satisfaction_of(values: list[int]) -> Satisfaction:
+    respondents = values[AT["respondents"]]
+    means = ({e: round(values[AT[f"ikm_{e}"]] / respondents, 4) for e in IKM_ELEMENTS}
+             if respondents else {})
+    index = ikm_index(means) if respondents else None
+    ratings = values[AT["ratings"]]
+    return Satisfaction(respondents=respondents, index=index,
+                        band=ikm_band(index) if index is not None else None, elements=means,
+                        ratings=ratings, rating_mean=round(values[AT["rating_sum"]] / ratings, 2)
+                        if ratings else None)
+
+
+def _row(code: str, label: str, v: list[int]) -> StatsRow:
+    called, within = v[AT["called"]], v[AT["called_within_sla"]]
+    return StatsRow(
+        key=code, label=label, issued=v[AT["issued"]], served=v[AT["served"]],
+        no_shows=v[AT["no_shows"]], cancelled=v[AT["cancelled"]], expired=v[AT["expired"]],
+        transferred=v[AT["transferred"]], priority=v[AT["priority"]],
+        wait=_durations(v, "wait"), walk=_durations(v, "walk"), service=_durations(v, "service"),
+        called=called, called_within_sla=within, sla_share=share(within, called),
+        out_of_order=v[AT["out_of_order"]], satisfaction=_satisfaction_of(v))
 
 
 def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def _satisfaction_out(survey: tuple[int, dict[str, float]] | None, ratings: int,
-                      rating_mean: Any) -> Satisfaction:
-    respondents, means = survey or (0, {})
-    index = ikm_index(means) if respondents else None
-    return Satisfaction(respondents=respondents, index=index,
-                        band=ikm_band(index) if index is not None else None, elements=means,
-                        ratings=ratings,
-                        rating_mean=None if rating_mean is None else round(float(rating_mean), 2))
+async def _marks(session: AsyncSession, sel: Selection) -> set[tuple[str, date]]:
+    p = m.StatsPeriod
+    rows = await session.execute(select(p.grain, p.period_start).where(
+        p.site_id == sel.site.id, p.period_start >= month_start(sel.query.date_from),
+        p.period_start <= sel.query.date_to))
+    return {(grain, start) for grain, start in rows.all()}
 
 
-async def _open_intervals(session: AsyncSession, sel: Selection, by: str
-                          ) -> dict[Any, float]:
-    """Seconds open per counter (by='counter') or per officer who opened (by='officer')."""
+async def _measures(session: AsyncSession, sel: Selection, marks: set[tuple[str, date]],
+                    hourly: bool) -> Measures:
+    """Measures per (service, counter, officer), or per (service, hour) when ``hourly``: closed
+    periods from the roll-ups, the other days (today) from tickets with the same sums."""
+    q = sel.query
+    model = m.StatsHourly if hourly else m.StatsDaily
+    table = model.__table__
+    names = ("service_id", "hour") if hourly else ("service_id", "counter_id", "officer_id")
+    if hourly and (q.counter is not None or q.officer is not None):
+        marks = set()  # the hourly roll-up has no counter or officer: read tickets
+    months, days, loose = cover(q.date_from, q.date_to, marks)
+    found = Measures()
+    if months or days:
+        periods = []
+        if months:
+            periods.append(and_(table.c.grain == MONTH, table.c.period_start.in_(months)))
+        if days:
+            periods.append(and_(table.c.grain == DAY, table.c.period_start.in_(days)))
+        keys = [table.c[n] for n in names]
+        statement = select(*keys, *rollup_sums(table)).where(
+            table.c.site_id == sel.site.id, or_(*periods), *sel.filters(table.c)).group_by(*keys)
+        for row in (await session.execute(statement)).all():
+            found.add(tuple(row[:len(names)]), row[len(names):])
+    if loose:
+        hour = sel.key("hour")
+        by: list[Any] = ([T.service_id, hour] if hourly
+                         else [T.service_id, T.counter_id, T.officer_id])
+        statement = ticket_select(*by).where(
+            T.site_id == sel.site.id,
+            or_(*(and_(T.service_day >= a, T.service_day <= b) for a, b in loose)),
+            *sel.filters(T.__table__.c))
+        for row in (await session.execute(statement)).all():
+            found.add(tuple(row[:len(by)]), row[len(by):])
+    return found
+
+
+async def _open_intervals(session: AsyncSession, sel: Selection
+                          ) -> tuple[dict[Any, float], dict[Any, float]]:
+    """Seconds open per counter, and per officer who opened or resumed it."""
     a = m.AuditEntry
     history = select(
         a.counter_id, a.action, a.actor_type, a.actor_id, a.at,
@@ -269,22 +354,16 @@ async def _open_intervals(session: AsyncSession, sel: Selection, by: str
                    _utc(sel.end))
     since = _greatest(sel.dialect, history.c.at, _utc(sel.start))
     seconds = sel.seconds(since, until)
-    owner = history.c.counter_id if by == "counter" else history.c.actor_id
-    statement = select(owner.label("k"), func.sum(seconds).label("s")).where(
-        history.c.action.in_(OPEN_ACTIONS), until > since,
-        *(() if by == "counter" else (history.c.actor_type == "officer",)),
-    ).group_by(owner)
-    return {row.k: float(row.s or 0) for row in (await session.execute(statement)).all()}
-
-
-async def _serving_seconds(session: AsyncSession, sel: Selection
-                           ) -> dict[Any, tuple[float, int]]:
-    served = sel.seconds(T.started_at, T.finished_at)
-    statement = sel.tickets(T.counter_id.label("k"),
-                            func.sum(case((T.finished_at.is_not(None), served), else_=0.0)),
-                            _count(T.status == "finished")).where(
-        T.counter_id.is_not(None)).group_by(T.counter_id)
-    return {k: (float(s or 0), int(n or 0)) for k, s, n in (await session.execute(statement)).all()}
+    keys = (history.c.counter_id, history.c.actor_type, history.c.actor_id)
+    statement = select(*keys, func.sum(seconds)).where(
+        history.c.action.in_(OPEN_ACTIONS), until > since).group_by(*keys)
+    by_counter: dict[Any, float] = {}
+    by_officer: dict[Any, float] = {}
+    for counter_id, actor_type, actor_id, s in (await session.execute(statement)).all():
+        by_counter[counter_id] = by_counter.get(counter_id, 0.0) + float(s or 0)
+        if actor_type == "officer":
+            by_officer[actor_id] = by_officer.get(actor_id, 0.0) + float(s or 0)
+    return by_counter, by_officer
 
 
 async def _out_of_order_calls(session: AsyncSession, sel: Selection) -> list[OutOfOrderCall]:
@@ -303,7 +382,7 @@ async def _out_of_order_calls(session: AsyncSession, sel: Selection) -> list[Out
 
 # ---------------------------------------------------------------- labels and the whole answer
 
-async def _officers(session: AsyncSession, ids: Sequence[Any]) -> dict[int, tuple[str, str]]:
+async def _officers(session: AsyncSession, ids: Iterable[Any]) -> dict[int, tuple[str, str]]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
@@ -332,36 +411,23 @@ def _label(sel: Selection, group_by: GroupBy, key: Any,
     return str(key), f"{int(key):02d}.00–{int(key):02d}.59"
 
 
-async def _rows(session: AsyncSession, sel: Selection, group_by: GroupBy,
-                officers: dict[int, tuple[str, str]], *, times: bool = True) -> list[StatsRow]:
-    """One row per group; ``times=False`` leaves out the percentiles (three window queries)."""
-    key = sel.key(group_by)
-    counts = await _counts(session, sel, key)
-    wait: dict[Any, Durations] = {}
-    walk: dict[Any, Durations] = {}
-    service: dict[Any, Durations] = {}
-    if times:
-        wait = await _percentiles(session, sel, key, T.issued_at, T.first_called_at)
-        walk = await _percentiles(session, sel, key, T.first_called_at, T.started_at)
-        service = await _percentiles(session, sel, key, T.started_at, T.finished_at)
-    surveys = await _satisfaction(session, sel, key)
-    if group_by == "officer":
-        officers.update(await _officers(session, list(counts)))
-    empty = Durations(count=0, mean=None, median=None, p90=None, max=None)
+def _group_key(sel: Selection, group_by: GroupBy) -> Callable[[Key], Any]:
+    def agency(k: Key) -> Any:
+        service = sel.catalog.services.get(k[0])
+        return service.agency_id if service else None
+
+    return {"site": lambda k: 0, "agency": agency, "service": lambda k: k[0],
+            "counter": lambda k: k[1], "officer": lambda k: k[2], "hour": lambda k: k[1]
+            }[group_by]
+
+
+def _rows(sel: Selection, group_by: GroupBy, measures: Measures,
+          officers: dict[int, tuple[str, str]]) -> list[StatsRow]:
+    """One row per group of the measures (per service × counter × officer, or × hour)."""
     rows = []
-    for k, c in counts.items():
+    for k, values in measures.regroup(_group_key(sel, group_by)).items():
         code, label = _label(sel, group_by, k, officers)
-        called, within = int(c["called"] or 0), int(c["called_within_sla"] or 0)
-        rows.append(StatsRow(
-            key=code, label=label, issued=int(c["issued"]), served=int(c["served"] or 0),
-            no_shows=int(c["no_shows"] or 0), cancelled=int(c["cancelled"] or 0),
-            expired=int(c["expired"] or 0), transferred=int(c["transferred"] or 0),
-            priority=int(c["priority"] or 0), wait=wait.get(k, empty), walk=walk.get(k, empty),
-            service=service.get(k, empty), called=called, called_within_sla=within,
-            sla_share=share(within, called), out_of_order=int(c["out_of_order"] or 0),
-            satisfaction=_satisfaction_out(surveys.get(k), int(c["ratings"] or 0),
-                                           c["rating_mean"]),
-        ))
+        rows.append(_row(code, label, values))
     if group_by == "hour":
         rows.sort(key=lambda r: int(r.key))
     else:
@@ -369,13 +435,15 @@ async def _rows(session: AsyncSession, sel: Selection, group_by: GroupBy,
     return rows
 
 
-async def _hours(session: AsyncSession, sel: Selection) -> list[HourLoad]:
-    hour = sel.key("hour")
-    wait = sel.seconds(T.issued_at, T.first_called_at)
-    statement = sel.tickets(hour.label("h"), func.count(), func.avg(wait)).group_by(hour)
-    loads = {int(h): HourLoad(hour=int(h), issued=int(n), wait_mean=_round(w))
-             for h, n, w in (await session.execute(statement)).all()}
-    return [loads[h] for h in sorted(loads)]
+async def _grouped(session: AsyncSession, sel: Selection, group_by: GroupBy,
+                   marks: set[tuple[str, date]], combos: Measures | None,
+                   officers: dict[int, tuple[str, str]]) -> list[StatsRow]:
+    if group_by == "hour":
+        return _rows(sel, "hour", await _measures(session, sel, marks, hourly=True), officers)
+    assert combos is not None
+    if group_by == "officer":
+        officers.update(await _officers(session, {k[2] for k in combos.by_key}))
+    return _rows(sel, group_by, combos, officers)
 
 
 async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, query: StatsQuery,
@@ -388,14 +456,22 @@ async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, qu
                       f"The range may span at most {MAX_RANGE_DAYS} days.", code="range_too_long")
     dialect = session.get_bind().dialect.name
     sel = Selection(catalog, site, query, dialect, now)
-    officers: dict[int, tuple[str, str]] = {}
-    totals = (await _rows(session, sel, "site", officers)) or [_empty_row(site)]
-    rows = await _rows(session, sel, query.group_by, officers)
-    hours = await _hours(session, sel)
+    sel.check()
+    marks = await _marks(session, sel)
+    combos = await _measures(session, sel, marks, hourly=False)
+    hourly = await _measures(session, sel, marks, hourly=True)
+    officers = await _officers(session, {k[2] for k in combos.by_key})
+    totals = _rows(sel, "site", combos, officers) or [_empty_row(site)]
+    rows = (_rows(sel, "hour", hourly, officers) if query.group_by == "hour"
+            else _rows(sel, query.group_by, combos, officers))
+    hours = [HourLoad(hour=int(h), issued=v[AT["issued"]],
+                      wait_mean=_round(v[AT["wait_sum"]] / v[AT["wait_n"]])
+                      if v[AT["wait_n"]] else None)
+             for h, v in sorted(hourly.regroup(lambda k: k[1]).items())]
     peak = [h.hour for h in sorted(hours, key=lambda h: (-h.issued, h.hour)) if h.issued][:3]
 
-    open_by_counter = await _open_intervals(session, sel, "counter")
-    serving = await _serving_seconds(session, sel)
+    open_by_counter, open_by_officer = await _open_intervals(session, sel)
+    by_counter = combos.regroup(lambda k: k[1])
     counters = []
     for counter in catalog.site_counters(site.id):
         if query.counter is not None and counter.number != query.counter:
@@ -404,26 +480,27 @@ async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, qu
         if query.agency is not None and agency.code != query.agency:
             continue
         opened = open_by_counter.get(counter.id, 0.0)
-        busy, served = serving.get(counter.id, (0.0, 0))
+        values = by_counter.get(counter.id)
+        busy = float(values[AT["service_sum"]]) if values else 0.0
+        served = values[AT["served"]] if values else 0
         if not opened and not served:
             continue
         counters.append(CounterUse(counter=counter.number, name=counter.name, agency=agency.code,
                                    open_seconds=round(opened, 1), serving_seconds=round(busy, 1),
                                    utilisation=share(round(busy), round(opened)), served=served))
 
-    officer_rows = rows if query.group_by == "officer" else await _rows(
-        session, sel, "officer", officers, times=False)
-    open_by_officer = await _open_intervals(session, sel, "officer")
-    ids_by_username = {username: i for i, (username, _) in officers.items()}
     officer_uses = []
-    for row in officer_rows:
-        if row.key == "-":
+    for officer_id, values in sorted(combos.regroup(lambda k: k[2]).items(),
+                                     key=lambda item: officers.get(item[0], ("", ""))[0]):
+        if officer_id is None:
             continue
-        opened = open_by_officer.get(ids_by_username.get(row.key), 0.0)
-        officer_uses.append(OfficerUse(username=row.key, name=row.label,
-                                       open_seconds=round(opened, 1), served=row.served,
-                                       tickets_per_hour=_round2(per_hour(row.served, opened)),
-                                       satisfaction=row.satisfaction))
+        username, name = officers.get(officer_id, (str(officer_id), str(officer_id)))
+        opened = open_by_officer.get(officer_id, 0.0)
+        served = values[AT["served"]]
+        officer_uses.append(OfficerUse(username=username, name=name,
+                                       open_seconds=round(opened, 1), served=served,
+                                       tickets_per_hour=_round2(per_hour(served, opened)),
+                                       satisfaction=_satisfaction_of(values)))
     return StatsOut(site=site.code, date_from=query.date_from, date_to=query.date_to,
                     group_by=query.group_by, filters=query.filters(), generated_at=now,
                     totals=totals[0], rows=rows, hours=hours, peak_hours=peak, counters=counters,
@@ -439,8 +516,8 @@ def _empty_row(site: SiteInfo) -> StatsRow:
     return StatsRow(key=site.code, label=site.name, issued=0, served=0, no_shows=0, cancelled=0,
                     expired=0, transferred=0, priority=0, wait=empty, walk=empty, service=empty,
                     called=0, called_within_sla=0, sla_share=None, out_of_order=0,
-                    satisfaction=_satisfaction_out(None, 0, None))
-
+                    satisfaction=Satisfaction(respondents=0, index=None, band=None, elements={},
+                                              ratings=0, rating_mean=None))
 
 
 async def hall_now(session: AsyncSession, catalog: Catalog, site: SiteInfo, now: datetime
@@ -477,4 +554,8 @@ async def grouped_rows(session: AsyncSession, catalog: Catalog, site: SiteInfo,
                        query: StatsQuery, now: datetime) -> list[StatsRow]:
     """Only the per-group rows of ``statistics`` (for a second grouping of the same range)."""
     sel = Selection(catalog, site, query, session.get_bind().dialect.name, now)
-    return await _rows(session, sel, query.group_by, {})
+    sel.check()
+    marks = await _marks(session, sel)
+    combos = (None if query.group_by == "hour"
+              else await _measures(session, sel, marks, hourly=False))
+    return await _grouped(session, sel, query.group_by, marks, combos, {})

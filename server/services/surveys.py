@@ -16,6 +16,7 @@ from server.domain.stats import IKM_ELEMENTS, ikm_index
 from server.domain.tickets import TicketStatus
 from server.services.catalog import Catalog
 from server.services.errors import Conflict, NotFound
+from server.services.stats_rollup import invalidate
 from server.services.uow import UnitOfWork
 from server.store import models as m
 
@@ -67,6 +68,7 @@ async def submit(uow: UnitOfWork, tracking_code: str, body: SurveyRequest) -> Su
                       comment=body.comment.strip(), created_at=uow.now)
     uow.session.add(survey)
     await uow.session.flush()
+    await invalidate(uow.session, ticket.site_id, ticket.service_day)  # a closed day's roll-up
     uow.audit(ticket.site_id, "ticket.survey", ticket_id=ticket.id, counter_id=ticket.counter_id)
     log.info("survey of %s stored", ticket.number)
     return _out(uow.catalog, ticket, survey)

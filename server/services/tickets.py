@@ -27,6 +27,7 @@ from common.protocol.events import (
 from common.protocol.models import TicketOut
 from server.domain import dispatch
 from server.domain.numbering import format_number, service_day
+from server.domain.stats import whole_seconds
 from server.domain.tickets import (
     ACTIVE_AT_COUNTER,
     IllegalTransition,
@@ -38,6 +39,7 @@ from server.services.actor import Actor
 from server.services.catalog import CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.queries import SERVICE_TIMES, line_head_query, ticket_out
+from server.services.stats_rollup import invalidate
 from server.services.uow import UnitOfWork
 from server.store import models as m
 
@@ -307,6 +309,7 @@ async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Cou
     ticket.counter_id = counter.id
     ticket.officer_id = uow.actor.id if uow.actor.kind == "officer" else counter_row.officer_id
     ticket.first_called_at = ticket.first_called_at or uow.now
+    ticket.wait_seconds = whole_seconds(ticket.issued_at, ticket.first_called_at)
     ticket.last_called_at = uow.now
     ticket.call_count += 1
     ticket.called_out_of_order = ticket.called_out_of_order or out_of_order
@@ -400,6 +403,7 @@ async def start(uow: UnitOfWork, ticket_id: int) -> TicketOut:
     ticket, _, counter = await _at_counter(uow, ticket_id)
     transition(ticket, TicketAction.START)
     ticket.started_at = uow.now
+    ticket.walk_seconds = whole_seconds(ticket.first_called_at, ticket.started_at)
     site = uow.catalog.sites[counter.site_id]
     uow.audit(site.id, "ticket.start", ticket_id=ticket.id, counter_id=counter.id)
     uow.emit(site.id, TicketServing(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
@@ -411,6 +415,8 @@ async def _finish(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Counter, cou
                   *, auto: bool = False) -> None:
     transition(ticket, TicketAction.FINISH)
     ticket.finished_at = ticket.ended_at = uow.now
+    ticket.walk_seconds = whole_seconds(ticket.first_called_at, ticket.started_at)
+    ticket.service_seconds = whole_seconds(ticket.started_at, ticket.finished_at)
     counter_row.current_ticket_id = None
     if ticket.started_at is not None:
         SERVICE_TIMES.record(ticket.service_id,
@@ -532,6 +538,7 @@ async def rate(uow: UnitOfWork, ticket_id: int, rating: int) -> TicketOut:
                        code="already_rated")
     ticket.rating = rating
     ticket.rated_at = uow.now
+    await invalidate(uow.session, ticket.site_id, ticket.service_day)  # a closed day's roll-up
     uow.audit(ticket.site_id, "ticket.rate", ticket_id=ticket.id,
               counter_id=ticket.counter_id, rating=rating)
     return await ticket_out(uow.session, uow.catalog, ticket)

@@ -246,6 +246,11 @@ class Ticket(Base):
     called_out_of_order: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column()
+    # Whole seconds, written when they become known, so statistics add integers up:
+    # wait = issued → first call, walk = first call → start, service = start → finish.
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    walk_seconds: Mapped[int | None] = mapped_column(Integer)
+    service_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class Survey(Base):
@@ -262,7 +267,8 @@ class Survey(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_site_at", "site_id", "at"),)
+    __table_args__ = (Index("ix_audit_site_at", "site_id", "at"),
+                      Index("ix_audit_site_action_at", "site_id", "action", "at"))
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     at: Mapped[datetime] = mapped_column()
@@ -295,3 +301,67 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column()
+
+
+# ---------------------------------------------------------------- statistics roll-ups
+
+BUCKET_COUNT = 30  # len(server.domain.stats.BUCKETS)
+KINDS = ("wait", "walk", "service")
+MEASURES: tuple[str, ...] = (
+    "issued", "served", "no_shows", "cancelled", "expired", "transferred", "priority", "called",
+    "called_within_sla", "out_of_order", "ratings", "rating_sum",
+    *(f"{kind}_{part}" for kind in KINDS for part in ("n", "sum", "max")),
+    "respondents",
+    *(f"ikm_{element}" for element in (
+        "requirements", "procedure", "time", "cost", "product",
+        "competence", "behaviour", "complaints", "facilities")),
+    *(f"{kind}_h{i:02d}" for kind in KINDS for i in range(BUCKET_COUNT)),
+)
+"""What a roll-up row adds up for its tickets: counts, sums, maxima (`*_max`), survey sums per
+IKM element, and per duration the count of tickets in each bucket of ``BUCKETS``."""
+
+
+def _measures(namespace: dict[str, Any]) -> None:
+    for name in MEASURES:
+        namespace[name] = mapped_column(BigInteger, default=0, nullable=False)
+
+
+class StatsPeriod(Base):
+    """A closed day (grain 'd') or month ('m') of a site whose roll-up rows are complete.
+    Rows of a period without this marker are ignored; a late change deletes the marker."""
+
+    __tablename__ = "stats_periods"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    built_at: Mapped[datetime] = mapped_column()
+
+
+class StatsDaily(Base):
+    """Tickets of one period, per service, counter and officer (the counter and officer that
+    last held them; none for tickets never called)."""
+
+    __tablename__ = "stats_daily"
+    __table_args__ = (Index("ix_stats_daily_period", "site_id", "grain", "period_start"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    grain: Mapped[str] = mapped_column(String(1))
+    period_start: Mapped[date] = mapped_column(Date)
+    service_id: Mapped[int] = mapped_column(BigInteger)
+    counter_id: Mapped[int | None] = mapped_column(BigInteger)
+    officer_id: Mapped[int | None] = mapped_column(BigInteger)
+    _measures(locals())
+
+
+class StatsHourly(Base):
+    """Tickets of one period, per service and local hour of issue."""
+
+    __tablename__ = "stats_hourly"
+    __table_args__ = (Index("ix_stats_hourly_period", "site_id", "grain", "period_start"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    grain: Mapped[str] = mapped_column(String(1))
+    period_start: Mapped[date] = mapped_column(Date)
+    service_id: Mapped[int] = mapped_column(BigInteger)
+    hour: Mapped[int] = mapped_column(Integer)
+    _measures(locals())
