@@ -234,6 +234,7 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 Key = tuple[Any, ...]
 MAXIMA = frozenset(i for i, name in enumerate(MEASURES) if name.endswith("_max"))
 AT = {name: i for i, name in enumerate(MEASURES)}
+HOURS_PANEL = ("issued", "wait_n", "wait_sum")
 
 
 class Measures:
@@ -306,9 +307,10 @@ async def _marks(session: AsyncSession, sel: Selection) -> set[tuple[str, date]]
 
 
 async def _measures(session: AsyncSession, sel: Selection, marks: set[tuple[str, date]],
-                    hourly: bool) -> Measures:
+                    hourly: bool, only: Sequence[str] = MEASURES) -> Measures:
     """Measures per (service, counter, officer), or per (service, hour) when ``hourly``: closed
-    periods from the roll-ups, the other days (today) from tickets with the same sums."""
+    periods from the roll-ups, the other days (today) from tickets with the same sums. Only the
+    measures named in ``only`` are read from the roll-ups (the others stay 0)."""
     q = sel.query
     model = m.StatsHourly if hourly else m.StatsDaily
     table = model.__table__
@@ -324,10 +326,14 @@ async def _measures(session: AsyncSession, sel: Selection, marks: set[tuple[str,
         if days:
             periods.append(and_(table.c.grain == DAY, table.c.period_start.in_(days)))
         keys = [table.c[n] for n in names]
-        statement = select(*keys, *rollup_sums(table)).where(
+        wanted = [c for c in rollup_sums(table) if c.name in only]
+        statement = select(*keys, *wanted).where(
             table.c.site_id == sel.site.id, or_(*periods), *sel.filters(table.c)).group_by(*keys)
         for row in (await session.execute(statement)).all():
-            found.add(tuple(row[:len(names)]), row[len(names):])
+            values = [0] * len(MEASURES)
+            for column, value in zip(wanted, row[len(names):], strict=True):
+                values[AT[column.name]] = value
+            found.add(tuple(row[:len(names)]), values)
     if loose:
         hour = sel.key("hour")
         by: list[Any] = ([T.service_id, hour] if hourly
@@ -459,7 +465,8 @@ async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, qu
     sel.check()
     marks = await _marks(session, sel)
     combos = await _measures(session, sel, marks, hourly=False)
-    hourly = await _measures(session, sel, marks, hourly=True)
+    hourly = await _measures(session, sel, marks, hourly=True,
+                             only=MEASURES if query.group_by == "hour" else HOURS_PANEL)
     officers = await _officers(session, {k[2] for k in combos.by_key})
     totals = _rows(sel, "site", combos, officers) or [_empty_row(site)]
     rows = (_rows(sel, "hour", hourly, officers) if query.group_by == "hour"
