@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from common.announce import call_text
+from common.formats import day_name
 from common.protocol.events import (
     CounterRef,
     TicketCalled,
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 TRACKING_LENGTH = 10
-_DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 def new_tracking_code() -> str:
@@ -149,7 +149,7 @@ def _closed_message(site: SiteInfo, opening_at: object) -> tuple[str, str]:
 
     assert isinstance(opening_at, datetime)
     local = opening_at.astimezone(ZoneInfo(site.timezone))
-    when_id = f"{_DAYS_ID[local.weekday()]} {local:%d/%m} pukul {local:%H:%M}"
+    when_id = f"{day_name(local, 'id')} {local:%d/%m} pukul {local:%H:%M}"
     when_en = f"{local:%A %d/%m} at {local:%H:%M}"
     return (f"Layanan ini sedang tutup. Buka kembali {when_id}.",
             f"This service is closed. It opens again {when_en}.")
