@@ -150,27 +150,13 @@ class Selection:
     def where(self) -> list[ColumnElement[bool]]:
         """Tickets of the range, less reservations that were never confirmed (never issued)."""
         q = self.query
-        clauses: list[ColumnElement[bool]] = [
+        return [
             T.site_id == self.site.id,
             T.service_day >= q.date_from, T.service_day <= q.date_to,
             T.status != "reserved",
             or_(T.status != "expired", T.reserve_expires_at.is_(None)),
+            *self.filters(T),
         ]
-        if q.service is not None:
-            clauses.append(T.service_id == self.catalog.service(self.site.id, q.service).id)
-        if q.agency is not None:
-            agency_ids = [a.id for a in self.catalog.agencies.values()
-                          if a.site_id == self.site.id and a.code == q.agency]
-            if not agency_ids:
-                raise NotFound(f"Instansi '{q.agency}' tidak dikenal.",
-                               f"No agency has the code '{q.agency}'.", code="unknown_agency")
-            clauses.append(m.Service.agency_id == agency_ids[0])
-        if q.counter is not None:
-            clauses.append(T.counter_id == self._counter_id(q.counter))
-        if q.officer is not None:
-            clauses.append(T.officer_id == select(m.Officer.id).where(
-                m.Officer.username == q.officer).scalar_subquery())
-        return clauses
 
     def check(self) -> None:
         """Unknown agency, service or counter: the friendly NotFound before any query."""
