@@ -123,7 +123,8 @@ def test_serial_printer_over_a_pty_pair(pty_pair: PtyPair) -> None:
     thread = threading.Thread(target=serve_serial, args=(sim, str(pty_pair.device), stop))
     thread.start()
     try:
-        printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=115200")
+        # A generous timeout: a busy machine may answer the first status request late.
+        printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=115200&timeout=5")
         with pytest.raises(PrintError):
             printer.print_ticket(sample_ticket())
         sim.cover_open = False
