@@ -11,7 +11,10 @@ p90 are read off a histogram of fixed buckets (``server.domain.stats.BUCKETS``):
 exact, the value inside it interpolated.
 
 Open time of counters and officers comes from the audit trail (counter.open/pause/resume/close):
-each open or resume lasts until the counter's next state change (LEAD), clipped to the range.
+each open or resume lasts until the counter's next state change (LEAD), clipped to its day (or
+run of days not rolled up). Closed days' open seconds are rolled up too (``stats_open``), so
+only today's audit rows are read. A counter left open for more than a whole day counts from
+the last state change of the day before each day or run only.
 """
 
 from __future__ import annotations
@@ -142,10 +145,8 @@ class Selection:
     end: datetime = field(init=False)
 
     def __post_init__(self) -> None:
-        zone = ZoneInfo(self.site.timezone)
-        self.start = datetime.combine(self.query.date_from, time(0), zone).astimezone(UTC)
-        self.end = datetime.combine(self.query.date_to + timedelta(days=1), time(0),
-                                    zone).astimezone(UTC)
+        self.start, self.end = day_bounds(self.query.date_from, self.query.date_to,
+                                          self.site.timezone)
 
     def where(self) -> list[ColumnElement[bool]]:
         """Tickets of the range, less reservations that were never confirmed (never issued)."""
@@ -333,28 +334,59 @@ async def _measures(session: AsyncSession, sel: Selection, marks: set[tuple[str,
     return found
 
 
-async def _open_intervals(session: AsyncSession, sel: Selection
-                          ) -> tuple[dict[Any, float], dict[Any, float]]:
-    """Seconds open per counter, and per officer who opened or resumed it."""
+def day_bounds(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:
+    """The UTC instants of local midnight before ``first`` and after ``last``."""
+    zone = ZoneInfo(timezone)
+    return (datetime.combine(first, time(0), zone).astimezone(UTC),
+            datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC))
+
+
+def open_select(dialect: str, site_id: int, start: datetime, end: datetime, now: datetime
+                ) -> Select[Any]:
+    """Seconds open within [start, end) per counter and officer (the officer who opened or
+    resumed it; none when it was not an officer), from the counters' audit rows: each open or
+    resume lasts until the counter's next state change (LEAD), clipped to the window and now."""
     a = m.AuditEntry
     history = select(
         a.counter_id, a.action, a.actor_type, a.actor_id, a.at,
         func.lead(a.at).over(partition_by=a.counter_id, order_by=(a.at, a.id)).label("next_at"),
-    ).where(a.site_id == sel.site.id, a.action.in_(COUNTER_ACTIONS),
-            a.at >= _utc(sel.start - timedelta(days=1)), a.at < _utc(sel.end)).subquery()
-    until = _least(sel.dialect, func.coalesce(history.c.next_at, _utc(min(sel.now, sel.end))),
-                   _utc(sel.end))
-    since = _greatest(sel.dialect, history.c.at, _utc(sel.start))
-    seconds = sel.seconds(since, until)
-    keys = (history.c.counter_id, history.c.actor_type, history.c.actor_id)
-    statement = select(*keys, func.sum(seconds)).where(
-        history.c.action.in_(OPEN_ACTIONS), until > since).group_by(*keys)
+    ).where(a.site_id == site_id, a.action.in_(COUNTER_ACTIONS),
+            a.at >= _utc(start - timedelta(days=1)), a.at < _utc(end)).subquery()
+    until = _least(dialect, func.coalesce(history.c.next_at, _utc(min(now, end))), _utc(end))
+    since = _greatest(dialect, history.c.at, _utc(start))
+    officer = case((history.c.actor_type == "officer", history.c.actor_id), else_=None)
+    return (select(history.c.counter_id, officer.label("officer_id"),
+                   func.sum(seconds_between(dialect, since, until)).label("open_seconds"))
+            .where(history.c.action.in_(OPEN_ACTIONS), until > since)
+            .group_by(history.c.counter_id, officer))
+
+
+async def _open_intervals(session: AsyncSession, sel: Selection, marks: set[tuple[str, date]]
+                          ) -> tuple[dict[Any, float], dict[Any, float]]:
+    """Seconds open per counter, and per officer who opened or resumed it: closed periods from
+    the roll-up, the other days (today) from the audit trail, one window per run of days."""
+    months, days, loose = cover(sel.query.date_from, sel.query.date_to, marks)
+    statements: list[Any] = []
+    if months or days:
+        o = m.StatsOpen
+        periods = []
+        if months:
+            periods.append(and_(o.grain == MONTH, o.period_start.in_(months)))
+        if days:
+            periods.append(and_(o.grain == DAY, o.period_start.in_(days)))
+        statements.append(select(o.counter_id, o.officer_id, func.sum(o.open_seconds))
+                          .where(o.site_id == sel.site.id, or_(*periods))
+                          .group_by(o.counter_id, o.officer_id))
+    for first, last in loose:
+        start, end = day_bounds(first, last, sel.site.timezone)
+        statements.append(open_select(sel.dialect, sel.site.id, start, end, sel.now))
     by_counter: dict[Any, float] = {}
     by_officer: dict[Any, float] = {}
-    for counter_id, actor_type, actor_id, s in (await session.execute(statement)).all():
-        by_counter[counter_id] = by_counter.get(counter_id, 0.0) + float(s or 0)
-        if actor_type == "officer":
-            by_officer[actor_id] = by_officer.get(actor_id, 0.0) + float(s or 0)
+    for statement in statements:
+        for counter_id, officer_id, s in (await session.execute(statement)).all():
+            by_counter[counter_id] = by_counter.get(counter_id, 0.0) + float(s or 0)
+            if officer_id is not None:
+                by_officer[officer_id] = by_officer.get(officer_id, 0.0) + float(s or 0)
     return by_counter, by_officer
 
 
@@ -463,7 +495,7 @@ async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, qu
              for h, v in sorted(hourly.regroup(lambda k: k[1]).items())]
     peak = [h.hour for h in sorted(hours, key=lambda h: (-h.issued, h.hour)) if h.issued][:3]
 
-    open_by_counter, open_by_officer = await _open_intervals(session, sel)
+    open_by_counter, open_by_officer = await _open_intervals(session, sel, marks)
     by_counter = combos.regroup(lambda k: k[1])
     counters = []
     for counter in catalog.site_counters(site.id):

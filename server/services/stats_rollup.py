@@ -3,6 +3,8 @@
 A closed service day's tickets are added up once, per service × counter × officer
 (``stats_daily``) and per service × local hour of issue (``stats_hourly``): counts, sums, maxima,
 survey sums, and a histogram of each duration in the buckets of ``server.domain.stats.BUCKETS``.
+Its counters' open seconds are added up from the audit trail per counter × officer who opened or
+resumed the counter (``stats_open``).
 A month whose days are all rolled up is added up again from its days. ``stats_periods`` marks
 what is complete; a change to a closed day (a late survey or rating) deletes its marks, and the
 statistics read that day from tickets until housekeeping rolls it up again.
@@ -111,6 +113,19 @@ def local_hour(dialect: str, timezone: str, on: date) -> ColumnElement[int]:
     return hour_of(dialect, T.issued_at, timezone, on)
 
 
+def open_select(dialect: str, site_id: int, start: datetime, end: datetime, now: datetime
+                ) -> Select[Any]:
+    from server.services.stats import open_select as opened
+
+    return opened(dialect, site_id, start, end, now)
+
+
+def day_bounds(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:
+    from server.services.stats import day_bounds as bounds
+
+    return bounds(first, last, timezone)
+
+
 def rollup_sums(table: Any) -> list[ColumnElement[Any]]:
     """The measures of roll-up rows added up (maxima by MAX), labelled."""
     return [(func.max if name.endswith("_max") else func.sum)(table.c[name]).label(name)
@@ -120,7 +135,7 @@ def rollup_sums(table: Any) -> list[ColumnElement[Any]]:
 # ---------------------------------------------------------------- building
 
 async def _forget(session: AsyncSession, site_id: int, grain: str, start: date) -> None:
-    for model in (m.StatsDaily, m.StatsHourly):
+    for model in (m.StatsDaily, m.StatsHourly, m.StatsOpen):
         await session.execute(delete(model).where(
             model.site_id == site_id, model.grain == grain, model.period_start == start))
     await session.execute(delete(m.StatsPeriod).where(
@@ -143,6 +158,11 @@ async def build_day(session: AsyncSession, site: SiteInfo, day: date, now: datet
     await session.execute(insert(m.StatsHourly).from_select(
         [*names[:3], "service_id", "hour", *MEASURES],
         hourly.with_only_columns(*constants, *hourly.selected_columns)))
+    start, end = day_bounds(day, day, site.timezone)
+    opened = open_select(dialect, site.id, start, end, now)
+    await session.execute(insert(m.StatsOpen).from_select(
+        [*names[:3], "counter_id", "officer_id", "open_seconds"],
+        opened.with_only_columns(*constants, *opened.selected_columns)))
     session.add(m.StatsPeriod(site_id=site.id, grain=DAY, period_start=day, built_at=now))
     await session.flush()
 
@@ -161,6 +181,14 @@ async def build_month(session: AsyncSession, site: SiteInfo, first: date, now: d
             table.c.period_start >= first, table.c.period_start <= last).group_by(*columns)
         await session.execute(insert(model).from_select(
             ["site_id", "grain", "period_start", *keys, *MEASURES], rows))
+    o = m.StatsOpen
+    opened = select(literal(site.id), literal(MONTH),
+                    literal(first, m.StatsPeriod.period_start.type), o.counter_id, o.officer_id,
+                    func.sum(o.open_seconds)).where(
+        o.site_id == site.id, o.grain == DAY, o.period_start >= first,
+        o.period_start <= last).group_by(o.counter_id, o.officer_id)
+    await session.execute(insert(o).from_select(
+        ["site_id", "grain", "period_start", "counter_id", "officer_id", "open_seconds"], opened))
     session.add(m.StatsPeriod(site_id=site.id, grain=MONTH, period_start=first, built_at=now))
     await session.flush()
 

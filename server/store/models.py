@@ -365,3 +365,18 @@ class StatsHourly(Base):
     service_id: Mapped[int] = mapped_column(BigInteger)
     hour: Mapped[int] = mapped_column(Integer)
     _measures(locals())
+
+
+class StatsOpen(Base):
+    """Seconds counters were open in one period, per counter and the officer who opened or
+    resumed them (none when it was not an officer), from the counters' audit rows."""
+
+    __tablename__ = "stats_open"
+    __table_args__ = (Index("ix_stats_open_period", "site_id", "grain", "period_start"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    grain: Mapped[str] = mapped_column(String(1))
+    period_start: Mapped[date] = mapped_column(Date)
+    counter_id: Mapped[int | None] = mapped_column(BigInteger)
+    officer_id: Mapped[int | None] = mapped_column(BigInteger)
+    open_seconds: Mapped[float] = mapped_column(Float)

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from common.protocol.stats import StatsOut
 from server.domain.simulation import Plan, SimCounter, SimService, simulate_day, summary
 
 DAY = date(2025, 3, 10)
@@ -61,23 +62,42 @@ def test_simulated_history_goes_into_the_store_and_into_statistics(tmp_path: Pat
                  "--start", "2025-03-10", "--seed", "9", "--tickets-per-day", "200",
                  "--into-store"]) == 0
 
-    async def read() -> tuple[int, int, float | None]:
+    async def read(rolled_up: bool) -> StatsOut:
+        from sqlalchemy import delete, func, select
+
         from server.services import stats
         from server.services.catalog import Catalog
+        from server.store import models as m
         from server.store.db import Database, sqlite_url
 
         db = Database(sqlite_url(data))
         try:
+            if not rolled_up:  # forget the roll-ups' marks: the days are read from the sources
+                async with db.write() as session:
+                    await session.execute(delete(m.StatsPeriod))
             async with db.read() as session:
+                if rolled_up:  # the counters' open seconds are rolled up for both days
+                    days = await session.scalar(select(func.count(func.distinct(
+                        m.StatsOpen.period_start))).where(m.StatsOpen.grain == "d",
+                                                          m.StatsOpen.period_start.in_(
+                                                              [date(2025, 3, 10),
+                                                               date(2025, 3, 11)])))
+                    assert days == 2
                 catalog = await Catalog.load(session)
                 site = next(iter(catalog.sites.values()))
-                result = await stats.statistics(
+                return await stats.statistics(
                     session, catalog, site, stats.StatsQuery(date(2025, 3, 10),
                                                              date(2025, 3, 11)),
                     datetime(2025, 3, 12, tzinfo=UTC))
         finally:
             await db.dispose()
-        return result.totals.issued, len(result.counters), result.totals.satisfaction.index
 
-    issued, counters, index = asyncio.run(read())
+    result = asyncio.run(read(rolled_up=True))
+    issued, counters, index = (result.totals.issued, len(result.counters),
+                               result.totals.satisfaction.index)
     assert 300 < issued < 500 and counters > 10 and index is not None
+    assert all(c.open_seconds > 0 for c in result.counters)
+    assert any(o.tickets_per_hour for o in result.officers)
+    from_sources = asyncio.run(read(rolled_up=False))
+    assert (result.counters, result.officers, result.totals) == (
+        from_sources.counters, from_sources.officers, from_sources.totals)

@@ -115,12 +115,22 @@ async def test_a_closed_day_reads_the_same_from_its_roll_up(morning_hall: Hall) 
     live = {g: await _stats(morning_hall, group_by=g) for g in groupings}
     filtered = await _stats(morning_hall, counter=1, group_by="hour")
     morning_hall.clock.now = MORNING + timedelta(days=1)
+    # The next day, before the roll-up: open time from the audit trail, up to the day's end.
+    unrolled = {g: await _stats(morning_hall, group_by=g) for g in groupings}
+    counter = next(c for c in unrolled["service"]["counters"] if c["counter"] == 1)
+    assert counter["open_seconds"] > 2100.0 and counter["utilisation"] is not None
+    two_days = await _stats(morning_hall, date_to="2025-03-11")
     rolled = await morning_hall.context.runner.maintain(
         SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now, limit=None))
     assert rolled == 10  # 1…10 March: the days before the first ticket are rolled up empty
     for group_by in groupings:
         again = await _stats(morning_hall, group_by=group_by)
         assert _without_time(again) == _without_time(live[group_by]), group_by
+        # Open seconds, utilisation and tickets per officer hour read from the roll-up too.
+        assert _without(again, "generated_at") == _without(unrolled[group_by], "generated_at")
+    # A range of a rolled-up day and today (open time of today from the audit trail).
+    assert _without(await _stats(morning_hall, date_to="2025-03-11"), "generated_at") == \
+        _without(two_days, "generated_at")
     assert _without_time(await _stats(morning_hall, counter=1, group_by="hour")) == \
         _without_time(filtered)
     # A survey answered the next day reaches the closed day's figures at once.
@@ -133,7 +143,11 @@ async def test_a_closed_day_reads_the_same_from_its_roll_up(morning_hall: Hall) 
 
 def _without_time(result: dict) -> dict:  # type: ignore[type-arg]
     """The figures less what grows with the clock (the counter is still open the next day)."""
-    moving = {"generated_at", "open_seconds", "utilisation", "tickets_per_hour"}
+    return _without(result, "generated_at", "open_seconds", "utilisation", "tickets_per_hour")
+
+
+def _without(result: dict, *moving: str) -> dict:  # type: ignore[type-arg]
+    """The figures less the keys ``moving`` (at any depth)."""
 
     def strip(value: object) -> object:
         if isinstance(value, dict):
