@@ -209,3 +209,16 @@ def server_process(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """`antrean serve` on a fresh SQLite file with the small hall, started and reachable."""
+    process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
+                            SMALL_HALL)
+    process.data_dir.mkdir(parents=True, exist_ok=True)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

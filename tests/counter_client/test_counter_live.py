@@ -6,11 +6,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KIOSK, SMALL_HALL, ServerProcess
+from conftest import KIOSK, ServerProcess
 
 from counter_client import desk
 from counter_client.core import CounterCore
@@ -20,17 +19,6 @@ from counter_client.link import SharedClientServer
 pytestmark = pytest.mark.slow
 KEYPAD_TOKEN = "test-keypad-token-1"  # bound to counter 1
 
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    data = tmp_path / "data"
-    data.mkdir()
-    process = ServerProcess(f"sqlite:///{data / 'antrean.db'}", data, SMALL_HALL)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def db(server: ServerProcess) -> sqlite3.Connection:

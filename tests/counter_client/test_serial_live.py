@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KIOSK, SMALL_HALL, ServerProcess
+from conftest import KIOSK, ServerProcess
 
 from counter_client.core import CounterCore
 from counter_client.devices import SerialCounterDevices, open_devices
@@ -23,17 +23,6 @@ from hardware.serial.simulators import KeypadSimulator, LedDisplaySimulator
 pytestmark = pytest.mark.slow
 ADDRESS = 7
 
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    data = tmp_path / "data"
-    data.mkdir()
-    process = ServerProcess(f"sqlite:///{data / 'antrean.db'}", data, SMALL_HALL)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def pty_pair(host: Path, device: Path) -> subprocess.Popen[bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from common import ui
 ui.use_headless_drivers()
 
 import pygame  # noqa: E402
-from conftest import SMALL_HALL, ServerProcess  # noqa: E402
+from conftest import ServerProcess  # noqa: E402
 
 from common.client import BackgroundClient  # noqa: E402
 from hardware.printer import TicketPrinter  # noqa: E402
@@ -27,17 +26,6 @@ from kiosk.screens import KioskView  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
-                            SMALL_HALL)
-    process.data_dir.mkdir(parents=True)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture

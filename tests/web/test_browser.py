@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KIOSK, PASSWORDS, REQUIRE_SERVICES, SMALL_HALL, ServerProcess
+from conftest import KIOSK, PASSWORDS, REQUIRE_SERVICES, ServerProcess
 
 CHROMIUM = os.environ.get("ANTREAN_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,17 +42,6 @@ def browser() -> Iterator[object]:
         finally:
             chromium.close()
 
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
-                            SMALL_HALL)
-    process.data_dir.mkdir(parents=True, exist_ok=True)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def _shot(page: object, name: str) -> None:
