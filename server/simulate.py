@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -103,20 +104,23 @@ async def hall_model(db: Any, catalog: Any, site_id: int
     officer_of: dict[int, int] = {}
     for agency_id, officer_id in rows:
         officer_of.setdefault(agency_id, officer_id)
-    rng = random.Random(site_id)
     counters = [SimCounter(c.id, c.agency_id, frozenset(c.weights), officer_of.get(c.agency_id))
                 for c in catalog.site_counters(site_id)]
-    # Demand follows the hall's staffing, give or take: a service's share of the counters'
-    # time, over its service time, times a little noise.
+    services = [SimService(s.id, s.agency_id, s.prefix, s.service_minutes)
+                for s in catalog.site_services(site_id)]
+    return with_demand(services, counters, random.Random(site_id)), counters
+
+
+def with_demand(services: Sequence[SimService], counters: Sequence[SimCounter],
+                rng: random.Random) -> list[SimService]:
+    """Demand follows the hall's staffing, give or take: a service's share of the counters'
+    time, over its service time, times a little noise."""
     staffed: dict[int, float] = {}
     for counter in counters:
         for service_id in counter.services:
             staffed[service_id] = staffed.get(service_id, 0.0) + 1 / len(counter.services)
-    services = [SimService(s.id, s.agency_id, s.prefix, s.service_minutes,
-                           popularity=staffed.get(s.id, 0.0) / max(1.0, s.service_minutes)
-                           * rng.uniform(0.7, 1.3))
-                for s in catalog.site_services(site_id)]
-    return services, counters
+    return [replace(s, popularity=staffed.get(s.id, 0.0) / max(1.0, s.service_minutes)
+                    * rng.uniform(0.7, 1.3)) for s in services]
 
 
 def _extra_counters(specs: Sequence[str], catalog: Any, site_id: int,
