@@ -1,8 +1,10 @@
-"""`antrean simulate`: seeded days in a hall, written straight into the store as history, or
-tried as a staffing plan ("what if civil registry opens two more counters?") without writing.
+"""`antrean simulate`: seeded days in a hall, written straight into the store as history, tried
+as a staffing plan ("what if civil registry opens two more counters?") without writing, or
+played against a running server through its API (server/simulate_live.py).
 
     antrean simulate --config hall.toml --days 30 --into-store       # a month of history
     antrean simulate --config hall.toml --extra-counters KTP=2       # the what-if, printed
+    antrean simulate --server http://127.0.0.1:8000 --speed 600      # one day, live, in a minute
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -25,7 +28,8 @@ BATCH = 5000
 
 def register(subcommands: Any) -> None:
     parser = subcommands.add_parser(
-        "simulate", help="simulate days in a hall (history for the store, or a staffing what-if)",
+        "simulate", help="simulate days in a hall (history for the store, a staffing what-if, or a day "
+             "played against a running server)",
         description="Simulate seeded days in a hall: arrivals by hour with the morning peak, "
                     "service times per service, no-shows, priority tickets, transfers and "
                     "officers' breaks. The same seed gives the same days.")
@@ -47,10 +51,39 @@ def register(subcommands: Any) -> None:
                         help="where the embedded SQLite database lives (default: ./antrean-data)")
     parser.add_argument("--database-url", default=None,
                         help="default: ANTREAN_DATABASE_URL, else SQLite in the data folder")
+    live = parser.add_argument_group(
+        "a day played against a running server",
+        "Kiosks and officers act through the public API in compressed time; the server's own "
+        "dispatch decides which ticket each counter gets. Accounts come from the hall file "
+        "(--config; the sample hall's demo accounts work with `antrean serve --demo`) unless "
+        "given here.")
+    live.add_argument("--server", metavar="URL", default=None,
+                      help="play one day against this server, e.g. http://127.0.0.1:8000")
+    live.add_argument("--speed", type=float, default=60.0,
+                      help="simulated seconds per real second (default 60: an 8-hour day in "
+                           "8 minutes; 600 plays it in about a minute)")
+    live.add_argument("--duration-minutes", type=float, default=None, metavar="M",
+                      help="play only the first M simulated minutes of the day (from 08:00)")
+    live.add_argument("--kiosk-token", action="append", default=[], metavar="TOKEN",
+                      help="a kiosk device's token (repeatable; default: the hall file's kiosks)")
+    live.add_argument("--officer", action="append", default=[], metavar="USER:PASSWORD",
+                      help="an officer account to staff counters of its agency (repeatable; "
+                           "default: the hall file's officers with a password)")
+    live.add_argument("--manager", default=None, metavar="USER:PASSWORD",
+                      help="an account that may read statistics (default: the hall file's "
+                           "manager)")
     parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.server is not None:
+        if args.into_store or args.extra_counters or args.days != 1 or args.start:
+            print("antrean simulate: --server plays one day live; it does not combine with "
+                  "--into-store, --extra-counters, --days or --start", file=sys.stderr)
+            return 2
+        from server.simulate_live import run_live
+
+        return asyncio.run(run_live(args))
     return asyncio.run(_main(args))
 
 
