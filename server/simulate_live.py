@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import random
 import sys
 import time
 from collections import Counter
@@ -45,6 +46,7 @@ import httpx
 from common.client import ApiError, AsyncClient
 from common.protocol.models import CounterOut, ServiceOut, SiteOut
 from server.domain.simulation import Day, Plan, SimCounter, SimService, SimTicket, simulate_day
+from server.simulate import with_demand
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +186,6 @@ def live_hall(services: Sequence[ServiceOut], counters: Sequence[CounterOut],
 def plan_day(hall: LiveHall, site: SiteOut, plan: Plan, seed: int,
              duration: timedelta | None = None) -> Timeline:
     """The seeded day for this hall on the site's service day, as a timeline."""
-    import random
-
-    from server.simulate import with_demand
-
     services = with_demand(hall.services, hall.counters, random.Random(site.code))
     day = simulate_day(site.service_day, site.timezone, services, hall.counters, plan, seed)
     opening = datetime.combine(site.service_day, plan.open_at, ZoneInfo(site.timezone))
