@@ -628,6 +628,10 @@ def _synced(desk: Desk, snapshot: Snapshot) -> Desk:
     if snapshot.site.service_day != desk.service_day:
         desk = replace(desk, served=frozenset(), rated=frozenset(), no_shows=(), known=(),
                        last_finished=None, service_day=snapshot.site.service_day)
+    elif snapshot.seq < desk.seq:
+        # Read before events this desk has already applied (an HTTP answer overtaken by the
+        # stream): taking it would roll the queues and the counter back.
+        return desk
     queues = tuple(Queue(q.service, q.waiting, q.waiting_priority) for q in snapshot.queues)
     desk = replace(desk, queues=queues, seq=snapshot.seq)
     if mine is None:

@@ -412,3 +412,15 @@ def test_served_today_starts_from_the_servers_count_and_adds_what_finishes_here(
     d, _ = run(d, Pushed(ev.TicketFinished(site="TEST", seq=41, at=NOW, ticket=ref(status="finished"),
                                            counter=COUNTER_REF)))
     assert d.served_today == 10  # the same finish twice counts once
+
+
+def test_a_snapshot_older_than_the_events_seen_does_not_roll_the_queues_back() -> None:
+    d = ready_desk()  # the snapshot at seq 40: KK 2 waiting
+    summary = ev.QueueSummary(site="TEST", at=NOW, seq=42, queues=[ev.ServiceQueue(
+        service="KK", agency="DUKCAPIL", waiting=3, waiting_priority=0, estimated_wait_minutes=9)])
+    d, _ = run(d, Pushed(summary))
+    assert d.queue("KK").waiting == 3 and d.seq == 42
+    d, _ = run(d, Synced(snapshot(seq=41, waiting={"KK": 1})))  # an HTTP answer overtaken
+    assert d.queue("KK").waiting == 3 and d.seq == 42
+    d, _ = run(d, Synced(snapshot(seq=43, waiting={"KK": 0})))  # a newer one is taken
+    assert d.queue("KK").waiting == 0 and d.seq == 43
