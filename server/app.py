@@ -16,6 +16,7 @@ from server import __version__
 from server.config.hall import load_hall, sample_hall_path
 from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
+from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
 from server.services import stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
@@ -126,4 +127,5 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         lifespan=lifespan,
     )
     register_routes(app)
+    app.add_middleware(ExposeServerSend)
     return app

@@ -110,8 +110,11 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.demo:
         print(f"Demo hall on http://{args.host}:{args.port}  (API reference: /docs; "
               "kiosk token demo-kiosk-1, officer login see the sample hall)", file=sys.stderr)
+    # The sans-I/O WebSocket implementation lets the hub write a burst of events to a socket
+    # at once; compression would cost every display memory and time for small JSON frames.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                access_log=False, lifespan="on")
+                access_log=False, lifespan="on", ws="websockets-sansio",
+                ws_per_message_deflate=False)
     return 0
 
 

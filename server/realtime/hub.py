@@ -1,10 +1,12 @@
 """The WebSocket hub: who is connected, what each one subscribed to, and getting events to them.
 
 Events arrive from the bus, go through the sequencer (strict per-site order, no holes), are
-serialised once, and are offered to every matching connection. Offering never waits: a
-connection that can take the frame right away gets it written straight to its socket (as
-``websockets.broadcast`` does); one that cannot gets a bounded backlog and one task to drain it,
-and is dropped with close code 4429 when the backlog overflows. A slow or dead client never
+serialised once, and are offered to every matching connection; what one run of released events
+holds for a connection is offered at once (one write where the server lets the hub reach the
+socket, see ``direct``). Offering never waits: a connection that can take the frames right away
+gets them written straight to its socket (as ``websockets.broadcast`` does); one that cannot
+gets a bounded backlog and one task to drain it, and is dropped with close code 4429 when the
+backlog overflows. A slow or dead client never
 slows anybody else, nor the command that produced the event.
 
 A connection's life: SYNCING (welcome; snapshot or replay from the log; live events that
@@ -42,6 +44,7 @@ from common.protocol.stream import (
     Welcome,
 )
 from server.realtime import log as event_log
+from server.realtime.direct import DirectSocket, text_frame
 from server.realtime.sequencer import Sequencer
 from server.realtime.topics import Routing, Subscription
 from server.services import views
@@ -58,6 +61,7 @@ class HubSettings:
     heartbeat_seconds: float = 15.0
     silent_heartbeats: int = 3  # close a client that sent nothing for this many heartbeats
     send_queue: int = 256  # frames held for a client that cannot keep up, then it is dropped
+    send_buffer_bytes: int = 4 << 20  # the same, for a socket the hub writes to directly
     gap_wait: float = 0.2  # how long an early event waits for the ones before it
     poll_seconds: float = 2.0  # how often the log's head is compared with what was delivered
 
@@ -95,6 +99,22 @@ async def _resume(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
         coro.close()
 
 
+class Outgoing:
+    """One message for many sockets: its text, and its frame encoded once when first needed."""
+
+    __slots__ = ("_frame", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = text_frame(self.text)
+        return self._frame
+
+
 class Connection:
     """One subscribed socket."""
 
@@ -105,25 +125,41 @@ class Connection:
         self.subscription = subscription
         self.site = site
         self.state = State.SYNCING
-        self.pending: list[tuple[int, str]] = []  # live events that arrived while syncing
-        self.backlog: deque[str] = deque()
+        self.pending: list[tuple[int, Outgoing]] = []  # live events that arrived while syncing
+        self.backlog: deque[Outgoing] = deque()
+        self.socket: DirectSocket | None = None  # frames go straight to it when the server allows
         self.last_received = time.monotonic()
         self._sender: asyncio.Task[None] | None = None
         self.closing: asyncio.Task[None] | None = None  # the close frame on its way
 
     # -- sending
 
-    def offer(self, text: str) -> None:
-        """Send without waiting; queue behind a send in flight; drop the client on overflow."""
-        if self.state is not State.LIVE:
+    def offer(self, *messages: Outgoing) -> None:
+        """Send without waiting; queue behind a send in flight; drop the client on overflow.
+        Straight to the socket, the messages go out in one write, and the transport's buffer
+        is the queue."""
+        if self.state is not State.LIVE or not messages:
             return
-        if self._sender is not None:
-            if len(self.backlog) >= self.hub.settings.send_queue:
+        socket = self.socket
+        if socket is not None:
+            if not socket.write(m.frame for m in messages):
+                self.hub.close(self, None, "")
+            elif socket.buffered > self.hub.settings.send_buffer_bytes:
+                self.hub.close(self, CLOSE_TOO_SLOW, "too slow: the send buffer overflowed")
+            return
+        for message in messages:
+            if self.state is not State.LIVE:
+                return
+            if self._sender is None:
+                self._send_eagerly(message)
+            elif len(self.backlog) >= self.hub.settings.send_queue:
                 self.hub.close(self, CLOSE_TOO_SLOW, "too slow: the send queue overflowed")
                 return
-            self.backlog.append(text)
-            return
-        coro = self.websocket.send_text(text)
+            else:
+                self.backlog.append(message)
+
+    def _send_eagerly(self, message: Outgoing) -> None:
+        coro = self.websocket.send_text(message.text)
         try:
             waiting = _start_eagerly(coro)
         except Exception:  # the socket is gone
@@ -137,7 +173,7 @@ class Connection:
         try:
             await _resume(coro, waiting)
             while self.backlog and self.state is State.LIVE:
-                await self.websocket.send_text(self.backlog.popleft())
+                await self.websocket.send_text(self.backlog.popleft().text)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -145,14 +181,14 @@ class Connection:
         finally:
             self._sender = None
 
-    def offer_event(self, seq: int, text: str) -> None:
+    def offer_event(self, seq: int, message: Outgoing) -> None:
         if self.state is State.SYNCING:
             if len(self.pending) >= self.hub.settings.send_queue * 4:
                 self.hub.close(self, CLOSE_TOO_SLOW, "too slow: events piled up while syncing")
                 return
-            self.pending.append((seq, text))
-        else:
-            self.offer(text)
+            self.pending.append((seq, message))
+        elif self.state is State.LIVE:
+            self.hub.outbox.setdefault(self, []).append(message)
 
     def stop_sending(self) -> None:
         self.backlog.clear()
@@ -168,7 +204,10 @@ class Hub:
         self._catalog = catalog
         self.clock = clock
         self.settings = settings or HubSettings()
-        self.sequencer = Sequencer(self._fetch, self._dispatch, gap_wait=self.settings.gap_wait)
+        self.sequencer = Sequencer(self._fetch, self._dispatch, gap_wait=self.settings.gap_wait,
+                                   settle=self._flush)
+        # What each connection gets from the events being released now, written when they are.
+        self.outbox: dict[Connection, list[Outgoing]] = {}
         self._by_site: dict[str, set[Connection]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -207,11 +246,17 @@ class Hub:
         connections = self._by_site.get(event.site)
         if not connections:
             return
-        text = event.model_dump_json()
+        message = Outgoing(event.model_dump_json())
         routing = Routing.of(event)
         for connection in list(connections):
             if connection.subscription.matches(routing):
-                connection.offer_event(event.seq, text)
+                connection.offer_event(event.seq, message)
+
+    def _flush(self) -> None:
+        """Hand each connection what the last run of released events holds for it, at once."""
+        outbox, self.outbox = self.outbox, {}
+        for connection, messages in outbox.items():
+            connection.offer(*messages)
 
     async def _fetch(self, site: str, after: int, before: int | None) -> list[Event]:
         site_id = self._catalog().site(site).id
@@ -244,7 +289,7 @@ class Hub:
             silent_after = settings.heartbeat_seconds * settings.silent_heartbeats
             now = time.monotonic()
             for site, connections in list(self._by_site.items()):
-                ping = Ping(seq=self.sequencer.position(site)).model_dump_json()
+                ping = Outgoing(Ping(seq=self.sequencer.position(site)).model_dump_json())
                 for connection in list(connections):
                     if now - connection.last_received > silent_after:
                         self.close(connection, CLOSE_SILENT, "no heartbeat from the client")
@@ -263,15 +308,18 @@ class Hub:
         if code is not None:
             logger.info("closing a %s connection: %s", connection.site, reason)
             task = asyncio.get_running_loop().create_task(
-                self._send_close(connection.websocket, code, reason))
+                self._send_close(connection, code, reason))
             connection.closing = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    async def _send_close(websocket: WebSocket, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(code, reason[:120]), timeout=2)
+    async def _send_close(connection: Connection, code: int, reason: str) -> None:
+        try:
+            await asyncio.wait_for(connection.websocket.close(code, reason[:120]), timeout=2)
+        except Exception:
+            if connection.socket is not None:  # it does not read: not even the close frame
+                connection.socket.abort()
 
     async def serve(self, websocket: WebSocket, subscription: Subscription, site: str,
                     since: int | None) -> None:
@@ -303,7 +351,7 @@ class Hub:
                        'unknown message: send {"type": "ping"|"pong"|"snapshot"}')
             return
         if isinstance(message, Ping):
-            connection.offer(Pong().model_dump_json())
+            connection.offer(Outgoing(Pong().model_dump_json()))
         elif isinstance(message, SnapshotRequest) and connection.state is State.LIVE:
             connection.state = State.SYNCING
             connection.stop_sending()
@@ -353,7 +401,6 @@ class Hub:
             return
         await websocket.send_text(Synced(seq=position).model_dump_json())
         held, connection.pending = connection.pending, []
+        connection.socket = DirectSocket.of(websocket.scope)
         connection.state = State.LIVE
-        for seq, text in held:
-            if seq > position:
-                connection.offer(text)
+        connection.offer(*(message for seq, message in held if seq > position))

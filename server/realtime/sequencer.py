@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 Fetch = Callable[[str, int, int | None], Awaitable[list[Event]]]  # site, after, before
 Release = Callable[[Event], None]
+Settle = Callable[[], None]
 
 
 @dataclass
@@ -33,9 +34,13 @@ class _SiteState:
 
 
 class Sequencer:
-    def __init__(self, fetch: Fetch, release: Release, *, gap_wait: float = 0.2) -> None:
+    def __init__(self, fetch: Fetch, release: Release, *, gap_wait: float = 0.2,
+                 settle: Settle | None = None) -> None:
+        """``release`` gets each event in order; ``settle``, if given, is called after each run
+        of released events (so a listener can act on them together)."""
         self._fetch = fetch
         self._release = release
+        self._settle = settle
         self._gap_wait = gap_wait
         self._sites: dict[str, _SiteState] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -63,12 +68,19 @@ class Sequencer:
 
     def _release_in_order(self, site: str) -> None:
         state = self._sites[site]
+        released = False
         while (event := state.held.pop(state.last + 1, None)) is not None:
             state.last = event.seq
+            released = True
             try:
                 self._release(event)
             except Exception:
                 log.exception("releasing %s #%d failed", event.type, event.seq)
+        if released and self._settle is not None:
+            try:
+                self._settle()
+            except Exception:
+                log.exception("settling the events of %s failed", site)
 
     def _drain(self, site: str) -> None:
         state = self._sites[site]

@@ -100,8 +100,10 @@ class Stream:
 
 
 @asynccontextmanager
-async def live_hall(database_url: str, tmp_path: Path, **settings: Any
-                    ) -> AsyncIterator[LiveHall]:
+async def live_hall(database_url: str, tmp_path: Path, *, compression: bool = False,
+                    **settings: Any) -> AsyncIterator[LiveHall]:
+    """Without compression (as `antrean serve` runs) the hub writes to sockets directly; with
+    it, frames go through ASGI."""
     from server.app import create_app
     from server.settings import Settings
 
@@ -112,7 +114,8 @@ async def live_hall(database_url: str, tmp_path: Path, **settings: Any
                      clock=clock)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                           ws="websockets-sansio", log_level="warning"))
+                                           ws="websockets-sansio", log_level="warning",
+                                           ws_per_message_deflate=compression))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -1,0 +1,95 @@
+"""Writing event frames straight to a socket, the way ``websockets.broadcast`` does.
+
+Through ASGI, every frame to every socket is its own trip through the middleware stack and its
+own system call: a call that produces three events costs 3 × N writes for N displays. When the
+server runs on uvicorn's sans-I/O WebSocket implementation, the hub can reach that socket's
+transport and write all the frames of one burst in a single write. Anything else (another ASGI
+server, a negotiated compression extension, a test transport) keeps the plain ASGI path.
+
+Frames from a server are unmasked, so a frame is the payload behind a two-to-ten byte header.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+SERVER_SEND = "antrean.server_send"
+
+try:  # the one server implementation whose socket we know how to reach
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.protocol import State as _SocketState
+except ImportError:  # pragma: no cover - uvicorn without websockets
+    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+
+
+def text_frame(text: str) -> bytes:
+    """One unfragmented, unmasked text frame (RFC 6455 §5.2)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
+
+
+class ExposeServerSend:
+    """ASGI middleware: keeps the server's own ``send`` of a WebSocket in its scope, before
+    other middleware wraps it, so the hub can find the socket behind it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
+
+
+class DirectSocket:
+    """The open socket behind one accepted WebSocket, written to without ASGI."""
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+
+    @classmethod
+    def of(cls, scope: MutableMapping[str, Any]) -> DirectSocket | None:
+        """The socket of an accepted WebSocket, when frames may go to it directly."""
+        if WebSocketsSansIOProtocol is None:
+            return None
+        protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
+        if not isinstance(protocol, WebSocketsSansIOProtocol):
+            return None
+        if protocol.conn.extensions:  # compressed frames: leave them to the library
+            return None
+        return cls(protocol)
+
+    @property
+    def open(self) -> bool:
+        protocol = self._protocol
+        return (not protocol.close_sent and protocol.conn.state is _SocketState.OPEN
+                and not protocol.transport.is_closing())
+
+    @property
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the kernel: what a client that does not read
+        leaves behind."""
+        return int(self._protocol.transport.get_write_buffer_size())
+
+    def abort(self) -> None:
+        """Drop the connection without waiting for a client that no longer reads."""
+        self._protocol.transport.abort()
+
+    def write(self, frames: Iterable[bytes]) -> bool:
+        """Write the frames in one go (also while the transport is paused: its buffer is the
+        queue, and the hub bounds it); False when the socket is gone."""
+        if not self.open:
+            return False
+        self._protocol.transport.write(b"".join(frames))
+        return True
