@@ -18,8 +18,9 @@ from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
-from server.services import stats_rollup, sync, tickets
+from server.services import auth, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
+from server.services.auth import ActorCache
 from server.services.catalog import Catalog
 from server.services.runner import Clock, CommandRunner, utc_now
 from server.settings import Settings
@@ -40,6 +41,7 @@ class ServerContext:
     clock: Clock = utc_now
     runner: CommandRunner = field(init=False)
     hub: Hub = field(init=False)
+    actors: ActorCache = field(default_factory=ActorCache)
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
@@ -51,6 +53,13 @@ class ServerContext:
         async with self.db.read() as session:
             self.catalog = await Catalog.load(session)
         self.runner.catalog = self.catalog
+        self.actors.forget()  # devices and officers may have changed with the hall
+
+    async def log_out(self, token: str) -> None:
+        """Revoke an officer's session, here at once and for other processes in the store."""
+        async with self.db.write() as session:
+            await auth.logout(session, token)
+        self.actors.forget(token)
 
 
 async def prepare_store(settings: Settings, db: Database, clock: Clock = utc_now) -> None:

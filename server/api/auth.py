@@ -24,8 +24,7 @@ async def login(body: LoginRequest, context: Context) -> TokenOut:
 @router.post("/logout", status_code=204, responses={204: {"description": "token revoked"}})
 async def logout(context: Context, actor: CurrentActor, token: BearerToken) -> Response:
     if actor.kind == "officer" and token is not None:
-        async with context.db.write() as session:
-            await auth.logout(session, token.credentials)
+        await context.log_out(token.credentials)
     return Response(status_code=204)
 
 

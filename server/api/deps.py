@@ -10,7 +10,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from server.app import ServerContext
-from server.services import auth
 from server.services.actor import Actor
 from server.services.catalog import SiteInfo
 from server.services.errors import Unauthorized
@@ -45,8 +44,7 @@ async def get_actor(context: Context, credentials: BearerToken) -> Actor:
     if credentials is None:
         raise Unauthorized("Silakan masuk atau pasang token perangkat.",
                            "Send an Authorization: Bearer token.", code="no_token")
-    async with context.db.read() as session:
-        return await auth.resolve(session, credentials.credentials, context.clock())
+    return await context.actors.resolve(context.db, credentials.credentials, context.clock())
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -16,14 +16,11 @@ The server accepts the socket, then refuses a bad request with a close code (440
 from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
-from sqlalchemy import select
 
 from common.protocol.stream import CLOSE_BAD_REQUEST, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED
 from server.app import ServerContext
 from server.realtime.topics import TopicError, default_topics, subscribe
-from server.services import auth
 from server.services.errors import DomainError
-from server.store import models as m
 
 router = APIRouter()
 
@@ -55,16 +52,12 @@ async def stream(websocket: WebSocket) -> None:
         await _refuse(websocket, CLOSE_BAD_REQUEST, "since must be a sequence number (0 or more)")
         return
     catalog = context.catalog
-    device_zone = None
-    async with context.db.read() as session:
-        try:
-            actor = await auth.resolve(session, token, context.clock())
-        except DomainError as exc:
-            await _refuse(websocket, CLOSE_UNAUTHORIZED, exc.message_en)
-            return
-        if actor.kind == "device" and actor.role == "display":
-            device_zone = await session.scalar(
-                select(m.Device.zone_code).where(m.Device.id == actor.id))
+    try:
+        actor = await context.actors.resolve(context.db, token, context.clock())
+    except DomainError as exc:
+        await _refuse(websocket, CLOSE_UNAUTHORIZED, exc.message_en)
+        return
+    device_zone = actor.zone_code if actor.kind == "device" and actor.role == "display" else None
     site_code = params.get("site")
     if site_code is None and actor.site_id in catalog.sites:
         site_code = catalog.sites[actor.site_id].code

@@ -17,6 +17,7 @@ class Actor:
     site_id: int | None = None
     agency_id: int | None = None
     counter_id: int | None = None  # a keypad bound to one counter
+    zone_code: str | None = None  # a display showing one zone of the hall
 
     @property
     def principal(self) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,6 +17,7 @@ from server.services.catalog import Catalog
 from server.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from server.services.security import hash_password, new_token, token_hash, verify_password
 from server.store import models as m
+from server.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,12 @@ async def logout(session: AsyncSession, token: str) -> None:
 
 
 async def resolve(session: AsyncSession, token: str, now: datetime) -> Actor:
+    return (await _resolve(session, token, now))[0]
+
+
+async def _resolve(session: AsyncSession, token: str, now: datetime
+                   ) -> tuple[Actor, datetime | None]:
+    """The token's actor, and until when its session holds (None: a device, no end)."""
     digest = token_hash(token)
     if token.startswith("ofc_"):
         row = (await session.execute(
@@ -64,17 +74,83 @@ async def resolve(session: AsyncSession, token: str, now: datetime) -> Actor:
                                "Unknown session; please log in again.", code="bad_token")
         auth, officer = row
         if auth.revoked or auth.expires_at <= now or not officer.active:
-            raise Unauthorized("Sesi Anda sudah berakhir; silakan masuk lagi.",
-                               "Your session has expired; please log in again.",
-                               code="session_expired")
+            raise _EXPIRED
         return Actor(kind="officer", id=officer.id, name=officer.username, role=officer.role,
-                     site_id=officer.site_id, agency_id=officer.agency_id)
+                     site_id=officer.site_id, agency_id=officer.agency_id), auth.expires_at
     device = await session.scalar(select(m.Device).where(m.Device.token_hash == digest))
     if device is None or not device.active:
         raise Unauthorized("Token perangkat tidak dikenal atau dinonaktifkan.",
                            "Unknown or disabled device token.", code="bad_token")
     return Actor(kind="device", id=device.id, name=device.name, role=device.kind,
-                 site_id=device.site_id, counter_id=device.counter_id)
+                 site_id=device.site_id, counter_id=device.counter_id,
+                 zone_code=device.zone_code), None
+
+
+_EXPIRED = Unauthorized("Sesi Anda sudah berakhir; silakan masuk lagi.",
+                        "Your session has expired; please log in again.", code="session_expired")
+
+
+@dataclass
+class _Resolved:
+    actor: Actor
+    until: datetime | None  # the session's end
+    fresh_until: float  # monotonic: when to ask the store again
+
+
+class ActorCache:
+    """Tokens resolved within the last second, so a burst of requests and sockets with one
+    token (a hall's displays reconnecting after a restart share theirs) reads the store once;
+    lookups of one token at the same moment wait for a single read. Logging out here, and
+    reloading the hall, forget at once; a session revoked or a device disabled by another
+    process (another server, the command line) is honoured here for at most ``ttl`` seconds
+    more."""
+
+    def __init__(self, ttl: float = 1.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, _Resolved] = {}
+        self._loading: dict[str, asyncio.Future[_Resolved]] = {}
+
+    async def resolve(self, db: Database, token: str, now: datetime) -> Actor:
+        digest = token_hash(token)
+        entry = self._entries.get(digest)
+        if entry is None or entry.fresh_until < time.monotonic():
+            entry = await self._load(db, digest, token, now)
+        if entry.until is not None and entry.until <= now:
+            self._entries.pop(digest, None)
+            raise _EXPIRED
+        return entry.actor
+
+    async def _load(self, db: Database, digest: str, token: str, now: datetime) -> _Resolved:
+        if (loading := self._loading.get(digest)) is not None:  # the same token, at once
+            return await asyncio.shield(loading)
+        future: asyncio.Future[_Resolved] = asyncio.get_running_loop().create_future()
+        self._loading[digest] = future
+        try:
+            async with db.read() as session:
+                actor, until = await _resolve(session, token, now)
+            entry = _Resolved(actor, until, time.monotonic() + self.ttl)
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[digest] = entry
+            future.set_result(entry)
+            return entry
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: nobody else may be waiting
+            raise
+        finally:
+            del self._loading[digest]
+
+    def forget(self, token: str | None = None) -> None:
+        """Forget one token (logged out), or all of them (the hall was reloaded)."""
+        if token is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(token_hash(token), None)
 
 
 # ---------------------------------------------------------------- provisioning (CLI and sync)

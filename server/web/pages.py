@@ -159,8 +159,7 @@ async def _manager(request: Request, context: ServerContext) -> Actor | None:
     if not token:
         return None
     try:
-        async with context.db.read() as session:
-            actor = await auth.resolve(session, token, context.clock())
+        actor = await context.actors.resolve(context.db, token, context.clock())
     except DomainError:
         return None
     return actor if actor.role in ("manager", "admin") and actor.kind == "officer" else None
@@ -205,8 +204,7 @@ async def login(request: Request, context: Context,
 async def logout(request: Request, context: Context) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        async with context.db.write() as session:
-            await auth.logout(session, token)
+        await context.log_out(token)
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
