@@ -13,10 +13,13 @@ from collections.abc import Callable
 
 class Subscriber(asyncio.Protocol):
     def __init__(self, path: str, host: str, on_marker: Callable[[float], None],
-                 marker: bytes) -> None:
+                 marker: bytes, ready: bytes | None = None) -> None:
         self.path, self.host = path, host
         self.on_marker, self.marker = on_marker, marker
         self.open: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Subscribed for real once a frame with ``ready`` arrives (the server's "synced").
+        self.ready_marker = ready
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed = False
         self.armed = False
         self._buffer = b""
@@ -39,6 +42,8 @@ class Subscriber(asyncio.Protocol):
             self.on_marker(float("nan"))
         if not self.open.done():
             self.open.set_exception(ConnectionError("closed during the handshake"))
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("closed before it was subscribed"))
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -52,6 +57,8 @@ class Subscriber(asyncio.Protocol):
             self._upgraded = True
             self._buffer = rest
             self.open.set_result(None)
+            if self.ready_marker is None:
+                self.ready.set_result(None)
         self._frames()
 
     def _frames(self) -> None:
@@ -75,6 +82,9 @@ class Subscriber(asyncio.Protocol):
                 self._send(0xA, payload)
             elif opcode == 0x8:
                 self._send(0x8, payload[:2])
+            elif not self.ready.done() and self.ready_marker is not None \
+                    and self.ready_marker in payload:
+                self.ready.set_result(None)
             elif self.armed and self.marker in payload:
                 self.armed = False
                 self.on_marker(time.monotonic())
@@ -115,17 +125,19 @@ class Crowd:
             self._done.set_result(at)
 
     async def connect(self, host: str, port: int, path: str, count: int,
-                      parallel: int = 100) -> None:
+                      parallel: int = 100, ready: bytes | None = None) -> None:
+        """Open ``count`` subscribers; return once each is ready (has seen ``ready``)."""
         loop = asyncio.get_running_loop()
         semaphore = asyncio.Semaphore(parallel)
 
         async def one() -> None:
             async with semaphore:
                 _, member = await loop.create_connection(
-                    lambda: Subscriber(path, f"{host}:{port}", self._hit, self.marker),
+                    lambda: Subscriber(path, f"{host}:{port}", self._hit, self.marker, ready),
                     host, port)
                 await asyncio.wait_for(member.open, 60)
                 self.members.append(member)
+            await asyncio.wait_for(member.ready, 120)
 
         await asyncio.gather(*(one() for _ in range(count)))
 

@@ -118,7 +118,8 @@ async def measure_antrean(sizes: list[int], calls: int, workdir: Path) -> dict[i
                 added = size - len(crowd.members)
                 began = time.monotonic()
                 await crowd.connect("127.0.0.1", port,
-                                    f"/api/v1/ws?token=bench-display-token&since={head}", added)
+                                    f"/api/v1/ws?token=bench-display-token&since={head}", added,
+                                    ready=b'"synced"')
                 connect_seconds = time.monotonic() - began
                 await asyncio.sleep(1.0)
                 per_socket = (rss_kib(server.pid) - before) / added
