@@ -114,10 +114,12 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         app.state.context = context
         housekeeping = asyncio.create_task(_housekeeping(context))
         # What start-up made (modules, the schema, the catalogue) lives as long as the process:
-        # keep it out of the collector's full passes, which otherwise pause every socket for
-        # longer the more the process holds.
+        # keep it out of the collector's full passes. And make those passes rare: each walks
+        # every object the process holds (hundreds per connected socket), pausing every socket
+        # for up to a second with 10,000 of them; young objects are still collected often.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(10_000, 10, 1_000)
         log.info("Antrean %s serving %d site(s) on %s", __version__, len(context.catalog.sites),
                  db.dialect)
         try:
