@@ -74,7 +74,7 @@ async def _resolve(session: AsyncSession, token: str, now: datetime
                                "Unknown session; please log in again.", code="bad_token")
         auth, officer = row
         if auth.revoked or auth.expires_at <= now or not officer.active:
-            raise _EXPIRED
+            raise _expired()
         return Actor(kind="officer", id=officer.id, name=officer.username, role=officer.role,
                      site_id=officer.site_id, agency_id=officer.agency_id), auth.expires_at
     device = await session.scalar(select(m.Device).where(m.Device.token_hash == digest))
@@ -86,7 +86,8 @@ async def _resolve(session: AsyncSession, token: str, now: datetime
                  zone_code=device.zone_code), None
 
 
-_EXPIRED = Unauthorized("Sesi Anda sudah berakhir; silakan masuk lagi.",
+def _expired() -> Unauthorized:
+    return Unauthorized("Sesi Anda sudah berakhir; silakan masuk lagi.",
                         "Your session has expired; please log in again.", code="session_expired")
 
 
@@ -118,7 +119,7 @@ class ActorCache:
             entry = await self._load(db, digest, token, now)
         if entry.until is not None and entry.until <= now:
             self._entries.pop(digest, None)
-            raise _EXPIRED
+            raise _expired()
         return entry.actor
 
     async def _load(self, db: Database, digest: str, token: str, now: datetime) -> _Resolved:
