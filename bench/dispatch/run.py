@@ -23,10 +23,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.fanout.run import free_port, raise_fd_limit
+from bench.server import free_port, raise_fd_limit, start_antrean
 from bench.wsclient import percentile
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("A", "B", "C", "D")
 POSTGRES_ADMIN = os.environ.get("ANTREAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
@@ -75,20 +74,7 @@ async def seed(url: str, sites: int, counters: int, waiting: int) -> None:
 
 
 def start_server(url: str, workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ANTREAN_LOG_LEVEL": "WARNING"}
-    env.pop("ANTREAN_REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "common.cli", "serve", "--database-url", url, "--data-dir",
-         str(workdir / "data"), "--port", str(port)], cwd=ROOT, env=env,
-        stdout=open(workdir / "server.log", "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")
+    return start_antrean(["--database-url", url], workdir, port, env={}, timeout=120)
 
 
 async def load(http: httpx.AsyncClient, clients: int, seconds: float, request) -> list[float]:

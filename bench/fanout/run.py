@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,9 +19,9 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
+from bench.server import free_port, raise_fd_limit, start_antrean
 from bench.wsclient import Crowd, percentile, rss_kib
 
-ROOT = Path(__file__).resolve().parents[2]
 MARKER = b'"ticket.called"'
 HALL = """
 [site]
@@ -58,42 +56,17 @@ password = "bench-password"
 """
 
 
-def raise_fd_limit() -> None:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_antrean(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_hall(workdir: Path, port: int) -> subprocess.Popen[bytes]:
     config = workdir / "hall.toml"
     config.write_text(HALL, encoding="utf-8")
-    env = {**os.environ, "ANTREAN_HEARTBEAT_SECONDS": "3600", "ANTREAN_LOG_LEVEL": "WARNING"}
-    env.pop("ANTREAN_DATABASE_URL", None)
-    env.pop("ANTREAN_REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "common.cli", "serve", "--config", str(config), "--data-dir",
-         str(workdir / "data"), "--port", str(port)], cwd=ROOT, env=env,
-        stdout=open(workdir / "server.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start")
+    return start_antrean(["--config", str(config)], workdir, port,
+                         env={"ANTREAN_HEARTBEAT_SECONDS": "3600"},
+                         unset=("ANTREAN_DATABASE_URL",), timeout=60)  # the embedded SQLite
 
 
 async def measure_antrean(sizes: list[int], calls: int, workdir: Path) -> dict[int, dict]:
     port = free_port()
-    server = start_antrean(workdir, port)
+    server = start_hall(workdir, port)
     results: dict[int, dict] = {}
     crowd = Crowd(MARKER)
     try:

@@ -1,0 +1,50 @@
+"""Starting `antrean serve` for a benchmark: a free port, the fd limit, and a server process
+that answers /healthz before the measuring starts."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def raise_fd_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_antrean(arguments: list[str], workdir: Path, port: int, *, env: dict[str, str],
+                  unset: tuple[str, ...] = (), timeout: float) -> subprocess.Popen[bytes]:
+    """`antrean serve ARGUMENTS --data-dir WORKDIR/data --port PORT`, logging to
+    WORKDIR/server.log, once it answers; ``env`` is added to this process's environment and
+    ``unset`` left out of it (so is the Redis bus: one process is measured)."""
+    environment = {**os.environ, "ANTREAN_LOG_LEVEL": "WARNING", **env}
+    for name in ("ANTREAN_REDIS_URL", *unset):
+        environment.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "common.cli", "serve", *arguments, "--data-dir",
+         str(workdir / "data"), "--port", str(port)], cwd=ROOT, env=environment,
+        stdout=open(workdir / "server.log", "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"the server did not start; see {workdir / 'server.log'}")
