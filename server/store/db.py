@@ -10,12 +10,17 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from server.store.inline_sqlite import inline_connector, is_locked
+
+WAIT_FOR_LOCK_SECONDS = 30
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -30,8 +35,14 @@ def normalise_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
-def _sqlite_engine(url: str, begin: str, synchronous: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool) -> AsyncEngine:
+    if inline:
+        database = make_url(url).database or ":memory:"
+        engine = create_async_engine(url, async_creator=inline_connector(database))
+    else:
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+    # The inline writer must never sleep in SQLite's busy handler: it would stall the loop.
+    busy_ms = 0 if inline else WAIT_FOR_LOCK_SECONDS * 1000
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -41,7 +52,7 @@ def _sqlite_engine(url: str, begin: str, synchronous: str) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -62,8 +73,10 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             # Writers take the lock at BEGIN, so two call-nexts can never read the same head.
-            self.engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", sqlite_synchronous)
-            self.read_engine = _sqlite_engine(self.url, "BEGIN", sqlite_synchronous)
+            self.engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", sqlite_synchronous,
+                                         inline=True)
+            self.read_engine = _sqlite_engine(self.url, "BEGIN", sqlite_synchronous,
+                                              inline=False)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
         else:
             self.engine = create_async_engine(self.url, pool_size=20, max_overflow=20,
@@ -84,8 +97,34 @@ class Database:
             async with self._writer() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self._writer() as session, session.begin():
-            yield session
+        async with self._write_lock:
+            session = await self._begin_immediate()
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
+
+    async def _begin_immediate(self) -> AsyncSession:
+        """A session holding SQLite's write lock. Another process (a command-line tool) may
+        hold it for a moment; wait for it here, asleep, rather than in SQLite, blocking."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + WAIT_FOR_LOCK_SECONDS
+        delay = 0.002
+        while True:
+            session = self._writer()
+            try:
+                await session.connection()  # runs BEGIN IMMEDIATE
+                return session
+            except OperationalError as exc:
+                await session.close()
+                if not is_locked(exc) or loop.time() + delay > give_up:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
