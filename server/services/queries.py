@@ -5,8 +5,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Date,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.models import ServiceQueue, TicketOut
@@ -90,14 +103,35 @@ async def queue_summaries(
     return queues
 
 
-def line_head_query(service_id: int, day: date, priority: bool) -> Select[int, datetime]:
+def line_head_query(service_id: int, day: date | BindParameter[date],
+                    priority: bool) -> Select[int, datetime, int, bool]:
     """The earliest waiting ticket of one line: one seek in ix_tickets_line_head, ascending on
     every database, however long the day's history."""
     t = m.Ticket
-    return (select(t.id, t.queued_at)
+    return (select(t.id, t.queued_at, t.service_id, t.priority)
             .where(t.service_id == service_id, t.service_day == day, t.priority == priority,
                    t.status == TicketStatus.WAITING)
             .order_by(t.queued_at.asc(), t.id.asc()).limit(1))
+
+
+@lru_cache(maxsize=4096)
+def line_heads_query(lines: tuple[tuple[int, bool], ...],
+                     skip_locked: bool) -> CompoundSelect[int, datetime, int, bool]:
+    """The heads of several lines (service, priority) in one statement, one index seek each,
+    for the day bound as ``day``. Built once per set of lines: a counter asks on every call.
+
+    ``skip_locked`` (PostgreSQL): a head that another counter is choosing right now is locked;
+    take the one behind it instead of waiting."""
+    day = bindparam("day", type_=Date)
+    heads = []
+    for service_id, priority in lines:
+        head = line_head_query(service_id, day, priority)
+        if skip_locked:
+            head = head.with_for_update(skip_locked=True)
+        inner = head.subquery()
+        heads.append(select(inner.c.id, inner.c.queued_at, inner.c.service_id,
+                            inner.c.priority))
+    return union_all(*heads)
 
 
 async def people_ahead(session: AsyncSession, ticket: m.Ticket) -> int:

@@ -39,7 +39,7 @@ from server.domain.tickets import (
 from server.services.actor import Actor
 from server.services.catalog import CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
-from server.services.queries import SERVICE_TIMES, line_head_query, ticket_out
+from server.services.queries import SERVICE_TIMES, line_heads_query, ticket_out
 from server.services.stats_rollup import invalidate
 from server.services.uow import UnitOfWork
 from server.store import models as m
@@ -277,20 +277,17 @@ async def _finish_current(uow: UnitOfWork, counter_row: m.Counter, counter: Coun
 
 async def _line_heads(uow: UnitOfWork, counter: CounterInfo) -> list[dispatch.Candidate]:
     day = service_day(uow.now, uow.catalog.sites[counter.site_id].timezone)
-    postgres = uow.dialect == "postgresql"
+    lines = tuple((service_id, priority) for service_id in sorted(counter.weights)
+                  for priority in (True, False))
+    query = line_heads_query(lines, skip_locked=uow.dialect == "postgresql")
+    rows = (await uow.session.execute(query, {"day": day})).all()
     heads = []
-    for service_id, weight in sorted(counter.weights.items()):
-        service = uow.catalog.services[service_id]
-        for priority in (True, False):
-            query = line_head_query(service_id, day, priority)
-            if postgres:
-                # Another counter choosing right now holds its head; take the next one instead.
-                query = query.with_for_update(skip_locked=True)
-            row = (await uow.session.execute(query)).first()
-            if row is not None:
-                heads.append(dispatch.Candidate(
-                    ticket_id=row.id, service_id=service_id, priority=priority,
-                    queued_at=row.queued_at, weight=weight, sla_minutes=service.sla_minutes))
+    for row in sorted(rows, key=lambda row: (row.service_id, not row.priority)):
+        service = uow.catalog.services[row.service_id]
+        heads.append(dispatch.Candidate(
+            ticket_id=row.id, service_id=row.service_id, priority=bool(row.priority),
+            queued_at=row.queued_at, weight=counter.weights[row.service_id],
+            sla_minutes=service.sla_minutes))
     return heads
 
 

@@ -1,24 +1,40 @@
-"""The query that finds a line's next ticket seeks an index; it never scans the day's history."""
+"""The queries that find a line's next ticket seek an index; they never scan the day's history."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from conftest import Hall
 from sqlalchemy import text
+from sqlalchemy.sql import Executable
 
-from server.services.queries import line_head_query
+from server.services.queries import line_head_query, line_heads_query
+
+DAY = date(2026, 11, 25)
 
 
-async def test_line_head_query_uses_the_line_index(hall: Hall) -> None:
-    query = line_head_query(1, date(2026, 11, 25), True)
+def _one_line() -> Executable:
+    return line_head_query(1, DAY, True)
+
+
+def _every_line_of_a_counter(postgres: bool) -> Executable:
+    lines = ((1, True), (1, False), (2, True), (2, False))
+    return line_heads_query(lines, skip_locked=postgres).params(day=DAY)
+
+
+@pytest.mark.parametrize("shape", ["one line", "every line of a counter"])
+async def test_line_head_queries_use_the_line_index(hall: Hall, shape: str) -> None:
+    postgres = not hall.context.db.is_sqlite
+    query = _one_line() if shape == "one line" else _every_line_of_a_counter(postgres)
     async with hall.context.db.read() as session:
         compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-        if hall.context.db.is_sqlite:
+        if not postgres:
             plan = (await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
             detail = " ".join(str(row[-1]) for row in plan)
             assert "ix_tickets_line_head" in detail, detail
             assert "TEMP B-TREE" not in detail, detail  # the index gives the order: no sort
+            assert "SCAN tickets" not in detail, detail
         else:
             # The test table is tiny, so forbid the sequential scan to see what is usable.
             await session.execute(text("SET LOCAL enable_seqscan = off"))
@@ -26,3 +42,4 @@ async def test_line_head_query_uses_the_line_index(hall: Hall) -> None:
             detail = " ".join(plan)
             assert "ix_tickets_line_head" in detail, detail
             assert "Sort" not in detail, detail
+            assert "Seq Scan" not in detail, detail
