@@ -53,9 +53,14 @@ def today(catalog: Catalog, site_id: int, now: datetime) -> date:
     return service_day(now, catalog.sites[site_id].timezone)
 
 
+# Statements asked on every command are built once, with their values bound at execution:
+# building and fingerprinting a statement costs more than running it.
+_OPEN_COUNTERS = select(m.Counter.id).where(m.Counter.site_id == bindparam("site_id"),
+                                            m.Counter.state == "open")
+
+
 async def open_counters(session: AsyncSession, site_id: int) -> set[int]:
-    rows = await session.scalars(
-        select(m.Counter.id).where(m.Counter.site_id == site_id, m.Counter.state == "open"))
+    rows = await session.scalars(_OPEN_COUNTERS, {"site_id": site_id})
     return set(rows.all())
 
 
@@ -66,18 +71,20 @@ def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> i
     return open_now or len(counters)
 
 
+_WAITING_COUNTS = (
+    select(m.Ticket.service_id, func.count(), func.sum(case((m.Ticket.priority, 1), else_=0)))
+    .where(m.Ticket.status == TicketStatus.WAITING, m.Ticket.service_day == bindparam("day"),
+           m.Ticket.service_id.in_(bindparam("service_ids", expanding=True)))
+    .group_by(m.Ticket.service_id))
+
+
 async def waiting_counts(
     session: AsyncSession, service_ids: Iterable[int], day: date
 ) -> dict[int, tuple[int, int]]:
     ids = list(service_ids)
     if not ids:
         return {}
-    rows = await session.execute(
-        select(m.Ticket.service_id, func.count(),
-               func.sum(case((m.Ticket.priority, 1), else_=0)))
-        .where(m.Ticket.status == TicketStatus.WAITING, m.Ticket.service_day == day,
-               m.Ticket.service_id.in_(ids))
-        .group_by(m.Ticket.service_id))
+    rows = await session.execute(_WAITING_COUNTS, {"day": day, "service_ids": ids})
     return {sid: (int(total), int(prio or 0)) for sid, total, prio in rows.all()}
 
 
@@ -134,18 +141,26 @@ def line_heads_query(lines: tuple[tuple[int, bool], ...],
     return union_all(*heads)
 
 
-async def people_ahead(session: AsyncSession, ticket: m.Ticket) -> int:
+def _people_ahead_query(priority: bool) -> Select[int]:
     t = m.Ticket
     same_class_earlier = and_(
-        t.priority == ticket.priority,
-        or_(t.queued_at < ticket.queued_at,
-            and_(t.queued_at == ticket.queued_at, t.id < ticket.id)))
+        t.priority == priority,
+        or_(t.queued_at < bindparam("queued_at"),
+            and_(t.queued_at == bindparam("queued_at"), t.id < bindparam("ticket_id"))))
     # A regular ticket also waits behind every priority ticket; a priority one only behind its class.
-    ahead = same_class_earlier if ticket.priority else or_(t.priority.is_(True), same_class_earlier)
-    count = await session.scalar(
-        select(func.count()).select_from(t).where(
-            t.service_id == ticket.service_id, t.service_day == ticket.service_day,
-            t.status == TicketStatus.WAITING, ahead))
+    ahead = same_class_earlier if priority else or_(t.priority.is_(True), same_class_earlier)
+    return select(func.count()).select_from(t).where(
+        t.service_id == bindparam("service_id"), t.service_day == bindparam("day"),
+        t.status == TicketStatus.WAITING, ahead)
+
+
+_PEOPLE_AHEAD = {priority: _people_ahead_query(priority) for priority in (True, False)}
+
+
+async def people_ahead(session: AsyncSession, ticket: m.Ticket) -> int:
+    count = await session.scalar(_PEOPLE_AHEAD[ticket.priority], {
+        "queued_at": ticket.queued_at, "ticket_id": ticket.id,
+        "service_id": ticket.service_id, "day": ticket.service_day})
     return int(count or 0)
 
 

@@ -7,8 +7,9 @@ import secrets
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from common.announce import call_text
 from common.formats import day_name
@@ -155,14 +156,24 @@ def _closed_message(site: SiteInfo, opening_at: object) -> tuple[str, str]:
             f"This service is closed. It opens again {when_en}.")
 
 
-async def _next_sequence(uow: UnitOfWork, service_id: int, day: object) -> int:
-    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    statement = insert(m.DailySequence).values(service_id=service_id, service_day=day,
-                                               last_sequence=1).on_conflict_do_update(
+def _next_sequence_statement(dialect: str) -> ReturningInsert[int]:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(m.DailySequence).values(
+        service_id=bindparam("service_id"), service_day=bindparam("day"), last_sequence=1,
+    ).on_conflict_do_update(
         index_elements=[m.DailySequence.service_id, m.DailySequence.service_day],
         set_={"last_sequence": m.DailySequence.last_sequence + 1},
     ).returning(m.DailySequence.last_sequence)
-    return int((await uow.session.execute(statement)).scalar_one())
+
+
+_NEXT_SEQUENCE = {dialect: _next_sequence_statement(dialect) for dialect in ("postgresql",
+                                                                            "sqlite")}
+
+
+async def _next_sequence(uow: UnitOfWork, service_id: int, day: object) -> int:
+    statement = _NEXT_SEQUENCE[uow.dialect]
+    return int((await uow.session.execute(statement, {"service_id": service_id,
+                                                      "day": day})).scalar_one())
 
 
 async def issue(

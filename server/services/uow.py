@@ -6,13 +6,18 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.events import Event, QueueSummary
 from server.services.actor import Actor
 from server.services.catalog import Catalog
 from server.store import models as m
+
+# Built once: every command takes its site's sequence numbers with it.
+_TAKE_SEQUENCE = (update(m.Site).where(m.Site.id == bindparam("site_id"))
+                  .values(last_event_seq=m.Site.last_event_seq + bindparam("count"))
+                  .returning(m.Site.last_event_seq))
 
 
 class UnitOfWork:
@@ -65,10 +70,7 @@ class UnitOfWork:
             grouped[site_id].append(event)
         for site_id, events in grouped.items():
             last = (await self.session.execute(
-                update(m.Site).where(m.Site.id == site_id)
-                .values(last_event_seq=m.Site.last_event_seq + len(events))
-                .returning(m.Site.last_event_seq)
-            )).scalar_one()
+                _TAKE_SEQUENCE, {"site_id": site_id, "count": len(events)})).scalar_one()
             first = last - len(events) + 1
             rows = []
             for offset, event in enumerate(events):
