@@ -19,7 +19,7 @@ from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
-from server.services import auth, stats_rollup, sync, tickets
+from server.services import auth, housekeeping, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog
@@ -83,16 +83,23 @@ def make_bus(settings: Settings) -> EventBus:
 
 
 async def _housekeeping(context: ServerContext) -> None:
-    """Expire unconfirmed reservations and tickets left from earlier service days, then roll
-    up closed days for the statistics (a few days per round)."""
+    """Expire unconfirmed reservations every round; when due (see ``housekeeping.Rounds``),
+    expire tickets left from earlier service days, roll up closed days for the statistics (a
+    few days per round) and prune the event log."""
+    rounds = housekeeping.Rounds()
+    loop = asyncio.get_running_loop()
     while True:
         try:
             await context.runner.maintain(SYSTEM, tickets.expire_reservations)
-            await context.runner.maintain(SYSTEM, tickets.expire_past_days)
-            await context.runner.maintain(
-                SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
-            async with context.db.write() as session:
-                await event_log.prune(session, context.settings.event_log_keep)
+            days = housekeeping.service_days(
+                (site.timezone for site in context.catalog.sites.values()), context.clock())
+            if rounds.full_due(days, loop.time()):
+                await context.runner.maintain(SYSTEM, tickets.expire_past_days)
+                rolled_up = await context.runner.maintain(
+                    SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
+                async with context.db.write() as session:
+                    await event_log.prune(session, context.settings.event_log_keep)
+                rounds.full_done(days, loop.time(), rolled_up)
         except Exception:  # a bad moment of the database must not end the loop
             log.exception("housekeeping failed; retrying")
         await asyncio.sleep(context.settings.maintenance_seconds)
