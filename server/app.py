@@ -97,7 +97,7 @@ async def _housekeeping(context: ServerContext) -> None:
                 await context.runner.maintain(SYSTEM, tickets.expire_past_days)
                 rolled_up = await context.runner.maintain(
                     SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
-                async with context.db.write() as session:
+                async with context.db.write(background=True) as session:
                     await event_log.prune(session, context.settings.event_log_keep)
                 rounds.full_done(days, loop.time(), rolled_up)
         except Exception:  # a bad moment of the database must not end the loop

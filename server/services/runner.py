@@ -104,7 +104,7 @@ class CommandRunner:
     async def maintain(self, actor: Actor,
                        work: Callable[[UnitOfWork], Awaitable[int]]) -> int:
         """Housekeeping (expiring reservations and past days) in its own transaction."""
-        async with self.db.write() as session:
+        async with self.db.write(background=True) as session:
             uow = UnitOfWork(session, self.catalog, self.clock(), actor)
             changed = await work(uow)
             events = await uow.seal()

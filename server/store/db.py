@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from server.store.inline_sqlite import inline_connector, is_locked
+from server.store.inline_sqlite import Checkpointer, inline_connector, is_locked
 
 WAIT_FOR_LOCK_SECONDS = 30
 
@@ -53,6 +53,8 @@ def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool) -> A
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if inline:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # see Checkpointer
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -77,24 +79,41 @@ class Database:
                                          inline=True)
             self.read_engine = _sqlite_engine(self.url, "BEGIN", sqlite_synchronous,
                                               inline=False)
+            # Housekeeping's long transactions (roll-ups of closed days) keep the helper
+            # thread: they take the same lock, but leave the loop to the requests.
+            self.background_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE",
+                                                    sqlite_synchronous, inline=False)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
+            self._checkpointer = (Checkpointer(database)
+                                  if database and database != ":memory:" else None)
         else:
             self.engine = create_async_engine(self.url, pool_size=20, max_overflow=20,
                                               pool_pre_ping=True)
-            self.read_engine = self.engine
+            self.read_engine = self.background_engine = self.engine
             self._write_lock = None
+            self._checkpointer = None
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._background_writer = async_sessionmaker(self.background_engine,
+                                                     expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction that commits when the block ends and rolls back if it raises."""
+    async def write(self, *, background: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction that commits when the block ends and rolls back if it raises.
+
+        ``background``: housekeeping, which may run long; on SQLite its statements run on a
+        helper thread instead of the loop's (it still holds the one write lock)."""
         if self._write_lock is None:
             async with self._writer() as session, session.begin():
+                yield session
+            return
+        if background:
+            async with (self._write_lock, self._background_writer() as session,
+                        session.begin()):
                 yield session
             return
         async with self._write_lock:
@@ -102,6 +121,8 @@ class Database:
             try:
                 yield session
                 await session.commit()
+                if self._checkpointer is not None:
+                    self._checkpointer.after_commit()
             except BaseException:
                 await session.rollback()
                 raise
@@ -132,6 +153,10 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+        if self.background_engine is not self.engine:
+            await self.background_engine.dispose()

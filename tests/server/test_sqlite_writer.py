@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from server.store import db as store_db
+from server.store import inline_sqlite
 from server.store.db import Database
 
 
@@ -111,4 +112,27 @@ async def test_a_failed_write_rolls_back_and_the_next_one_commits(tmp_path: Path
         await session.execute(text("INSERT INTO marks VALUES (5)"))
     async with db.read() as session:
         assert (await session.execute(text("SELECT value FROM marks"))).all() == [(5,)]
+    await db.dispose()
+
+
+async def test_the_write_ahead_log_is_copied_back_into_the_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inline_sqlite, "CHECKPOINT_EVERY_SECONDS", 0.0)
+    path = tmp_path / "antrean.db"
+    db = await _database(path)
+    async with db.write() as session:
+        await session.execute(text("CREATE TABLE pages (body BLOB)"))
+    for _ in range(4):
+        async with db.write() as session:
+            await session.execute(text("INSERT INTO pages VALUES (zeroblob(256 * 1024))"))
+    # The writer's own automatic checkpoint is off, and the database is still open (closing
+    # the last connection would checkpoint too): only the helper thread moves the pages.
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + 10
+    while path.stat().st_size < 1024 * 1024 and loop.time() < give_up:
+        await asyncio.sleep(0.05)
+        async with db.write() as session:  # a commit starts a checkpoint if none is running
+            await session.execute(text("INSERT INTO marks VALUES (6)"))
+    assert path.stat().st_size >= 1024 * 1024, path.stat().st_size
     await db.dispose()
