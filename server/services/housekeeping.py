@@ -3,8 +3,8 @@
 Expiring unconfirmed reservations is due every round. The rest (tickets left from a past
 service day, the statistics roll-ups, pruning the event log) has work only when a hall's
 service day ends, while a backlog is being rolled up, or for the odd change after the fact;
-yet it reads every site, and on SQLite it runs on the event loop's thread inside the write
-lock. So it runs when a service day turned, while it is catching up, and otherwise every few
+yet it reads every site while holding the write lock, which on SQLite every command waits for.
+So it runs when a service day turned, while it is catching up, and otherwise every few
 minutes.
 """
 
