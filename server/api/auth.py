@@ -16,9 +16,8 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONS
 
 @router.post("/token", response_model=TokenOut)
 async def login(body: LoginRequest, context: Context) -> TokenOut:
-    async with context.db.write() as session:
-        return await auth.login(session, context.catalog, body.username, body.password,
-                                context.clock())
+    return await auth.login(context.db, context.catalog, body.username, body.password,
+                            context.clock())
 
 
 @router.post("/logout", status_code=204, responses={204: {"description": "token revoked"}})

@@ -34,20 +34,31 @@ def officer_out(catalog: Catalog, officer: m.Officer) -> OfficerOut:
                       site=site.code if site else None, agency=agency.code if agency else None)
 
 
-async def login(session: AsyncSession, catalog: Catalog, username: str, password: str,
+async def login(db: Database, catalog: Catalog, username: str, password: str,
                 now: datetime) -> TokenOut:
-    officer = await session.scalar(select(m.Officer).where(m.Officer.username == username))
-    if officer is None or not officer.active or not verify_password(password, officer.password_hash):
+    """Check the password outside any transaction and off the loop (scrypt takes tens of
+    milliseconds by design), then record the session."""
+    async with db.read() as session:
+        known = await session.scalar(select(m.Officer).where(m.Officer.username == username))
+    stored = known.password_hash if known is not None and known.active else None
+    if not await asyncio.to_thread(verify_password, password, stored):
         log.info("failed login for %r", username)
         raise _BAD_LOGIN
-    token = new_token("ofc")
-    expires = now + timedelta(hours=SESSION_HOURS)
-    session.add(m.AuthSession(token_hash=token_hash(token), officer_id=officer.id, created_at=now,
-                              expires_at=expires))
-    session.add(m.AuditEntry(site_id=officer.site_id, at=now, actor_type="officer",
-                             actor_id=officer.id, actor_name=officer.username,
-                             action="officer.login", details={}))
-    return TokenOut(access_token=token, expires_at=expires, officer=officer_out(catalog, officer))
+    async with db.write() as session:
+        officer = await session.scalar(select(m.Officer).where(m.Officer.username == username))
+        # Disabled, or given a new password, while the check ran: the check no longer holds.
+        if officer is None or not officer.active or officer.password_hash != stored:
+            log.info("failed login for %r", username)
+            raise _BAD_LOGIN
+        token = new_token("ofc")
+        expires = now + timedelta(hours=SESSION_HOURS)
+        session.add(m.AuthSession(token_hash=token_hash(token), officer_id=officer.id,
+                                  created_at=now, expires_at=expires))
+        session.add(m.AuditEntry(site_id=officer.site_id, at=now, actor_type="officer",
+                                 actor_id=officer.id, actor_name=officer.username,
+                                 action="officer.login", details={}))
+        return TokenOut(access_token=token, expires_at=expires,
+                        officer=officer_out(catalog, officer))
 
 
 async def logout(session: AsyncSession, token: str) -> None:

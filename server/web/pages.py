@@ -185,9 +185,8 @@ async def login(request: Request, context: Context,
                 username: Annotated[str, Form(max_length=40)],
                 password: Annotated[str, Form(max_length=200)]) -> Response:
     try:
-        async with context.db.write() as session:
-            token = await auth.login(session, context.catalog, username, password,
-                                     context.clock())
+        token = await auth.login(context.db, context.catalog, username, password,
+                                 context.clock())
     except DomainError as exc:
         return _render(request, "login.html", "id", status=exc.status, error=exc.message)
     if token.officer.role not in ("manager", "admin"):
