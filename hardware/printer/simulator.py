@@ -179,9 +179,15 @@ class TcpPrinterServer:
         self._thread.join(timeout=5)
 
 
-def serve_serial(simulator: PrinterSimulator, url: str, stop: threading.Event) -> None:
-    """Be the printer on a serial port (e.g. the far end of a socat pty pair) until ``stop``."""
+def serve_serial(simulator: PrinterSimulator, url: str, stop: threading.Event,
+                 ready: threading.Event | None = None) -> None:
+    """Be the printer on a serial port (e.g. the far end of a socat pty pair) until ``stop``.
+
+    ``ready`` is set once the port is open: opening a port discards what is waiting in it, so
+    a host that writes before then loses its first request."""
     port = serial.serial_for_url(url, timeout=0.2)
+    if ready is not None:
+        ready.set()
     try:
         while not stop.is_set():
             data = port.read(4096)

@@ -119,9 +119,12 @@ def test_tcp_printer_that_is_switched_off() -> None:
 
 def test_serial_printer_over_a_pty_pair(pty_pair: PtyPair) -> None:
     sim = PrinterSimulator(cover_open=True)
-    stop = threading.Event()
-    thread = threading.Thread(target=serve_serial, args=(sim, str(pty_pair.device), stop))
+    stop, listening = threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve_serial,
+                              args=(sim, str(pty_pair.device), stop, listening))
     thread.start()
+    # Opening the simulator's port discards what waits in it: ask only once it listens.
+    assert listening.wait(timeout=15), "the simulated printer did not open its port"
     try:
         # A generous timeout: a busy machine may answer the first status request late.
         printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=115200&timeout=5")
