@@ -81,8 +81,8 @@ class Checkpointer:
     """Copies the write-ahead log back into the database file on a helper thread.
 
     SQLite's automatic checkpoint would run inside a commit, that is on the loop's thread for
-    the inline writer, and copying a few megabytes stalled every socket and request for a few
-    hundred milliseconds. The writer turns it off; after a commit, this starts a passive
+    the inline writer, copying up to the whole log while every socket and request waits. The
+    writer turns it off; after a commit, this starts a passive
     checkpoint (it never waits for, nor blocks, readers and the writer) if none ran in the
     last second.
     """
