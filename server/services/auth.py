@@ -38,14 +38,15 @@ async def login(db: Database, catalog: Catalog, username: str, password: str,
                 now: datetime) -> TokenOut:
     """Check the password outside any transaction and off the loop (scrypt takes tens of
     milliseconds by design), then record the session."""
+    by_name = select(m.Officer).where(m.Officer.username == username)
     async with db.read() as session:
-        known = await session.scalar(select(m.Officer).where(m.Officer.username == username))
+        known = await session.scalar(by_name)
     stored = known.password_hash if known is not None and known.active else None
     if not await asyncio.to_thread(verify_password, password, stored):
         log.info("failed login for %r", username)
         raise _BAD_LOGIN
     async with db.write() as session:
-        officer = await session.scalar(select(m.Officer).where(m.Officer.username == username))
+        officer = await session.scalar(by_name)
         # Disabled, or given a new password, while the check ran: the check no longer holds.
         if officer is None or not officer.active or officer.password_hash != stored:
             log.info("failed login for %r", username)

@@ -72,8 +72,9 @@ class Database:
         self.dialect = make_url(self.url).get_backend_name()
         if self.is_sqlite:
             database = make_url(self.url).database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            database_file = database if database and database != ":memory:" else None
+            if database_file:
+                Path(database_file).parent.mkdir(parents=True, exist_ok=True)
             # Writers take the lock at BEGIN, so two call-nexts can never read the same head.
             self.engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE", sqlite_synchronous,
                                          inline=True)
@@ -84,8 +85,7 @@ class Database:
             self.background_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE",
                                                     sqlite_synchronous, inline=False)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
-            self._checkpointer = (Checkpointer(database)
-                                  if database and database != ":memory:" else None)
+            self._checkpointer = Checkpointer(database_file) if database_file else None
         else:
             self.engine = create_async_engine(self.url, pool_size=20, max_overflow=20,
                                               pool_pre_ping=True)
