@@ -1,5 +1,7 @@
 """A simulated ESC/POS printer: it keeps what it is sent, cuts it into tickets and answers the
-real-time status requests according to a paper and cover state you can change at any time.
+real-time status requests according to a paper and cover state you can change at any time (or,
+with ``answers_status=False``, never answers them, like a model without status support; with
+``online=False`` as well, like a printer that is switched off).
 
 Use it in-process (``sim://`` URLs), or serve it on a TCP port (``tcp://HOST:PORT`` URLs) or on a
 serial port such as one end of a socat pty pair (``serial://`` URLs) for demos.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,7 @@ class PrinterSimulator:
     cover_open: bool = False
     online: bool = True
     error: bool = False
+    answers_status: bool = True
     tickets: list[bytes] = field(default_factory=list)
     on_ticket: Callable[[bytes], None] | None = None
 
@@ -70,7 +74,7 @@ class PrinterSimulator:
             for token in self._tokenizer.feed(data):
                 if isinstance(token, Command) and token.name == "DLE EOT":
                     self.status_requests += 1
-                    answer = self.answers().get(token.raw[2])
+                    answer = self.answers().get(token.raw[2]) if self.answers_status else None
                     if answer is not None:
                         replies.append(answer)
                     continue
@@ -180,20 +184,25 @@ class TcpPrinterServer:
 
 
 def serve_serial(simulator: PrinterSimulator, url: str, stop: threading.Event,
-                 ready: threading.Event | None = None) -> None:
+                 ready: threading.Event | None = None, *, baudrate: int | None = None) -> None:
     """Be the printer on a serial port (e.g. the far end of a socat pty pair) until ``stop``.
 
     ``ready`` is set once the port is open: opening a port discards what is waiting in it, so
-    a host that writes before then loses its first request."""
+    a host that writes before then loses its first request. ``baudrate`` plays a line of that
+    speed (10 bits a byte): a pty passes any amount at once and buffers tens of kilobytes, a
+    printer at 19200 baud takes about 1900 bytes a second."""
     port = serial.serial_for_url(url, timeout=0.2)
+    chunk = 4096 if baudrate is None else max(1, baudrate // 10 // 20)  # 1/20 s of the line
     if ready is not None:
         ready.set()
     try:
         while not stop.is_set():
-            data = port.read(4096)
+            data = port.read(chunk)
             if data:
                 reply = simulator.feed(data)
                 if reply:
                     port.write(reply)
+                if baudrate is not None:
+                    time.sleep(len(data) * 10 / baudrate)
     finally:
         port.close()
