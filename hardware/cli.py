@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 PRINTER_URL_HELP = (
     "printer URL: usb://VID:PID, serial:///dev/ttyUSB0?baudrate=19200, tcp://HOST:9100, "
     "file:///dev/usb/lp0, cups://QUEUE, dummy://, sim://?level=near_end; add paper=58 for "
-    "58 mm paper, qr=image for printers without native QR"
+    "58 mm paper, qr=image for printers without native QR, status=off for printers that cannot "
+    "answer status requests"
 )
 
 
@@ -49,6 +50,16 @@ def register(subcommands: Any) -> None:
     simulate.add_argument("--paper", type=int, choices=(58, 80), default=80)
     simulate.add_argument("--level", choices=("ok", "near_end", "out"), default="ok", help="paper level")
     simulate.add_argument("--cover-open", action="store_true")
+    simulate.add_argument("--offline", action="store_true", help="print nothing, answer offline")
+    simulate.add_argument(
+        "--silent",
+        action="store_true",
+        help="never answer status requests, like a model without status "
+        "support (with --offline: like a printer switched off)",
+    )
+    simulate.add_argument(
+        "--baudrate", type=int, help="with --serial: take bytes no faster than a line of this speed"
+    )
     simulate.set_defaults(run=_printer_simulate)
 
     serial_parser = subcommands.add_parser("serial", help="LED displays and keypads on serial lines")
@@ -164,7 +175,13 @@ def _printer_simulate(args: argparse.Namespace) -> int:
             render(ticket, dots).image().save(path)
         print(f"ticket received ({len(ticket)} bytes) → {args.out}", flush=True)
 
-    simulator = PrinterSimulator(paper=args.level, cover_open=args.cover_open, on_ticket=on_ticket)
+    simulator = PrinterSimulator(
+        paper=args.level,
+        cover_open=args.cover_open,
+        online=not args.offline,
+        answers_status=not args.silent,
+        on_ticket=on_ticket,
+    )
     stop = threading.Event()
     try:
         if args.tcp:
@@ -174,7 +191,7 @@ def _printer_simulate(args: argparse.Namespace) -> int:
             stop.wait()
         else:
             print(f"simulated printer on {args.serial} (Ctrl-C to stop)", flush=True)
-            serve_serial(simulator, args.serial, stop)
+            serve_serial(simulator, args.serial, stop, baudrate=args.baudrate)
     except KeyboardInterrupt:
         stop.set()
     return 0

@@ -7,11 +7,14 @@
 ``file:///dev/usb/lp0``                       a device file (write only: no status)
 ``cups://QUEUE``                              a CUPS queue, when pycups is installed (no status)
 ``dummy://``                                  keep the bytes in memory (no status)
-``sim://?level=near_end&cover=open``          the in-process printer simulator
+``sim://?level=near_end&cover=open``          the in-process printer simulator (``silent=1``:
+                                              it never answers status requests)
 ============================================  =================================================
 
-Every URL also takes ``paper=58|80`` (default 80), ``qr=native|image`` (default native) and
-``profile=NAME`` (a python-escpos printer profile such as ``TM-T88V``).
+Every URL also takes ``paper=58|80`` (default 80), ``qr=native|image`` (default native),
+``profile=NAME`` (a python-escpos printer profile such as ``TM-T88V``) and ``status=on|off``
+(default on; off for a printer model that cannot answer status requests: it is then printed on
+without asking, like a write-only connection).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from hardware.printer.layout import PAPER_80, Paper
 from hardware.printer.simulator import PaperLevel, PrinterSimulator, SimulatedPrinter
 
 SCHEMES = ("usb", "serial", "tcp", "file", "cups", "dummy", "sim")
-_OUR_OPTIONS = {"paper", "qr", "profile"}
+_OUR_OPTIONS = {"paper", "qr", "profile", "status"}
 _LEVELS: dict[str, PaperLevel] = {"ok": "ok", "near_end": "near_end", "out": "out"}
 
 
@@ -41,6 +44,7 @@ class PrinterConfig:
     paper: Paper = PAPER_80
     native_qr: bool = True
     profile: str | None = None
+    asks_status: bool = True
 
 
 def parse_url(url: str) -> tuple[PrinterConfig, dict[str, str], str, str]:
@@ -60,8 +64,19 @@ def parse_url(url: str) -> tuple[PrinterConfig, dict[str, str], str, str]:
     qr = query.get("qr", "native")
     if qr not in ("native", "image"):
         raise PrinterUrlError(f"{url!r}: qr must be native or image")
+    status = query.get("status", "on")
+    if status not in ("on", "off"):
+        raise PrinterUrlError(
+            f"{url!r}: status must be on or off (off only for a printer model that cannot "
+            "answer status requests)"
+        )
     config = PrinterConfig(
-        url=url, scheme=scheme, paper=paper, native_qr=qr == "native", profile=query.get("profile")
+        url=url,
+        scheme=scheme,
+        paper=paper,
+        native_qr=qr == "native",
+        profile=query.get("profile"),
+        asks_status=status == "on",
     )
     return config, options, parts.netloc, unquote(parts.path)
 
@@ -87,6 +102,7 @@ def open_device(url: str) -> tuple[Escpos, PrinterConfig]:
             paper=_LEVELS[level],
             cover_open=options.get("cover", "closed") == "open",
             online=not _flag(options.get("offline", "0")),
+            answers_status=not _flag(options.get("silent", "0")),
         )
         return SimulatedPrinter(simulator, **common), config
     if scheme == "tcp":

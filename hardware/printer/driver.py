@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 
@@ -31,6 +32,15 @@ from hardware.printer.layout import (
 from hardware.printer.status import PrinterStatus, StatusWatch, parse_status, request
 
 log = logging.getLogger(__name__)
+
+#: After a job has been sent, how long the printer may take to read the status request behind
+#: it: a printer with a full buffer takes more only as it prints, and a network printer's link
+#: buffers what a serial port's queue would.
+PRINTER_TAKES_JOB_SECONDS = 2.0
+STATUS_OFF_DETAIL = (
+    "status=off di URL printer: mencetak tanpa menanyakan status (status=off in the printer "
+    "URL: prints without asking)"
+)
 
 #: Code page 2 (PC850) covers Indonesian and the Latin letters of names; nearly every ESC/POS
 #: printer has it under the same number.
@@ -131,8 +141,11 @@ def _status_byte(data: bytes) -> int | None:
     return valid[-1] if valid else None
 
 
-def read_status(device: Escpos) -> PrinterStatus:
-    """Ask the printer ``DLE EOT 1, 2, 4`` (and 3 on error) and parse the answers."""
+def read_status(device: Escpos, patience: float = 0.0) -> PrinterStatus:
+    """Ask the printer ``DLE EOT 1, 2, 4`` (and 3 on error) and parse the answers.
+
+    ``patience`` is how long to keep waiting for the answer to ``DLE EOT 1`` beyond one read:
+    right after a print the request reaches the printer only behind the job."""
     if type(device)._read is Escpos._read or type(device).__name__ == "CupsPrinter":
         return PrinterStatus.unknown("connection is write-only")
     answers: dict[int, int | None] = {}
@@ -140,20 +153,53 @@ def read_status(device: Escpos) -> PrinterStatus:
         link = device.device
         if isinstance(link, serial.Serial):
             link.reset_input_buffer()
+        deadline = time.monotonic() + patience
         for n in (1, 2, 4, 3):
             device._raw(request(n))
-            data = link.read(1) if isinstance(link, serial.Serial) else device._read()
-            answers[n] = _status_byte(bytes(data))
-            if n == 1 and answers[n] is None:
-                break
-    except TimeoutError:
-        pass
+            answers[n] = _answer(device, link, deadline if n == 1 else 0.0)
+            if answers[n] is None:
+                break  # it stopped answering: keep what it said
     except Exception as exc:  # the transport is gone: USB unplugged, socket reset, no device
         log.warning("printer status request failed: %s", exc)
         return PrinterStatus.unreachable(str(exc) or type(exc).__name__)
     if answers.get(1) is None:
-        return PrinterStatus.unknown("printer does not answer status requests")
+        return PrinterStatus.no_answer()
     return parse_status(answers)
+
+
+def _answer(device: Escpos, link: object, deadline: float) -> int | None:
+    """One status byte: read at least once, and again until one comes or ``deadline`` passes."""
+    while True:
+        try:
+            data = link.read(1) if isinstance(link, serial.Serial) else device._read()
+        except TimeoutError:
+            data = b""
+        value = _status_byte(bytes(data))
+        if value is not None or time.monotonic() >= deadline:
+            return value
+        if not data:
+            time.sleep(0.01)  # some links return at once when nothing is there
+
+
+def _sending_seconds(device: Escpos, size: int) -> float:
+    """How long ``size`` bytes take to reach the printer: on a serial line, 12 bits a byte (10
+    on 8N1; the rest covers parity and a second stop bit); on other links, no time to speak of."""
+    link = device.device
+    if isinstance(link, serial.Serial) and link.baudrate:
+        return size * 12 / link.baudrate
+    return 0.0
+
+
+def _drain(device: Escpos, deadline: float) -> None:
+    """Wait until the serial port has sent what was written, but not past ``deadline``: a printer
+    that holds DSR/DTR flow control would keep ``flush()`` (tcdrain) waiting for ever. Ports
+    that cannot tell (ptys, some adapters) report nothing waiting; the status request then
+    queues behind the job and ``read_status``'s patience covers it."""
+    link = device.device
+    if not isinstance(link, serial.Serial):
+        return
+    while link.out_waiting and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 class TicketPrinter:
@@ -182,8 +228,14 @@ class TicketPrinter:
         with self._lock:
             return self._check()
 
-    def _check(self) -> PrinterStatus:
-        result = read_status(self.device)
+    def _check(self, patience: float = 0.0) -> PrinterStatus:
+        if not self.config.asks_status:
+            result = PrinterStatus.unknown(STATUS_OFF_DETAIL)
+        else:
+            result = read_status(self.device, patience)
+        # Only a broken transport is reopened. A printer that does not answer is behind a port
+        # that works, and closing a serial port waits until what is queued has been sent: with
+        # DSR/DTR flow control and the printer switched off, that wait never ends.
         if not result.reachable:
             self._disconnect()
         self.watch.update(result)
@@ -209,16 +261,25 @@ class TicketPrinter:
                 raise PrintError(f"{what} tidak dicetak: {before.describe()}", before)
             try:
                 self.device._raw(job)
-                flush = getattr(self.device, "flush", None)
+                flush = getattr(self.device, "flush", None)  # a file buffers what it is given
                 if callable(flush):
                     flush()
+                # The printer answers the status request only once it has the job before it.
+                patience = _sending_seconds(self.device, len(job)) + PRINTER_TAKES_JOB_SECONDS
+                deadline = time.monotonic() + patience
+                _drain(self.device, deadline)
             except Exception as exc:
                 self._disconnect()
                 failed = PrinterStatus.unreachable(str(exc) or type(exc).__name__)
                 self.watch.update(failed)
                 log.error("%s failed to print: %s", what, exc)
                 raise PrintError(f"{what} gagal dicetak: {failed.describe()}", failed) from exc
-            after = self._check()
+            after = self._check(max(0.0, deadline - time.monotonic()))
+            # Any known bad state after the job, silence included (switched off or unplugged
+            # while printing), means the ticket may not have come out whole. Raising leaves the
+            # number reserved: the kiosk shows it with "keep", "print again" and "cancel", which
+            # is fairer than confirming a number the citizen may hold no paper for. A slow line
+            # is waited for above, so it does not raise. Write-only links and status=off pass.
             if after.known and not after.can_print:
                 log.error("%s may be incomplete: %s", what, after.describe())
                 raise PrintError(f"{what} mungkin tidak lengkap: {after.describe()}", after)

@@ -39,6 +39,15 @@ STATE_TEXT: dict[str, str] = {
     "error": "Printer bermasalah (printer error)",
 }
 
+#: The detail when a connection that can read gets no answer to ``DLE EOT 1``: what IT staff
+#: check, and the way out for a printer model that cannot answer status requests.
+NO_ANSWER_DETAIL = (
+    "printer tidak menjawab permintaan status; periksa daya, kabel dan baud rate, dan pasang "
+    "status=off di URL printer bila modelnya tidak mendukung status (no answer to status "
+    "requests: check power, cable and baud rate; a printer model without status support needs "
+    "status=off in its URL)"
+)
+
 
 def request(n: int) -> bytes:
     """The bytes of the real-time status request ``DLE EOT n``."""
@@ -72,6 +81,13 @@ class PrinterStatus:
     @classmethod
     def unreachable(cls, detail: str) -> PrinterStatus:
         return cls(reachable=False, known=True, online=False, detail=detail)
+
+    @classmethod
+    def no_answer(cls) -> PrinterStatus:
+        """The connection works but nothing answers: switched off, unplugged behind a serial
+        adapter, a wrong baud rate, or a model without status support. It cannot be told
+        apart from a printer that throws the ticket away, so it does not print."""
+        return cls(online=False, detail=NO_ANSWER_DETAIL)
 
     @property
     def state(self) -> PrinterState:

@@ -31,6 +31,24 @@ def test_printer_status_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["printer", "status", "lpt://nowhere"]) == 2
 
 
+def test_printer_status_of_a_printer_that_never_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["printer", "status", "sim://?silent=1"]) == 1
+    out = capsys.readouterr().out
+    assert "state:      offline" in out
+    assert "periksa daya, kabel dan baud rate" in out and "needs status=off in its URL" in out
+    assert main(["printer", "test", "sim://?silent=1"]) == 1
+    assert "tidak dicetak" in capsys.readouterr().err
+
+    assert main(["printer", "status", "sim://?silent=1&status=off"]) == 0
+    out = capsys.readouterr().out
+    assert "state:      ok" in out and "online:     unknown" in out
+    assert "status not readable" in out and "status=off" in out
+    assert main(["printer", "test", "sim://?silent=1&status=off"]) == 0
+
+    assert main(["printer", "status", "sim://?status=maybe"]) == 2
+    assert "status must be on or off" in capsys.readouterr().err
+
+
 def test_every_hardware_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     for command in (["printer", "simulate"], ["serial", "keypad"], ["serial", "monitor"],
                     ["announce"]):  # fmt: skip

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from escpos.printer import Dummy
-from hwsupport import PtyPair, pty_pair_fixture
+from hwsupport import PtyPair, pty_pair_fixture, wait_until
 
 from common.protocol.models import DeviceStatusRequest
 from hardware.printer import PrintError, PrinterUrlError, TicketPrinter, open_device
@@ -22,6 +25,22 @@ pty_pair = pty_pair_fixture  # the socat pty pair fixture, under its usual name
 def _printer(url: str) -> tuple[TicketPrinter, list[DeviceStatusRequest]]:
     reports: list[DeviceStatusRequest] = []
     return TicketPrinter(url, on_status=reports.append), reports
+
+
+@contextmanager
+def _serving(sim: PrinterSimulator, pair: PtyPair, baudrate: int | None = None) -> Iterator[None]:
+    """``sim`` is the printer at the far end of ``pair`` until the block ends."""
+    stop, listening = threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve_serial, args=(sim, str(pair.device), stop, listening),
+                              kwargs={"baudrate": baudrate})
+    thread.start()
+    # Opening the simulator's port discards what waits in it: ask only once it listens.
+    assert listening.wait(timeout=15), "the simulated printer did not open its port"
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_prints_one_ticket_and_reports_ready() -> None:
@@ -140,6 +159,75 @@ def test_serial_printer_over_a_pty_pair(pty_pair: PtyPair) -> None:
         thread.join()
 
 
+def test_serial_printer_that_never_answers_does_not_print(pty_pair: PtyPair) -> None:
+    # Switched off behind its serial adapter: the port takes every byte, nothing comes back.
+    sim = PrinterSimulator(answers_status=False)
+    with _serving(sim, pty_pair):
+        printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=115200&timeout=1")
+        with pytest.raises(PrintError) as failure:
+            printer.print_ticket(sample_ticket())
+        assert sim.status_requests >= 1 and sim.tickets == []  # asked; sent no ticket
+        status = failure.value.status
+        assert status.state == "offline" and not status.can_print
+        message = str(failure.value)
+        assert "A-012 tidak dicetak" in message
+        for advice in ("periksa daya, kabel dan baud rate", "status=off", "check power"):
+            assert advice in message
+        assert [r.state for r in reports] == ["offline"]
+        assert "status=off" in reports[0].detail
+        assert printer.status().state == "offline"
+        assert len(reports) == 1  # reported when it changed, not at every check
+        printer.close()
+
+
+def test_status_off_prints_on_a_printer_that_never_answers(pty_pair: PtyPair) -> None:
+    sim = PrinterSimulator(answers_status=False)
+    with _serving(sim, pty_pair):
+        printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=115200&timeout=1&status=off")
+        after = printer.print_ticket(sample_ticket())
+        printer.close()  # waits until the port has sent the ticket
+        assert wait_until(lambda: len(sim.tickets) == 1)
+    assert after.state == "ok" and not after.known
+    assert sim.status_requests == 0  # it was not asked
+    assert [r.state for r in reports] == ["ok"]
+    assert "status not readable" in reports[0].detail and "status=off" in reports[0].detail
+
+
+def test_a_slow_serial_line_is_waited_for_after_the_print(pty_pair: PtyPair) -> None:
+    # At 4800 baud the ticket takes about two seconds to go down the line, longer than the
+    # port's timeout: the status request queued behind it must be waited for, not missed.
+    sim = PrinterSimulator()
+    with _serving(sim, pty_pair, baudrate=4800):
+        printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=4800&timeout=1&paper=58")
+        started = time.monotonic()
+        after = printer.print_ticket(sample_ticket())
+        took = time.monotonic() - started
+        printer.close()
+    assert after.state == "ok" and after.known
+    assert len(sim.tickets) == 1
+    assert [r.state for r in reports] == ["ok"]  # no false alarm in between
+    assert took > 1.5  # it really was slower than the port's timeout
+
+
+def test_a_printer_that_falls_silent_while_printing_is_an_error() -> None:
+    printer, reports = _printer("sim://")
+    sim: PrinterSimulator = printer.device.simulator
+    original = sim.feed
+
+    def feed_then_switch_off(data: bytes) -> bytes:
+        reply = original(data)
+        if len(data) > 100:  # the job itself, not a status request
+            sim.answers_status = False
+        return reply
+
+    sim.feed = feed_then_switch_off  # type: ignore[method-assign]
+    with pytest.raises(PrintError) as failure:
+        printer.print_ticket(sample_ticket())
+    assert "A-012 mungkin tidak lengkap" in str(failure.value)
+    assert failure.value.status.state == "offline"
+    assert [r.state for r in reports] == ["ok", "offline"]
+
+
 def test_write_only_connections_print_without_status(tmp_path: Path) -> None:
     target = tmp_path / "lp0"
     target.touch()
@@ -154,13 +242,23 @@ def test_write_only_connections_print_without_status(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["lpt://x", "usb://zz:01", "tcp://:9100", "sim://?paper=57", "dummy://?qr=svg"]
+    "url", ["lpt://x", "usb://zz:01", "tcp://:9100", "sim://?paper=57", "dummy://?qr=svg",
+            "serial:///dev/ttyS0?status=no"]
 )
 def test_bad_urls_say_what_to_write(url: str) -> None:
     with pytest.raises(PrinterUrlError):
         open_device(url)
 
 
+@pytest.mark.parametrize("value", ["no", "0", "OFF"])
+def test_a_bad_status_option_says_what_to_write(value: str) -> None:
+    with pytest.raises(PrinterUrlError, match="status must be on or off"):
+        open_device(f"serial:///dev/ttyS0?status={value}")
+
+
 def test_url_options() -> None:
     _, config = open_device("tcp://10.0.0.5:9100?paper=58&qr=image")
-    assert config.paper.width_mm == 58 and not config.native_qr
+    assert config.paper.width_mm == 58 and not config.native_qr and config.asks_status
+    _, config = open_device("serial:///dev/ttyS0?baudrate=9600&status=off")
+    assert not config.asks_status
+    assert open_device("serial:///dev/ttyS0?status=on")[1].asks_status

@@ -93,3 +93,13 @@ def test_unknown_status_does_not_block_printing() -> None:
     status = PrinterStatus.unknown("connection is write-only")
     assert status.can_print and status.state == "ok"
     assert "not readable" in status.describe()
+
+
+def test_no_answer_blocks_printing_and_says_what_to_check() -> None:
+    status = PrinterStatus.no_answer()
+    assert status.state == "offline" and not status.can_print
+    assert status.reachable  # the connection works; it is not reopened
+    request = status.as_request()
+    assert request.state == "offline"
+    assert request.detail.startswith("Printer tidak terhubung (offline): printer tidak menjawab")
+    assert "status=off" in request.detail and "check power, cable and baud rate" in request.detail

@@ -124,6 +124,36 @@ def test_a_jammed_printer_keeps_the_number_and_tells_staff(
     assert confirmed["status"] == "waiting"
 
 
+def test_a_printer_that_never_answers_keeps_the_number_and_tells_staff(
+    server: ServerProcess, kiosk: tuple[KioskApp, TicketPrinter]
+) -> None:
+    app, printer = kiosk
+    simulator = printer.device.simulator  # type: ignore[attr-defined]
+    simulator.answers_status = False  # switched off behind its serial adapter
+    take_a_ticket(app)
+    settle(app, lambda: app.state.print_state == "failed")
+    ticket = app.state.ticket
+    assert ticket is not None and simulator.tickets == []
+    assert {t.action for t in app.targets} >= {"keep", "cancel"}
+    assert "reprint" not in {t.action for t in app.targets}
+    assert "status=off" in app.state.printer_detail
+
+    app.idle()
+    with sqlite3.connect(server.data_dir / "antrean.db") as db:
+        rows = db.execute("SELECT state, detail FROM device_status WHERE component = 'printer'"
+                          ).fetchall()
+    assert [state for state, _ in rows] == ["offline"]
+    assert "periksa daya, kabel dan baud rate" in rows[0][1]
+    reserved = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+    assert reserved["status"] == "reserved"
+
+    touch(app, "keep")  # the citizen noted the number on the screen
+    settle(app, lambda: app.state.confirmed)
+    app.idle()
+    kept = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+    assert kept["status"] == "waiting"
+
+
 def test_server_gone_shows_unavailable_then_recovers(
     server: ServerProcess, kiosk: tuple[KioskApp, TicketPrinter]
 ) -> None:
