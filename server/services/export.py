@@ -55,7 +55,7 @@ async def ticket_rows(context: ServerContext, site: SiteInfo, query: stats.Stats
     def local(moment: datetime | None) -> str:
         return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
-    async with context.db.read() as session:
+    async with context.db.read(streaming=True) as session:
         sel = stats.Selection(catalog, site, query, session.get_bind().dialect.name,
                                context.clock())
         statement = (sel.tickets(T, m.Officer.username)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -16,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    literal,
     or_,
     select,
     union_all,
@@ -71,21 +71,32 @@ def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> i
     return open_now or len(counters)
 
 
-_WAITING_COUNTS = (
-    select(m.Ticket.service_id, func.count(), func.sum(case((m.Ticket.priority, 1), else_=0)))
+# The waiting counts and the open counters a summary needs, in one statement: a command sends
+# a summary with every change to a line, and a round trip costs more than either read.
+_QUEUE_STATE = union_all(
+    select(literal("waiting"), m.Ticket.service_id, func.count(),
+           func.sum(case((m.Ticket.priority, 1), else_=0)))
     .where(m.Ticket.status == TicketStatus.WAITING, m.Ticket.service_day == bindparam("day"),
            m.Ticket.service_id.in_(bindparam("service_ids", expanding=True)))
-    .group_by(m.Ticket.service_id))
+    .group_by(m.Ticket.service_id),
+    select(literal("open"), m.Counter.id, literal(0), literal(0))
+    .where(m.Counter.site_id == bindparam("site_id"), m.Counter.state == "open"))
 
 
-async def waiting_counts(
-    session: AsyncSession, service_ids: Iterable[int], day: date
-) -> dict[int, tuple[int, int]]:
-    ids = list(service_ids)
-    if not ids:
-        return {}
-    rows = await session.execute(_WAITING_COUNTS, {"day": day, "service_ids": ids})
-    return {sid: (int(total), int(prio or 0)) for sid, total, prio in rows.all()}
+async def waiting_and_open(
+    session: AsyncSession, site_id: int, service_ids: list[int], day: date
+) -> tuple[dict[int, tuple[int, int]], set[int]]:
+    """Per service, the waiting tickets (all, priority); and the site's open counters."""
+    counts: dict[int, tuple[int, int]] = {}
+    open_ids: set[int] = set()
+    rows = await session.execute(_QUEUE_STATE, {"day": day, "service_ids": service_ids,
+                                                 "site_id": site_id})
+    for kind, key, total, priority in rows.all():
+        if kind == "open":
+            open_ids.add(key)
+        else:
+            counts[key] = (int(total), int(priority or 0))
+    return counts, open_ids
 
 
 async def queue_summaries(
@@ -94,8 +105,8 @@ async def queue_summaries(
     if not service_ids:
         return []
     site_id = catalog.services[service_ids[0]].site_id
-    counts = await waiting_counts(session, service_ids, today(catalog, site_id, now))
-    open_ids = await open_counters(session, site_id)
+    counts, open_ids = await waiting_and_open(session, site_id, service_ids,
+                                              today(catalog, site_id, now))
     queues = []
     for service_id in service_ids:
         service = catalog.services[service_id]

@@ -20,12 +20,11 @@ from server.services.catalog import Catalog, CounterInfo, SiteInfo
 from server.services.errors import NotFound
 from server.services.queries import (
     SERVICE_TIMES,
-    open_counters,
     queue_summaries,
     serving_capacity,
     ticket_out,
     today,
-    waiting_counts,
+    waiting_and_open,
 )
 from server.store import models as m
 
@@ -48,12 +47,11 @@ async def list_services(session: AsyncSession, catalog: Catalog, site: SiteInfo,
                         now: datetime) -> list[ServiceOut]:
     services = catalog.site_services(site.id)
     day = today(catalog, site.id, now)
-    counts = await waiting_counts(session, [s.id for s in services], day)
+    counts, open_ids = await waiting_and_open(session, site.id, [s.id for s in services], day)
     issued = dict((await session.execute(
         select(m.DailySequence.service_id, m.DailySequence.last_sequence)
         .where(m.DailySequence.service_day == day,
                m.DailySequence.service_id.in_([s.id for s in services])))).all())
-    open_ids = await open_counters(session, site.id)
     result = []
     for service in services:
         waiting = counts.get(service.id, (0, 0))[0]
