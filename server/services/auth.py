@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.models import OfficerOut, TokenOut
@@ -69,6 +69,18 @@ async def logout(session: AsyncSession, token: str) -> None:
         row.revoked = True
 
 
+# Built once, columns rather than objects: a token is looked up on most requests.
+_OFFICER_BY_TOKEN = (
+    select(m.Officer.id, m.Officer.username, m.Officer.role, m.Officer.site_id,
+           m.Officer.agency_id, m.Officer.active, m.AuthSession.revoked,
+           m.AuthSession.expires_at)
+    .select_from(m.AuthSession).join(m.Officer, m.Officer.id == m.AuthSession.officer_id)
+    .where(m.AuthSession.token_hash == bindparam("digest")))
+_DEVICE_BY_TOKEN = select(
+    m.Device.id, m.Device.name, m.Device.kind, m.Device.site_id, m.Device.counter_id,
+    m.Device.zone_code, m.Device.active).where(m.Device.token_hash == bindparam("digest"))
+
+
 async def resolve(session: AsyncSession, token: str, now: datetime) -> Actor:
     return (await _resolve(session, token, now))[0]
 
@@ -78,18 +90,15 @@ async def _resolve(session: AsyncSession, token: str, now: datetime
     """The token's actor, and until when its session holds (None: a device, no end)."""
     digest = token_hash(token)
     if token.startswith("ofc_"):
-        row = (await session.execute(
-            select(m.AuthSession, m.Officer).join(m.Officer, m.Officer.id == m.AuthSession.officer_id)
-            .where(m.AuthSession.token_hash == digest))).first()
-        if row is None:
+        officer = (await session.execute(_OFFICER_BY_TOKEN, {"digest": digest})).first()
+        if officer is None:
             raise Unauthorized("Sesi tidak dikenal; silakan masuk lagi.",
                                "Unknown session; please log in again.", code="bad_token")
-        auth, officer = row
-        if auth.revoked or auth.expires_at <= now or not officer.active:
+        if officer.revoked or officer.expires_at <= now or not officer.active:
             raise _expired()
         return Actor(kind="officer", id=officer.id, name=officer.username, role=officer.role,
-                     site_id=officer.site_id, agency_id=officer.agency_id), auth.expires_at
-    device = await session.scalar(select(m.Device).where(m.Device.token_hash == digest))
+                     site_id=officer.site_id, agency_id=officer.agency_id), officer.expires_at
+    device = (await session.execute(_DEVICE_BY_TOKEN, {"digest": digest})).first()
     if device is None or not device.active:
         raise Unauthorized("Token perangkat tidak dikenal atau dinonaktifkan.",
                            "Unknown or disabled device token.", code="bad_token")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from server.realtime.bus import EventBus
@@ -30,6 +31,13 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Command = Callable[[UnitOfWork], Awaitable[BaseModel | None]]
+
+
+# Built once: every POST with an Idempotency-Key asks it.
+_SEEN = select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.status_code,
+               m.IdempotencyRecord.body).where(
+    m.IdempotencyRecord.principal == bindparam("principal"),
+    m.IdempotencyRecord.key == bindparam("key"))
 
 
 def utc_now() -> datetime:
@@ -79,7 +87,8 @@ class CommandRunner:
         async with self.db.write() as session:
             now = self.clock()
             if idempotency is not None:
-                seen = await session.get(m.IdempotencyRecord, (actor.principal, idempotency.key))
+                seen = (await session.execute(_SEEN, {"principal": actor.principal,
+                                                      "key": idempotency.key})).first()
                 if seen is not None:
                     if seen.fingerprint != idempotency.fingerprint:
                         raise Invalid(
@@ -94,10 +103,10 @@ class CommandRunner:
             status = 204 if result is None else (201 if created else 200)
             events = await uow.seal()
             if idempotency is not None:
-                session.add(m.IdempotencyRecord(
-                    principal=actor.principal, key=idempotency.key,
-                    fingerprint=idempotency.fingerprint, status_code=status, body=body or {},
-                    created_at=now))
+                await session.execute(insert(m.IdempotencyRecord), [{
+                    "principal": actor.principal, "key": idempotency.key,
+                    "fingerprint": idempotency.fingerprint, "status_code": status,
+                    "body": body or {}, "created_at": now}])
         await self.bus.publish(events)
         return Outcome(status, body)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from conftest import DISPLAY, KIOSK, KIOSK_2, Hall
 
 
@@ -90,6 +92,19 @@ async def test_same_idempotency_key_returns_the_first_ticket(hall: Hall) -> None
     other = await hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"},
                                    headers={**KIOSK_2, "Idempotency-Key": "kiosk-1-req-42"})
     assert other.status_code == 201 and other.json()["number"] == "A-003"
+
+
+async def test_one_key_sent_at_once_from_several_connections_issues_one_ticket(hall: Hall) -> None:
+    """A kiosk retrying over a flaky network may have its first attempt still running: on
+    PostgreSQL both run, the second meets the first's key at its insert and answers as the
+    first did."""
+    headers = {**KIOSK, "Idempotency-Key": "kiosk-1-req-race"}
+    answers = await asyncio.gather(*(
+        hall.client.post("/api/v1/sites/TEST/tickets", json={"service": "KTP"}, headers=headers)
+        for _ in range(4)))
+    assert [a.status_code for a in answers] == [201] * 4
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert (await hall.issue("KTP"))["number"] == "A-002"  # nothing was issued twice
 
 
 async def test_reservation_joins_the_line_only_when_confirmed(hall: Hall) -> None:
