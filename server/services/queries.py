@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -54,14 +55,12 @@ def today(catalog: Catalog, site_id: int, now: datetime) -> date:
 
 
 # Statements asked on every command are built once, with their values bound at execution:
-# building and fingerprinting a statement costs more than running it.
-_OPEN_COUNTERS = select(m.Counter.id).where(m.Counter.site_id == bindparam("site_id"),
-                                            m.Counter.state == "open")
-
-
-async def open_counters(session: AsyncSession, site_id: int) -> set[int]:
-    rows = await session.scalars(_OPEN_COUNTERS, {"site_id": site_id})
-    return set(rows.all())
+# building and fingerprinting a statement costs more than running it. A count and the site's
+# open counters travel in one statement (a round trip costs more than either read): rows
+# tagged "open" carry a counter's id, padded to the width of the other rows.
+def _open_counter_rows(width: int) -> Select[*tuple[Any, ...]]:
+    return select(literal("open"), m.Counter.id, *[literal(0)] * (width - 2)).where(
+        m.Counter.site_id == bindparam("site_id"), m.Counter.state == "open")
 
 
 def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> int:
@@ -71,16 +70,13 @@ def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> i
     return open_now or len(counters)
 
 
-# The waiting counts and the open counters a summary needs, in one statement: a command sends
-# a summary with every change to a line, and a round trip costs more than either read.
-_QUEUE_STATE = union_all(
+_QUEUE_STATE: CompoundSelect[*tuple[Any, ...]] = union_all(
     select(literal("waiting"), m.Ticket.service_id, func.count(),
            func.sum(case((m.Ticket.priority, 1), else_=0)))
     .where(m.Ticket.status == TicketStatus.WAITING, m.Ticket.service_day == bindparam("day"),
            m.Ticket.service_id.in_(bindparam("service_ids", expanding=True)))
     .group_by(m.Ticket.service_id),
-    select(literal("open"), m.Counter.id, literal(0), literal(0))
-    .where(m.Counter.site_id == bindparam("site_id"), m.Counter.state == "open"))
+    _open_counter_rows(4))
 
 
 async def waiting_and_open(
@@ -152,7 +148,7 @@ def line_heads_query(lines: tuple[tuple[int, bool], ...],
     return union_all(*heads)
 
 
-def _people_ahead_query(priority: bool) -> Select[int]:
+def _people_ahead_query(priority: bool) -> CompoundSelect[str, int]:
     t = m.Ticket
     same_class_earlier = and_(
         t.priority == priority,
@@ -160,19 +156,29 @@ def _people_ahead_query(priority: bool) -> Select[int]:
             and_(t.queued_at == bindparam("queued_at"), t.id < bindparam("ticket_id"))))
     # A regular ticket also waits behind every priority ticket; a priority one only behind its class.
     ahead = same_class_earlier if priority else or_(t.priority.is_(True), same_class_earlier)
-    return select(func.count()).select_from(t).where(
-        t.service_id == bindparam("service_id"), t.service_day == bindparam("day"),
-        t.status == TicketStatus.WAITING, ahead)
+    return union_all(
+        select(literal("ahead"), func.count()).select_from(t).where(
+            t.service_id == bindparam("service_id"), t.service_day == bindparam("day"),
+            t.status == TicketStatus.WAITING, ahead),
+        _open_counter_rows(2))
 
 
 _PEOPLE_AHEAD = {priority: _people_ahead_query(priority) for priority in (True, False)}
 
 
-async def people_ahead(session: AsyncSession, ticket: m.Ticket) -> int:
-    count = await session.scalar(_PEOPLE_AHEAD[ticket.priority], {
-        "queued_at": ticket.queued_at, "ticket_id": ticket.id,
-        "service_id": ticket.service_id, "day": ticket.service_day})
-    return int(count or 0)
+async def people_ahead_and_open(session: AsyncSession, ticket: m.Ticket) -> tuple[int, set[int]]:
+    """Who waits before ``ticket`` in its line; and the site's open counters."""
+    ahead = 0
+    open_ids: set[int] = set()
+    rows = await session.execute(_PEOPLE_AHEAD[ticket.priority], {
+        "queued_at": ticket.queued_at, "ticket_id": ticket.id, "service_id": ticket.service_id,
+        "day": ticket.service_day, "site_id": ticket.site_id})
+    for kind, value in rows.all():
+        if kind == "open":
+            open_ids.add(value)
+        else:
+            ahead = int(value)
+    return ahead, open_ids
 
 
 async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket) -> TicketOut:
@@ -191,8 +197,8 @@ async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket) 
     ahead: int | None = None
     wait: int | None = None
     if ticket.status in (TicketStatus.WAITING, TicketStatus.RESERVED) and service is not None:
-        ahead = await people_ahead(session, ticket)
-        capacity = serving_capacity(catalog, service.id, await open_counters(session, site.id))
+        ahead, open_ids = await people_ahead_and_open(session, ticket)
+        capacity = serving_capacity(catalog, service.id, open_ids)
         wait = estimate_wait_minutes(ahead, SERVICE_TIMES.expected(service), capacity)
     counter = catalog.counters.get(ticket.counter_id) if ticket.counter_id else None
     return TicketOut(
