@@ -77,6 +77,7 @@ def counter_ref(uow: UnitOfWork, counter: CounterInfo) -> CounterRef:
 _TICKET = select(m.Ticket).where(m.Ticket.id == bindparam("id"))
 _TICKET_FOR_UPDATE = _TICKET.with_for_update()
 _COUNTER_FOR_UPDATE = select(m.Counter).where(m.Counter.id == bindparam("id")).with_for_update()
+_TICKET_PLACE = select(m.Ticket.status, m.Ticket.counter_id).where(m.Ticket.id == bindparam("id"))
 
 
 async def load_ticket(uow: UnitOfWork, ticket_id: int, *, lock: bool = True) -> m.Ticket:
@@ -93,6 +94,29 @@ async def load_counter_row(uow: UnitOfWork, counter_id: int) -> m.Counter:
         uow.catalog.counter(counter_id)  # raises the friendly NotFound
         raise AssertionError("unreachable")
     return row
+
+
+def _counter_holding(status: str, counter_id: int | None) -> int | None:
+    return counter_id if status in ACTIVE_AT_COUNTER else None
+
+
+async def _lock_with_its_counter(uow: UnitOfWork, ticket_id: int
+                                ) -> tuple[m.Ticket, m.Counter | None]:
+    """The ticket, and the row of the counter holding it (if one does), both locked: the counter
+    first, as call-next takes them. Taken the other way round, a finish and a call-next at one
+    counter could each hold the lock the other waits for."""
+    place = (await uow.session.execute(_TICKET_PLACE, {"id": ticket_id})).first()
+    holder = _counter_holding(*place) if place is not None else None
+    counter_row = await load_counter_row(uow, holder) if holder is not None else None
+    ticket = await load_ticket(uow, ticket_id)
+    now_at = _counter_holding(ticket.status, ticket.counter_id)
+    if now_at is None:
+        return ticket, None  # it left its counter meanwhile: the command judges it as it is now
+    if now_at != holder:
+        raise Conflict(f"Tiket {ticket.number} baru saja dipanggil ke loket lain; coba lagi.",
+                       f"Ticket {ticket.number} was just called to another counter; try again.",
+                       code="race")
+    return ticket, counter_row
 
 
 def authorize_counter(actor: Actor, counter: CounterInfo) -> None:
@@ -386,14 +410,13 @@ async def call_specific(uow: UnitOfWork, counter_id: int, ticket_id: int, reason
 # ---------------------------------------------------------------- at the counter
 
 async def _at_counter(uow: UnitOfWork, ticket_id: int) -> tuple[m.Ticket, m.Counter, CounterInfo]:
-    ticket = await load_ticket(uow, ticket_id)
-    if ticket.counter_id is None or ticket.status not in ACTIVE_AT_COUNTER:
+    ticket, counter_row = await _lock_with_its_counter(uow, ticket_id)
+    if counter_row is None:
         raise Conflict(f"Tiket {ticket.number} tidak sedang di loket mana pun.",
                        f"Ticket {ticket.number} is not at any counter now.",
                        code="not_at_counter", status=ticket.status)
-    counter = uow.catalog.counter(ticket.counter_id)
+    counter = uow.catalog.counter(counter_row.id)
     authorize_counter(uow.actor, counter)
-    counter_row = await load_counter_row(uow, counter.id)
     _require_counter_holds(counter_row, ticket)
     return ticket, counter_row, counter
 
@@ -483,7 +506,7 @@ async def return_to_line(uow: UnitOfWork, ticket_id: int, reason: str | None) ->
 async def transfer(uow: UnitOfWork, ticket_id: int, service_code: str,
                    reason: str | None) -> TicketOut:
     """Move a ticket to another service's line, keeping its number and its place in issue order."""
-    ticket = await load_ticket(uow, ticket_id)
+    ticket, counter_row = await _lock_with_its_counter(uow, ticket_id)
     authorize_ticket(uow, ticket)
     target = uow.catalog.service(ticket.site_id, service_code)
     source = uow.catalog.services[ticket.service_id]
@@ -491,9 +514,8 @@ async def transfer(uow: UnitOfWork, ticket_id: int, service_code: str,
         raise Invalid("Tiket sudah berada di layanan itu.",
                       "The ticket is already in that service.", code="same_service")
     counter: CounterInfo | None = None
-    if ticket.counter_id is not None and ticket.status in ACTIVE_AT_COUNTER:
-        counter = uow.catalog.counter(ticket.counter_id)
-        counter_row = await load_counter_row(uow, counter.id)
+    if counter_row is not None:
+        counter = uow.catalog.counter(counter_row.id)
         if counter_row.current_ticket_id == ticket.id:
             counter_row.current_ticket_id = None
     transition(ticket, TicketAction.TRANSFER)
@@ -513,7 +535,7 @@ async def transfer(uow: UnitOfWork, ticket_id: int, service_code: str,
 
 
 async def cancel(uow: UnitOfWork, ticket_id: int, reason: str | None) -> TicketOut:
-    ticket = await load_ticket(uow, ticket_id)
+    ticket, counter_row = await _lock_with_its_counter(uow, ticket_id)
     actor = uow.actor
     if actor.kind == "device":
         # A kiosk may withdraw its own reservation (the citizen walked away before printing).
@@ -524,10 +546,8 @@ async def cancel(uow: UnitOfWork, ticket_id: int, reason: str | None) -> TicketO
     else:
         authorize_ticket(uow, ticket)
     was_waiting = ticket.status == TicketStatus.WAITING
-    if ticket.counter_id is not None and ticket.status in ACTIVE_AT_COUNTER:
-        counter_row = await load_counter_row(uow, ticket.counter_id)
-        if counter_row.current_ticket_id == ticket.id:
-            counter_row.current_ticket_id = None
+    if counter_row is not None and counter_row.current_ticket_id == ticket.id:
+        counter_row.current_ticket_id = None
     transition(ticket, TicketAction.CANCEL)
     ticket.ended_at = uow.now
     site = uow.catalog.sites[ticket.site_id]
