@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
 from common.protocol.models import ErrorBody, ErrorDetail
 from server.services.errors import DomainError
+from server.services.runner import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, message, str(exc.detail),
                               headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(OperationalError)
-    async def _busy(_: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(DBAPIError)
+    async def _busy(_: Request, exc: DBAPIError) -> JSONResponse:
+        if not isinstance(exc, OperationalError) and not is_transient(exc):
+            raise exc  # a fault of ours: the server's own error page and log
         log.error("database unavailable: %s", exc.orig)
         return error_response(503, "database_busy",
                               "Server sedang sibuk; silakan coba lagi sebentar.",

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server.realtime.bus import EventBus
 from server.services.actor import Actor
@@ -40,6 +40,15 @@ _SEEN = select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.status_code,
     m.IdempotencyRecord.principal == bindparam("principal"),
     m.IdempotencyRecord.key == bindparam("key"))
 _REMEMBER = insert(m.IdempotencyRecord.core_table())
+
+
+ATTEMPTS = 3
+_TRANSIENT_STATES = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """Whether the database rolled the transaction back for a reason a retry clears."""
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_STATES
 
 
 def utc_now() -> datetime:
@@ -75,14 +84,22 @@ class CommandRunner:
 
     async def run(self, actor: Actor, command: Command, *, created: bool = False,
                   idempotency: Idempotency | None = None) -> Outcome:
-        try:
-            return await self._run_once(actor, command, created, idempotency)
-        except IntegrityError:
-            if idempotency is None:
-                raise
-            # Two requests with one key raced; the other committed first. Answer as it did.
-            log.info("idempotency key %r raced; replaying the first result", idempotency.key)
-            return await self._run_once(actor, command, created, idempotency)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._run_once(actor, command, created, idempotency)
+            except IntegrityError:
+                if idempotency is None:
+                    raise
+                # Two requests with one key raced; the other committed first. Answer as it did.
+                log.info("idempotency key %r raced; replaying the first result", idempotency.key)
+                return await self._run_once(actor, command, created, idempotency)
+            except DBAPIError as exc:
+                # The database undid the whole transaction to break a cycle of waits: nothing
+                # of it stands, so running it again is safe.
+                if not is_transient(exc) or attempt == ATTEMPTS:
+                    raise
+                log.warning("a command was rolled back (%s); running it again", exc.orig)
+        raise AssertionError("unreachable")
 
     async def _run_once(self, actor: Actor, command: Command, created: bool,
                         idempotency: Idempotency | None) -> Outcome:

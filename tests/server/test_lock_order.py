@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import Hall
+import pytest
+from conftest import POSTGRES_ADMIN_URL, Hall
+from sqlalchemy.engine import make_url
 
 
 async def test_finish_and_call_next_at_once_at_one_counter(hall: Hall) -> None:
@@ -46,3 +48,36 @@ async def test_cancel_and_call_next_at_once_at_one_counter(hall: Hall) -> None:
         tracked = await hall.client.get(f"/api/v1/tickets/{called.json()['tracking_code']}")
         assert tracked.json()["status"] == ("cancelled" if cancel.status_code == 200
                                             else "finished")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_command_the_database_rolls_back_for_a_deadlock_runs_again(
+    hall: Hall, database_url: str
+) -> None:
+    """Another client (here a bare connection) locks the counter's ticket, then the counter,
+    while call-next holds the counter and waits for the ticket. PostgreSQL breaks the cycle by
+    rolling call-next back; the server runs it again, and the officer sees only the call."""
+    import asyncpg
+
+    siti = await hall.login("siti")
+    counter = await hall.open_counter(1, siti)
+    await hall.issue("KTP")
+    await hall.issue("KTP")
+    first = (await hall.client.post(f"/api/v1/counters/{counter}/call-next",
+                                    headers=siti)).json()
+    other = await asyncpg.connect(POSTGRES_ADMIN_URL + "/" + make_url(database_url).database)
+    try:
+        await other.execute("SET deadlock_timeout = '10s'")  # call-next is the one to notice
+        transaction = other.transaction()
+        await transaction.start()
+        await other.execute("SELECT 1 FROM tickets WHERE id = $1 FOR UPDATE", first["id"])
+        call_next = asyncio.create_task(
+            hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti))
+        await asyncio.sleep(0.3)  # call-next holds the counter and waits for the ticket
+        await other.execute("SELECT 1 FROM counters WHERE id = $1 FOR UPDATE", counter)
+        await transaction.rollback()
+        answer = await call_next
+    finally:
+        await other.close()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["id"] != first["id"]
