@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,18 +78,23 @@ def test_paper_low_prints_and_staff_hear_about_it() -> None:
     assert reports[0].state == "paper_low" and "paper low" in reports[0].detail
 
 
+def _when_the_job_arrives(sim: PrinterSimulator, change: Callable[[], None]) -> None:
+    """Make ``change`` to the simulated printer once the ticket's bytes reach it."""
+    original = sim.feed
+
+    def feed_then_change(data: bytes) -> bytes:
+        reply = original(data)
+        if len(data) > 100:  # the job itself, not a status request
+            change()
+        return reply
+
+    sim.feed = feed_then_change  # type: ignore[method-assign]
+
+
 def test_paper_running_out_during_the_print_is_an_error() -> None:
     printer, reports = _printer("sim://")
     sim: PrinterSimulator = printer.device.simulator
-    original = sim.feed
-
-    def feed_then_run_out(data: bytes) -> bytes:
-        reply = original(data)
-        if len(data) > 100:  # the job itself, not a status request
-            sim.paper = "out"
-        return reply
-
-    sim.feed = feed_then_run_out  # type: ignore[method-assign]
+    _when_the_job_arrives(sim, lambda: setattr(sim, "paper", "out"))
     with pytest.raises(PrintError) as failure:
         printer.print_ticket(sample_ticket())
     assert "mungkin tidak lengkap" in str(failure.value)
@@ -212,15 +217,7 @@ def test_a_slow_serial_line_is_waited_for_after_the_print(pty_pair: PtyPair) -> 
 def test_a_printer_that_falls_silent_while_printing_is_an_error() -> None:
     printer, reports = _printer("sim://")
     sim: PrinterSimulator = printer.device.simulator
-    original = sim.feed
-
-    def feed_then_switch_off(data: bytes) -> bytes:
-        reply = original(data)
-        if len(data) > 100:  # the job itself, not a status request
-            sim.answers_status = False
-        return reply
-
-    sim.feed = feed_then_switch_off  # type: ignore[method-assign]
+    _when_the_job_arrives(sim, lambda: setattr(sim, "answers_status", False))
     with pytest.raises(PrintError) as failure:
         printer.print_ticket(sample_ticket())
     assert "A-012 mungkin tidak lengkap" in str(failure.value)

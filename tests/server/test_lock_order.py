@@ -4,21 +4,29 @@ each other in turn; they never deadlock, and each answers as the ticket stands a
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from conftest import POSTGRES_ADMIN_URL, Hall
 from sqlalchemy.engine import make_url
 
 
+async def _call_with_one_waiting(hall: Hall, counter: int, officer: dict[str, str]
+                                 ) -> dict[str, Any]:
+    """Two tickets join the line; the counter calls the first, so one is left waiting."""
+    await hall.issue("KTP")
+    await hall.issue("KTP")
+    called = await hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=officer)
+    assert called.status_code == 200, called.text
+    return called.json()  # type: ignore[no-any-return]
+
+
 async def test_finish_and_call_next_at_once_at_one_counter(hall: Hall) -> None:
     siti = await hall.login("siti")
     counter = await hall.open_counter(1, siti)
     for _ in range(6):
-        await hall.issue("KTP")
-        await hall.issue("KTP")
-        called = await hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti)
-        assert called.status_code == 200, called.text
-        ticket = called.json()["id"]
+        called = await _call_with_one_waiting(hall, counter, siti)
+        ticket = called["id"]
         finish, call_next = await asyncio.gather(
             hall.client.post(f"/api/v1/tickets/{ticket}/finish", headers=siti),
             hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti))
@@ -27,7 +35,7 @@ async def test_finish_and_call_next_at_once_at_one_counter(hall: Hall) -> None:
         if finish.status_code != 200:  # call-next came first and finished it on the way
             assert finish.status_code == 409, finish.text
             assert finish.json()["error"]["code"] == "not_at_counter"
-        tracked = await hall.client.get(f"/api/v1/tickets/{called.json()['tracking_code']}")
+        tracked = await hall.client.get(f"/api/v1/tickets/{called['tracking_code']}")
         assert tracked.json()["status"] == "finished"
 
 
@@ -35,17 +43,15 @@ async def test_cancel_and_call_next_at_once_at_one_counter(hall: Hall) -> None:
     siti = await hall.login("siti")
     counter = await hall.open_counter(1, siti)
     for _ in range(6):
-        await hall.issue("KTP")
-        await hall.issue("KTP")
-        called = await hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti)
-        ticket = called.json()["id"]
+        called = await _call_with_one_waiting(hall, counter, siti)
+        ticket = called["id"]
         cancel, call_next = await asyncio.gather(
             hall.client.post(f"/api/v1/tickets/{ticket}/cancel", headers=siti,
                              json={"reason": "salah layanan"}),
             hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti))
         assert call_next.status_code == 200, call_next.text
         assert cancel.status_code in (200, 409), cancel.text
-        tracked = await hall.client.get(f"/api/v1/tickets/{called.json()['tracking_code']}")
+        tracked = await hall.client.get(f"/api/v1/tickets/{called['tracking_code']}")
         assert tracked.json()["status"] == ("cancelled" if cancel.status_code == 200
                                             else "finished")
 
@@ -61,10 +67,7 @@ async def test_a_command_the_database_rolls_back_for_a_deadlock_runs_again(
 
     siti = await hall.login("siti")
     counter = await hall.open_counter(1, siti)
-    await hall.issue("KTP")
-    await hall.issue("KTP")
-    first = (await hall.client.post(f"/api/v1/counters/{counter}/call-next",
-                                    headers=siti)).json()
+    first = await _call_with_one_waiting(hall, counter, siti)
     other = await asyncpg.connect(POSTGRES_ADMIN_URL + "/" + make_url(database_url).database)
     try:
         await other.execute("SET deadlock_timeout = '10s'")  # call-next is the one to notice
