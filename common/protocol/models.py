@@ -145,8 +145,23 @@ class IssueTicketRequest(_Model):
 
 
 class CallTicketRequest(_Model):
-    ticket_id: int = Field(ge=1)
+    """Which ticket: its id, or its number as printed (today's ticket of that number at the
+    counter's site), exactly one of the two."""
+
+    ticket_id: int | None = Field(default=None, ge=1)
+    number: str | None = Field(default=None, pattern=r"^[A-Z]{1,3}-[0-9]{3,6}$",
+                               description="the number as printed, e.g. A-013")
     reason: str = Field(min_length=3, max_length=500, description="why out of order; audited")
+
+    @model_validator(mode="after")
+    def _one_ticket(self) -> CallTicketRequest:
+        if (self.ticket_id is None) == (self.number is None):
+            raise ValueError("give either ticket_id or number")
+        return self
+
+    @property
+    def which(self) -> int | str:
+        return self.ticket_id if self.ticket_id is not None else str(self.number)
 
 
 class TransferRequest(_Model):

@@ -77,7 +77,7 @@ async def call_ticket(counter: CounterId, body: CallTicketRequest, request: Requ
     """Call a given waiting ticket out of order; the reason goes to the audit trail."""
     return await run_command(
         request, context, actor,
-        lambda uow: tickets.call_specific(uow, counter, body.ticket_id, body.reason),
+        lambda uow: tickets.call_specific(uow, counter, body.which, body.reason),
         idempotency_key, body)
 
 

@@ -78,6 +78,9 @@ _TICKET = select(m.Ticket).where(m.Ticket.id == bindparam("id"))
 _TICKET_FOR_UPDATE = _TICKET.with_for_update()
 _COUNTER_FOR_UPDATE = select(m.Counter).where(m.Counter.id == bindparam("id")).with_for_update()
 _TICKET_PLACE = select(m.Ticket.status, m.Ticket.counter_id).where(m.Ticket.id == bindparam("id"))
+_TICKET_NUMBERED = select(m.Ticket.id).where(
+    m.Ticket.site_id == bindparam("site_id"), m.Ticket.service_day == bindparam("day"),
+    m.Ticket.number == bindparam("number"))
 
 
 async def load_ticket(uow: UnitOfWork, ticket_id: int, *, lock: bool = True) -> m.Ticket:
@@ -385,9 +388,24 @@ async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
     return await _hand_to_counter(uow, ticket, counter_row, counter, out_of_order=False)
 
 
-async def call_specific(uow: UnitOfWork, counter_id: int, ticket_id: int, reason: str) -> TicketOut:
+async def _ticket_numbered(uow: UnitOfWork, site_id: int, number: str) -> int:
+    """Today's ticket of that number at the site (a prefix names one service of a site)."""
+    day = service_day(uow.now, uow.catalog.sites[site_id].timezone)
+    ticket_id = await uow.session.scalar(_TICKET_NUMBERED, {"site_id": site_id, "day": day,
+                                                            "number": number})
+    if ticket_id is None:
+        raise NotFound(f"Tidak ada tiket bernomor {number} hari ini.",
+                       f"No ticket has the number {number} today.", code="unknown_ticket")
+    return ticket_id
+
+
+async def call_specific(uow: UnitOfWork, counter_id: int, which: int | str,
+                        reason: str) -> TicketOut:
+    """Call a ticket out of order, named by its id or by its number as printed."""
     counter = uow.catalog.counter(counter_id)
     authorize_counter(uow.actor, counter)
+    ticket_id = (which if isinstance(which, int)
+                 else await _ticket_numbered(uow, counter.site_id, which))
     counter_row = await load_counter_row(uow, counter_id)
     _require_open(counter_row, counter)
     ticket = await load_ticket(uow, ticket_id)

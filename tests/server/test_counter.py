@@ -119,6 +119,42 @@ async def test_out_of_order_call_needs_a_reason_and_is_audited(hall: Hall) -> No
     assert entry.counter_id == counter
 
 
+async def test_an_out_of_order_call_by_the_number_as_printed(hall: Hall) -> None:
+    """The citizen shows the paper; the officer types what it says, even on an app that was
+    restarted and never saw that ticket issued."""
+    siti = await hall.login("siti")
+    counter = await hall.open_counter(1, siti)
+    await hall.issue("KTP")
+    second = await hall.issue("KTP")
+    reason = "tiket dicetak ulang, lansia"
+    called = await _post(hall, f"/api/v1/counters/{counter}/call", siti,
+                         number=second["number"], reason=reason)
+    assert called.status_code == 200, called.text
+    assert called.json()["id"] == second["id"] and called.json()["status"] == "called"
+    again = await _post(hall, f"/api/v1/counters/{counter}/call", siti,
+                        number=second["number"], reason=reason)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_called"
+
+    unknown = await _post(hall, f"/api/v1/counters/{counter}/call", siti, number="A-099",
+                          reason=reason)
+    assert unknown.status_code == 404 and "A-099" in unknown.json()["error"]["message"]
+    other_agency = await hall.issue("PKB")
+    not_served = await _post(hall, f"/api/v1/counters/{counter}/call", siti,
+                             number=other_agency["number"], reason=reason)
+    assert not_served.status_code == 422
+    assert not_served.json()["error"]["code"] == "service_not_served"
+    for body in ({"reason": reason}, {"number": "A-001", "ticket_id": second["id"],
+                                      "reason": reason}, {"number": "a1", "reason": reason}):
+        refused = await _post(hall, f"/api/v1/counters/{counter}/call", siti, **body)
+        assert refused.status_code == 422, body
+
+    hall.clock.advance(days=1)  # yesterday's A-001 is not today's
+    siti = await hall.login("siti")
+    stale = await _post(hall, f"/api/v1/counters/{counter}/call", siti, number="A-001",
+                        reason=reason)
+    assert stale.status_code == 404
+
+
 async def test_pause_resume_close(hall: Hall) -> None:
     siti = await hall.login("siti")
     counter = await hall.open_counter(1, siti)
