@@ -219,7 +219,7 @@ class Prompt:
 
     kind: Literal["pause", "call_number", "call_reason"]
     text: str = ""
-    ticket_id: int | None = None  # call_reason: the ticket found for the number
+    ticket_id: int | None = None  # call_reason: the ticket seen with that number, if any
     number: str = ""
 
 
@@ -545,12 +545,9 @@ def _prompt_key(desk: Desk, prompt: Prompt, action: str) -> tuple[Desk, Sequence
         if number is None:
             return replace(desk, error=_say("Ketik nomor seperti A-013.",
                                             "Type a number such as A-013.")), ()
+        # A number this app has not seen (it was restarted, or missed the event) goes to the
+        # server as printed; the server finds today's ticket and says if it cannot be called.
         ticket_id = dict(desk.known).get(number)
-        if ticket_id is None:
-            return replace(desk, error=_say(
-                f"{number} tidak ada di antrean loket ini (atau belum terlihat sejak aplikasi "
-                "dibuka).", f"{number} is not waiting in this counter's lines (or has not been "
-                "seen since this app started).")), ()
         return replace(desk, error=None,
                        modal=Prompt("call_reason", ticket_id=ticket_id, number=number)), ()
     if len(text) < (3 if prompt.kind == "call_reason" else 2):
@@ -560,9 +557,9 @@ def _prompt_key(desk: Desk, prompt: Prompt, action: str) -> tuple[Desk, Sequence
         return replace(desk, modal=None, error=_why_not(desk, "call")), ()
     assert desk.counter_id is not None
     if prompt.kind == "call_reason":
-        assert prompt.ticket_id is not None
-        return _send(desk, Command("call", desk.counter_id,
-                                   {"ticket_id": prompt.ticket_id, "reason": text},
+        which: dict[str, object] = ({"ticket_id": prompt.ticket_id} if prompt.ticket_id
+                                    is not None else {"number": prompt.number})
+        return _send(desk, Command("call", desk.counter_id, {**which, "reason": text},
                                    number=prompt.number, holding=_holding(desk)))
     return _send(desk, Command("pause", desk.counter_id, {"reason": text}))
 

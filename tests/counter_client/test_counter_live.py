@@ -113,6 +113,32 @@ def test_a_keypad_alone_opens_the_counter_calls_the_next_ticket_and_the_led_show
         counter.close()
 
 
+def test_a_number_issued_before_the_app_started_is_called_as_printed(
+        server: ServerProcess) -> None:
+    issue(server)
+    second = issue(server)  # the app never hears of it: it is not running yet
+    counter = Counter(server)
+    try:
+        counter.login()
+        counter.press("pause")  # open
+        assert dict(counter.desk.known) == {}
+
+        def call_by_number(typed: str) -> desk.Desk:
+            for event in (desk.Press("call"), desk.Typed(typed), desk.Press("enter"),
+                          desk.Typed("membawa tiket kertas"), desk.Press("enter")):
+                counter.core.dispatch(event)
+            return counter.until(lambda d: d.pending is None, f"call {typed} answered")
+
+        refused = call_by_number("A-099")
+        assert refused.error is not None and "A-099" in refused.error[0]
+        called = call_by_number(str(second["number"]))
+        assert called.error is None
+        assert called.current is not None and called.current.id == second["id"]
+        assert tracked(server, second)["status"] == "called"
+    finally:
+        counter.close()
+
+
 def test_an_officer_transfers_the_ticket_to_another_service(
         server: ServerProcess, officer_counter: Counter) -> None:
     counter = officer_counter

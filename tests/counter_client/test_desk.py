@@ -225,10 +225,22 @@ def test_call_a_specific_ticket_by_number_with_a_reason() -> None:
     assert command.body == {"ticket_id": 120, "reason": "ok lansia sakit"}
 
 
-def test_calling_an_unknown_number_explains() -> None:
+def test_a_number_this_app_has_not_seen_is_sent_as_printed() -> None:
+    d = ready_desk()  # e.g. restarted after the ticket was issued
+    d, effects = run(d, Press("call"), Typed("a99"), Press("enter"))
+    assert sent(effects) == [] and d.error is None
+    assert isinstance(d.modal, Prompt) and d.modal.kind == "call_reason"
+    assert d.modal.number == "A-099" and d.modal.ticket_id is None
+    d, effects = run(d, Typed("membawa tiket kertas"), Press("enter"))
+    [command] = sent(effects)
+    assert command.path == "/api/v1/counters/11/call"
+    assert command.body == {"number": "A-099", "reason": "membawa tiket kertas"}
+
+
+def test_a_mistyped_number_is_refused_before_anything_is_sent() -> None:
     d = ready_desk()
-    d, effects = run(d, Press("call"), Typed("A-099"), Press("enter"))
-    assert sent(effects) == [] and d.error is not None and "A-099" in d.error[0]
+    d, effects = run(d, Press("call"), Typed("99"), Press("enter"))
+    assert sent(effects) == [] and d.error is not None and "A-013" in d.error[0]
 
 
 def test_a_called_ticket_is_no_longer_callable_by_number() -> None:
