@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Result, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.models import ServiceQueue, TicketOut
@@ -63,6 +64,19 @@ def _open_counter_rows(width: int) -> Select[*tuple[Any, ...]]:
         m.Counter.site_id == bindparam("site_id"), m.Counter.state == "open")
 
 
+def _apart_from_open_counters(result: Result[*tuple[Any, ...]]
+                              ) -> tuple[list[Row[*tuple[Any, ...]]], set[int]]:
+    """The rows of a statement built with ``_open_counter_rows``: its own, and the open ids."""
+    rows: list[Row[*tuple[Any, ...]]] = []
+    open_ids: set[int] = set()
+    for row in result.all():
+        if row[0] == "open":
+            open_ids.add(row[1])
+        else:
+            rows.append(row)
+    return rows, open_ids
+
+
 def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> int:
     """Counters that can serve the service now; before any opens, those that will."""
     counters = catalog.counters_for(service_id)
@@ -83,16 +97,9 @@ async def waiting_and_open(
     session: AsyncSession, site_id: int, service_ids: list[int], day: date
 ) -> tuple[dict[int, tuple[int, int]], set[int]]:
     """Per service, the waiting tickets (all, priority); and the site's open counters."""
-    counts: dict[int, tuple[int, int]] = {}
-    open_ids: set[int] = set()
-    rows = await session.execute(_QUEUE_STATE, {"day": day, "service_ids": service_ids,
-                                                 "site_id": site_id})
-    for kind, key, total, priority in rows.all():
-        if kind == "open":
-            open_ids.add(key)
-        else:
-            counts[key] = (int(total), int(priority or 0))
-    return counts, open_ids
+    rows, open_ids = _apart_from_open_counters(await session.execute(_QUEUE_STATE, {
+        "day": day, "service_ids": service_ids, "site_id": site_id}))
+    return {key: (int(total), int(priority or 0)) for _, key, total, priority in rows}, open_ids
 
 
 async def queue_summaries(
@@ -168,17 +175,12 @@ _PEOPLE_AHEAD = {priority: _people_ahead_query(priority) for priority in (True, 
 
 async def people_ahead_and_open(session: AsyncSession, ticket: m.Ticket) -> tuple[int, set[int]]:
     """Who waits before ``ticket`` in its line; and the site's open counters."""
-    ahead = 0
-    open_ids: set[int] = set()
-    rows = await session.execute(_PEOPLE_AHEAD[ticket.priority], {
-        "queued_at": ticket.queued_at, "ticket_id": ticket.id, "service_id": ticket.service_id,
-        "day": ticket.service_day, "site_id": ticket.site_id})
-    for kind, value in rows.all():
-        if kind == "open":
-            open_ids.add(value)
-        else:
-            ahead = int(value)
-    return ahead, open_ids
+    [(_, ahead)], open_ids = _apart_from_open_counters(await session.execute(
+        _PEOPLE_AHEAD[ticket.priority], {
+            "queued_at": ticket.queued_at, "ticket_id": ticket.id,
+            "service_id": ticket.service_id, "day": ticket.service_day,
+            "site_id": ticket.site_id}))
+    return int(ahead), open_ids
 
 
 async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket) -> TicketOut:
