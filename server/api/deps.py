@@ -29,7 +29,9 @@ IdempotencyKey = Annotated[
 _bearer = HTTPBearer(auto_error=False, description="an officer's login token or a device token")
 
 
-def get_context(request: Request) -> ServerContext:
+async def get_context(request: Request) -> ServerContext:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, and that hop
+    # (and the fight for the GIL after it) cost more than most requests' own work.
     context: ServerContext = request.app.state.context
     return context
 
