@@ -15,13 +15,14 @@ from server.services.catalog import Catalog
 from server.store import models as m
 
 # Built once: every command takes its site's sequence numbers with it, and appends audit rows
-# and events. The inserts name the tables, not the mapped classes: the ORM's bulk path costs
-# more per row than the rows themselves.
+# and events. The statements name the tables, not the mapped classes: the ORM's bulk path costs
+# more than the rows themselves.
 _AUDIT_INSERT = insert(m.AuditEntry.core_table())
 _EVENT_INSERT = insert(m.EventRecord.core_table())
-_TAKE_SEQUENCE = (update(m.Site).where(m.Site.id == bindparam("site_id"))
-                  .values(last_event_seq=m.Site.last_event_seq + bindparam("count"))
-                  .returning(m.Site.last_event_seq))
+_SITES = m.Site.core_table()
+_TAKE_SEQUENCE = (update(_SITES).where(_SITES.c.id == bindparam("site_id"))
+                  .values(last_event_seq=_SITES.c.last_event_seq + bindparam("count"))
+                  .returning(_SITES.c.last_event_seq))
 
 
 class UnitOfWork:
