@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.httpclient import KeepAlive
 from bench.server import free_port, raise_fd_limit, start_antrean
 from bench.wsclient import percentile
 
@@ -103,7 +104,14 @@ def start_server(url: str, workdir: Path, port: int) -> subprocess.Popen[bytes]:
     return start_antrean(["--database-url", url], workdir, port, env={}, timeout=120)
 
 
-async def load(http: httpx.AsyncClient, clients: int, seconds: float, request) -> list[float]:
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(clients: int, seconds: float, request) -> list[float]:
     """Run ``request(client_index)`` from ``clients`` loops for ``seconds``; latencies."""
     latencies: list[float] = []
     stop = time.monotonic() + seconds
@@ -116,25 +124,6 @@ async def load(http: httpx.AsyncClient, clients: int, seconds: float, request) -
 
     await asyncio.gather(*(loop(i) for i in range(clients)))
     return latencies
-
-
-# The server drops a keep-alive connection after 5 idle seconds; a request sent on it at that
-# moment fails on the client's side. The product's client sends it again (with the same
-# Idempotency-Key); so does the benchmark, counting how often.
-STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
-resent = 0
-
-
-async def resend_on_stale(send):
-    global resent
-    for attempt in range(3):
-        try:
-            return await send()
-        except STALE_CONNECTION:
-            if attempt == 2:
-                raise
-            resent += 1
-    raise AssertionError("unreachable")
 
 
 async def paced(rate: float, seconds: float, desks: int, request) -> list[float]:
@@ -162,28 +151,26 @@ async def paced(rate: float, seconds: float, desks: int, request) -> list[float]
 
 async def measure(url: str, sites: int, clients: int, seconds: float, workdir: Path,
                   call_rate: float) -> dict:
-    global resent
-    resent = 0
+    KeepAlive.resent = 0
     port = free_port()
     server = start_server(url, workdir, port)
-    limits = httpx.Limits(max_connections=clients + 8)
+    # One keep-alive connection per client, each with one request at a time.
+    connections = [KeepAlive("127.0.0.1", port) for _ in range(clients)]
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
-                                     limits=limits) as http:
-            async def trivial(_: int) -> None:
-                response = await resend_on_stale(lambda: http.get("/api/v1/sites"))
-                assert response.status_code == 200
+        async def trivial(i: int) -> None:
+            response = await connections[i].get("/api/v1/sites")
+            assert response.status == 200
 
-            async def issue(i: int) -> None:
-                site = i % sites
-                headers = {"Authorization": f"Bearer bench-kiosk-{site:03d}",
-                           "Idempotency-Key": uuid.uuid4().hex}
-                response = await resend_on_stale(lambda: http.post(
-                    f"/api/v1/sites/S{site:03d}/tickets", headers=headers,
-                    json={"service": f"S{SERVICES[i % 4]}"}))
-                assert response.status_code == 201, response.text
+        async def issue(i: int) -> None:
+            site = i % sites
+            headers = {"Authorization": f"Bearer bench-kiosk-{site:03d}",
+                       "Idempotency-Key": uuid.uuid4().hex}
+            response = await connections[i].post(f"/api/v1/sites/S{site:03d}/tickets",
+                                                  headers, {"service": f"S{SERVICES[i % 4]}"})
+            assert response.status == 201, response.text
 
-            desks: list[tuple[int, dict[str, str]]] = []
+        desks: list[tuple[int, dict[str, str]]] = []
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             for i in range(clients):
                 site = i % sites
                 login = await http.post("/api/v1/auth/token", json={
@@ -194,19 +181,26 @@ async def measure(url: str, sites: int, clients: int, seconds: float, workdir: P
                 await http.post(f"/api/v1/counters/{counter}/open", headers=officer)
                 desks.append((counter, officer))
 
-            async def call_next(i: int) -> None:
-                counter, officer = desks[i]
-                headers = {**officer, "Idempotency-Key": uuid.uuid4().hex}
-                response = await resend_on_stale(lambda: http.post(
-                    f"/api/v1/counters/{counter}/call-next", headers=headers))
-                assert response.status_code in (200, 204), response.text
+        async def call_next(i: int) -> None:
+            counter, officer = desks[i]
+            headers = {**officer, "Idempotency-Key": uuid.uuid4().hex}
+            response = await connections[i].post(f"/api/v1/counters/{counter}/call-next",
+                                                  headers)
+            assert response.status in (200, 204), response.text
 
-            trivial_lat = await load(http, clients, seconds, trivial)
-            issue_lat = await load(http, clients, seconds, issue)
-            call_lat = await load(http, clients, seconds, call_next)
-            paced_trivial = await paced(call_rate, seconds, clients, trivial)
-            paced_lat = await paced(call_rate, seconds, clients, call_next)
+        server_cpu = {}
+        began = cpu_seconds(server.pid)
+        trivial_lat = await load(clients, seconds, trivial)
+        server_cpu["trivial"], began = cpu_seconds(server.pid) - began, cpu_seconds(server.pid)
+        issue_lat = await load(clients, seconds, issue)
+        server_cpu["issue"], began = cpu_seconds(server.pid) - began, cpu_seconds(server.pid)
+        call_lat = await load(clients, seconds, call_next)
+        server_cpu["call_next"] = cpu_seconds(server.pid) - began
+        paced_trivial = await paced(call_rate, seconds, clients, trivial)
+        paced_lat = await paced(call_rate, seconds, clients, call_next)
     finally:
+        for connection in connections:
+            connection.close()
         server.terminate()
         server.wait(30)
     return {"trivial_rps": len(trivial_lat) / seconds, "issue_rps": len(issue_lat) / seconds,
@@ -218,7 +212,11 @@ async def measure(url: str, sites: int, clients: int, seconds: float, workdir: P
             "paced_trivial_p99_ms": percentile(paced_trivial, 0.99) * 1000,
             "paced_p50_ms": percentile(paced_lat, 0.5) * 1000,
             "paced_p99_ms": percentile(paced_lat, 0.99) * 1000,
-            "resent_on_stale_connection": resent}
+            "server_cpu_ms_per_request": {
+                "trivial": 1000 * server_cpu["trivial"] / len(trivial_lat),
+                "issue": 1000 * server_cpu["issue"] / len(issue_lat),
+                "call_next": 1000 * server_cpu["call_next"] / len(call_lat)},
+            "resent_on_stale_connection": KeepAlive.resent}
 
 
 async def postgres_database() -> str:
@@ -273,13 +271,16 @@ def main() -> int:
                 if pg_name:
                     asyncio.run(drop_postgres(pg_name))
         r = results[kind]
+        cpu = r["server_cpu_ms_per_request"]
         print(f"{kind}: trivial {r['trivial_rps']:.0f} req/s | issue {r['issue_rps']:.0f}/s "
               f"({r['issue_rps'] / r['trivial_rps']:.0%} of trivial) | call-next p50 "
               f"{r['call_next_p50_ms']:.1f} ms p99 {r['call_next_p99_ms']:.1f} ms "
               f"({r['call_next_rps']:.0f}/s, {args.clients} clients flat out) | paced at "
               f"{r['paced_rate']:.0f}/s: p50 {r['paced_p50_ms']:.1f} ms p99 "
               f"{r['paced_p99_ms']:.1f} ms (trivial {r['paced_trivial_p50_ms']:.1f} / "
-              f"{r['paced_trivial_p99_ms']:.1f} ms) | resent on a stale connection: "
+              f"{r['paced_trivial_p99_ms']:.1f} ms) | server CPU per request: trivial "
+              f"{cpu['trivial']:.2f} ms, issue {cpu['issue']:.2f} ms, call-next "
+              f"{cpu['call_next']:.2f} ms | resent on a stale connection: "
               f"{r['resent_on_stale_connection']}", flush=True)
     print(json.dumps(results))
     return 0
