@@ -12,7 +12,7 @@ Frames from a server are unmasked, so a frame is the payload behind a two-to-ten
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -86,10 +86,10 @@ class DirectSocket:
         """Drop the connection without waiting for a client that no longer reads."""
         self._protocol.transport.abort()
 
-    def write(self, frames: Iterable[bytes]) -> bool:
-        """Write the frames in one go (also while the transport is paused: its buffer is the
-        queue, and the hub bounds it); False when the socket is gone."""
+    def write(self, frames: bytes) -> bool:
+        """Write encoded frames in one go (also while the transport is paused: its buffer is
+        the queue, and the hub bounds it); False when the socket is gone."""
         if not self.open:
             return False
-        self._protocol.transport.write(b"".join(frames))
+        self._protocol.transport.write(frames)
         return True

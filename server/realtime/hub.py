@@ -115,6 +115,33 @@ class Outgoing:
         return self._frame
 
 
+class Burst:
+    """Messages that go out together, often to many sockets: their frames are joined once,
+    when a socket first takes them in one write."""
+
+    __slots__ = ("_data", "messages")
+
+    def __init__(self, *messages: Outgoing) -> None:
+        self.messages = messages
+        self._data: bytes | None = None
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = b"".join(message.frame for message in self.messages)
+        return self._data
+
+
+class _Released:
+    """What one run of released events holds for the connections of one subscription."""
+
+    __slots__ = ("events", "members")
+
+    def __init__(self, members: set[Connection]) -> None:
+        self.members = members
+        self.events: list[tuple[int, Outgoing]] = []
+
+
 class Connection:
     """One subscribed socket."""
 
@@ -134,20 +161,20 @@ class Connection:
 
     # -- sending
 
-    def offer(self, *messages: Outgoing) -> None:
+    def offer(self, burst: Burst) -> None:
         """Send without waiting; queue behind a send in flight; drop the client on overflow.
         Straight to the socket, the messages go out in one write, and the transport's buffer
         is the queue."""
-        if self.state is not State.LIVE or not messages:
+        if self.state is not State.LIVE or not burst.messages:
             return
         socket = self.socket
         if socket is not None:
-            if not socket.write(m.frame for m in messages):
+            if not socket.write(burst.data):
                 self.hub.close(self, None, "")
             elif socket.buffered > self.hub.settings.send_buffer_bytes:
                 self.hub.close(self, CLOSE_TOO_SLOW, "too slow: the send buffer overflowed")
             return
-        for message in messages:
+        for message in burst.messages:
             if self.state is not State.LIVE:
                 return
             if self._sender is None:
@@ -181,14 +208,12 @@ class Connection:
         finally:
             self._sender = None
 
-    def offer_event(self, seq: int, message: Outgoing) -> None:
-        if self.state is State.SYNCING:
-            if len(self.pending) >= self.hub.settings.send_queue * 4:
-                self.hub.close(self, CLOSE_TOO_SLOW, "too slow: events piled up while syncing")
-                return
-            self.pending.append((seq, message))
-        elif self.state is State.LIVE:
-            self.hub.outbox.setdefault(self, []).append(message)
+    def hold(self, events: list[tuple[int, Outgoing]]) -> None:
+        """Live events that arrive while syncing wait for the sync to end."""
+        if len(self.pending) + len(events) > self.hub.settings.send_queue * 4:
+            self.hub.close(self, CLOSE_TOO_SLOW, "too slow: events piled up while syncing")
+            return
+        self.pending += events
 
     def stop_sending(self) -> None:
         self.backlog.clear()
@@ -206,9 +231,11 @@ class Hub:
         self.settings = settings or HubSettings()
         self.sequencer = Sequencer(self._fetch, self._dispatch, gap_wait=self.settings.gap_wait,
                                    settle=self._flush)
-        # What each connection gets from the events being released now, written when they are.
-        self.outbox: dict[Connection, list[Outgoing]] = {}
-        self._by_site: dict[str, set[Connection]] = {}
+        # What each subscription gets from the events being released now, written when they
+        # are. Connections are grouped by subscription (a hall's displays mostly share one),
+        # so an event is matched once per group and its frames joined once per group.
+        self.outbox: dict[Subscription, _Released] = {}
+        self._by_site: dict[str, dict[Subscription, set[Connection]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
 
@@ -225,16 +252,22 @@ class Hub:
         for loop in self._loops:
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
-        for connections in list(self._by_site.values()):
-            for connection in list(connections):
-                self.close(connection, CLOSE_GOING_AWAY, "the server is shutting down")
+        for connection in self.connections():
+            self.close(connection, CLOSE_GOING_AWAY, "the server is shutting down")
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2)
         await self.sequencer.stop()
 
     @property
     def connection_count(self) -> int:
-        return sum(len(c) for c in self._by_site.values())
+        return sum(len(members) for groups in self._by_site.values()
+                   for members in groups.values())
+
+    def connections(self, site: str | None = None) -> list[Connection]:
+        """The connections of one site, or of all."""
+        sites = [self._by_site.get(site, {})] if site is not None else self._by_site.values()
+        return [connection for groups in sites for members in groups.values()
+                for connection in members]
 
     # -- from the bus
 
@@ -243,20 +276,28 @@ class Hub:
         self.sequencer.feed(events)
 
     def _dispatch(self, event: Event) -> None:
-        connections = self._by_site.get(event.site)
-        if not connections:
+        groups = self._by_site.get(event.site)
+        if not groups:
             return
         message = Outgoing(event.model_dump_json())
         routing = Routing.of(event)
-        for connection in list(connections):
-            if connection.subscription.matches(routing):
-                connection.offer_event(event.seq, message)
+        for subscription, members in groups.items():
+            if subscription.matches(routing):
+                released = self.outbox.get(subscription)
+                if released is None:
+                    released = self.outbox[subscription] = _Released(members)
+                released.events.append((event.seq, message))
 
     def _flush(self) -> None:
         """Hand each connection what the last run of released events holds for it, at once."""
         outbox, self.outbox = self.outbox, {}
-        for connection, messages in outbox.items():
-            connection.offer(*messages)
+        for released in outbox.values():
+            burst = Burst(*(message for _, message in released.events))
+            for connection in list(released.members):
+                if connection.state is State.LIVE:
+                    connection.offer(burst)
+                elif connection.state is State.SYNCING:
+                    connection.hold(released.events)
 
     async def _fetch(self, site: str, after: int, before: int | None) -> list[Event]:
         site_id = self._catalog().site(site).id
@@ -288,9 +329,9 @@ class Hub:
             await asyncio.sleep(settings.heartbeat_seconds)
             silent_after = settings.heartbeat_seconds * settings.silent_heartbeats
             now = time.monotonic()
-            for site, connections in list(self._by_site.items()):
-                ping = Outgoing(Ping(seq=self.sequencer.position(site)).model_dump_json())
-                for connection in list(connections):
+            for site in list(self._by_site):
+                ping = Burst(Outgoing(Ping(seq=self.sequencer.position(site)).model_dump_json()))
+                for connection in self.connections(site):
                     if now - connection.last_received > silent_after:
                         self.close(connection, CLOSE_SILENT, "no heartbeat from the client")
                     else:
@@ -304,7 +345,12 @@ class Hub:
             return
         connection.state = State.CLOSED
         connection.stop_sending()
-        self._by_site.get(connection.site, set()).discard(connection)
+        groups = self._by_site.get(connection.site, {})
+        members = groups.get(connection.subscription)
+        if members is not None:
+            members.discard(connection)
+            if not members:
+                del groups[connection.subscription]
         if code is not None:
             logger.info("closing a %s connection: %s", connection.site, reason)
             task = asyncio.get_running_loop().create_task(
@@ -325,7 +371,7 @@ class Hub:
                     since: int | None) -> None:
         """Own an accepted, authorised socket until it closes."""
         connection = Connection(self, websocket, subscription, site)
-        self._by_site.setdefault(site, set()).add(connection)
+        self._by_site.setdefault(site, {}).setdefault(subscription, set()).add(connection)
         try:
             await self._sync(connection, since, welcome=True)
             while connection.state is not State.CLOSED:
@@ -351,7 +397,7 @@ class Hub:
                        'unknown message: send {"type": "ping"|"pong"|"snapshot"}')
             return
         if isinstance(message, Ping):
-            connection.offer(Outgoing(Pong().model_dump_json()))
+            connection.offer(Burst(Outgoing(Pong().model_dump_json())))
         elif isinstance(message, SnapshotRequest) and connection.state is State.LIVE:
             connection.state = State.SYNCING
             connection.stop_sending()
@@ -403,4 +449,4 @@ class Hub:
         held, connection.pending = connection.pending, []
         connection.socket = DirectSocket.of(websocket.scope)
         connection.state = State.LIVE
-        connection.offer(*(message for seq, message in held if seq > position))
+        connection.offer(Burst(*(message for seq, message in held if seq > position)))

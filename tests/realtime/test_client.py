@@ -61,7 +61,7 @@ async def test_stream_resumes_after_a_drop_without_losing_or_repeating(live: Liv
         assert isinstance(await _next(items, TicketIssued), TicketIssued)
 
         hub = live.context.hub
-        for connection in list(hub._by_site["TEST"]):  # the server drops everybody
+        for connection in hub.connections("TEST"):  # the server drops everybody
             hub.close(connection, 1012, "restart")
         down = await _next(items, Connection)
         assert isinstance(down, Connection) and not down.online

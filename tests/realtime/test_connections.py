@@ -132,7 +132,7 @@ async def _slow_client_is_dropped(live: LiveHall, *, direct: bool) -> None:
     slow = await asyncio.to_thread(_raw_subscriber, live.ws_url(token=manager, topics="site"))
     while hub.connection_count < 2:
         await asyncio.sleep(0.01)
-    live_ones = [c for site in hub._by_site.values() for c in site if c.state is State.LIVE]
+    live_ones = [c for c in hub.connections() if c.state is State.LIVE]
     # A client that negotiated compression (the library's default) is left to ASGI.
     assert live_ones and any(c.socket is None for c in live_ones) is not direct
 

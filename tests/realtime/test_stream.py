@@ -78,6 +78,33 @@ async def test_zone_display_sees_only_its_agencies(live: LiveHall) -> None:
     await samsat_zone.close()
 
 
+async def test_displays_sharing_a_subscription_each_get_every_event(live: LiveHall) -> None:
+    # The hub sends to such displays as one group: each must still get the whole stream, and
+    # one leaving must not take the others' events with it.
+    first, second, leaving = [await live.stream(token=ZONE_DISPLAY) for _ in range(3)]
+    other_zone = await live.stream(token=token(DISPLAY), topics="zone:LT2")
+    for stream in (first, second, leaving, other_zone):
+        await stream.until("synced")
+    siti = await live.login("siti")
+    counter = await live.open_counter(1, siti)
+    await live.issue("KTP")
+    await leaving.close()
+    await live.issue("KK")
+    await live.issue("PKB")
+    response = await live.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti)
+    assert response.status_code == 200
+
+    seen_first, seen_second = await first.quiet(), await second.quiet()
+    assert seen_first == seen_second
+    assert [e["ticket"]["number"] for e in seen_first if e["type"] == "ticket.issued"] == [
+        "A-001", "B-001"]
+    assert "ticket.called" in {e["type"] for e in seen_first}
+    assert [e["ticket"]["number"] for e in await other_zone.quiet()
+            if e["type"] == "ticket.issued"] == ["P-001"]
+    for stream in (first, second, other_zone):
+        await stream.close()
+
+
 async def test_counter_topic_and_kiosk_feed(live: LiveHall) -> None:
     keypad = await live.stream(token=token(KEYPAD))
     assert (await keypad.until("synced"))[0]["topics"] == [f"counter:{await live.counter_id(1)}"]
