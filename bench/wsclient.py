@@ -9,6 +9,7 @@ import os
 import struct
 import time
 from collections.abc import Callable
+from typing import cast
 
 
 class Subscriber(asyncio.Protocol):
@@ -27,8 +28,7 @@ class Subscriber(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write((f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
                          "Upgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -8,6 +8,8 @@ import sys
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
+from bench.server import run_fast
+
 CLIENTS: set[ServerConnection] = set()
 
 
@@ -29,4 +31,4 @@ async def main(port: int) -> None:
 
 if __name__ == "__main__":
     MESSAGE = sys.stdin.readline().strip()  # the same ticket.called the server sends
-    asyncio.run(main(int(sys.argv[1])))
+    run_fast(main(int(sys.argv[1])))
