@@ -84,13 +84,14 @@ def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> i
     return open_now or len(counters)
 
 
-_QUEUE_STATE: CompoundSelect[*tuple[Any, ...]] = union_all(
+_WAITING_PER_SERVICE = (
     select(literal("waiting"), m.Ticket.service_id, func.count(),
            func.sum(case((m.Ticket.priority, 1), else_=0)))
     .where(m.Ticket.status == TicketStatus.WAITING, m.Ticket.service_day == bindparam("day"),
            m.Ticket.service_id.in_(bindparam("service_ids", expanding=True)))
-    .group_by(m.Ticket.service_id),
-    _open_counter_rows(4))
+    .group_by(m.Ticket.service_id))
+_QUEUE_STATE: CompoundSelect[*tuple[Any, ...]] = union_all(_WAITING_PER_SERVICE,
+                                                           _open_counter_rows(4))
 
 
 async def waiting_and_open(
@@ -110,6 +111,13 @@ async def queue_summaries(
     site_id = catalog.services[service_ids[0]].site_id
     counts, open_ids = await waiting_and_open(session, site_id, service_ids,
                                               today(catalog, site_id, now))
+    return summaries_of(catalog, service_ids, counts, open_ids)
+
+
+def summaries_of(catalog: Catalog, service_ids: list[int], counts: dict[int, tuple[int, int]],
+                 open_ids: set[int]) -> list[ServiceQueue]:
+    """The queue summaries of services of one site, from their waiting counts (all, priority)
+    and the site's open counters."""
     queues = []
     for service_id in service_ids:
         service = catalog.services[service_id]
@@ -155,7 +163,7 @@ def line_heads_query(lines: tuple[tuple[int, bool], ...],
     return union_all(*heads)
 
 
-def _people_ahead_query(priority: bool) -> CompoundSelect[str, int]:
+def _people_ahead_count(priority: bool) -> Select[str, int]:
     t = m.Ticket
     same_class_earlier = and_(
         t.priority == priority,
@@ -163,14 +171,21 @@ def _people_ahead_query(priority: bool) -> CompoundSelect[str, int]:
             and_(t.queued_at == bindparam("queued_at"), t.id < bindparam("ticket_id"))))
     # A regular ticket also waits behind every priority ticket; a priority one only behind its class.
     ahead = same_class_earlier if priority else or_(t.priority.is_(True), same_class_earlier)
-    return union_all(
-        select(literal("ahead"), func.count()).select_from(t).where(
-            t.service_id == bindparam("service_id"), t.service_day == bindparam("day"),
-            t.status == TicketStatus.WAITING, ahead),
-        _open_counter_rows(2))
+    return select(literal("ahead"), func.count()).select_from(t).where(
+        t.service_id == bindparam("service_id"), t.service_day == bindparam("day"),
+        t.status == TicketStatus.WAITING, ahead)
 
 
-_PEOPLE_AHEAD = {priority: _people_ahead_query(priority) for priority in (True, False)}
+_PEOPLE_AHEAD: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
+    priority: union_all(_people_ahead_count(priority), _open_counter_rows(2))
+    for priority in (True, False)}
+# A ticket just issued needs its people ahead, and the seal its line's queue summary: both in
+# one statement ("waiting" for its service, one "ahead", and the open counters).
+_AHEAD_OF_NEW_TICKET: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
+    priority: union_all(_WAITING_PER_SERVICE,
+                        _people_ahead_count(priority).add_columns(literal(0), literal(0)),
+                        _open_counter_rows(4))
+    for priority in (True, False)}
 
 
 async def people_ahead_and_open(session: AsyncSession, ticket: m.Ticket) -> tuple[int, set[int]]:
@@ -183,7 +198,28 @@ async def people_ahead_and_open(session: AsyncSession, ticket: m.Ticket) -> tupl
     return int(ahead), open_ids
 
 
-async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket) -> TicketOut:
+async def place_of_new_ticket(session: AsyncSession, ticket: m.Ticket
+                              ) -> tuple[int, tuple[int, int], set[int]]:
+    """For a ticket just issued into its line: who waits before it; the line's waiting
+    tickets (all, priority), itself included; and the site's open counters."""
+    rows, open_ids = _apart_from_open_counters(await session.execute(
+        _AHEAD_OF_NEW_TICKET[ticket.priority], {
+            "queued_at": ticket.queued_at, "ticket_id": ticket.id,
+            "service_id": ticket.service_id, "service_ids": [ticket.service_id],
+            "day": ticket.service_day, "site_id": ticket.site_id}))
+    ahead, waiting = 0, (0, 0)
+    for tag, key, total, priority in rows:
+        if tag == "ahead":
+            ahead = int(key)
+        else:
+            waiting = (int(total), int(priority or 0))
+    return ahead, waiting, open_ids
+
+
+async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket,
+                     place: tuple[int, set[int]] | None = None) -> TicketOut:
+    """The ticket as clients see it; ``place`` (people ahead, open counters) when the caller
+    has read it already."""
     service = catalog.services.get(ticket.service_id)
     if service is None:  # the service was removed from the configuration since
         service_row = await session.get_one(m.Service, ticket.service_id)
@@ -199,7 +235,7 @@ async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket) 
     ahead: int | None = None
     wait: int | None = None
     if ticket.status in (TicketStatus.WAITING, TicketStatus.RESERVED) and service is not None:
-        ahead, open_ids = await people_ahead_and_open(session, ticket)
+        ahead, open_ids = place or await people_ahead_and_open(session, ticket)
         capacity = serving_capacity(catalog, service.id, open_ids)
         wait = estimate_wait_minutes(ahead, SERVICE_TIMES.expected(service), capacity)
     counter = catalog.counters.get(ticket.counter_id) if ticket.counter_id else None

@@ -40,7 +40,12 @@ from server.domain.tickets import (
 from server.services.actor import Actor
 from server.services.catalog import CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
-from server.services.queries import SERVICE_TIMES, line_heads_query, ticket_out
+from server.services.queries import (
+    SERVICE_TIMES,
+    line_heads_query,
+    place_of_new_ticket,
+    ticket_out,
+)
 from server.services.stats_rollup import invalidate
 from server.services.uow import UnitOfWork
 from server.store import models as m
@@ -243,12 +248,15 @@ async def issue(
     ticket = m.Ticket(id=(await uow.session.execute(_TICKET_INSERT, row)).scalar_one(), **row)
     uow.audit(site.id, "ticket.reserve" if reserve else "ticket.issue", ticket_id=ticket.id,
               number=ticket.number, service=service.code, priority_reason=priority_reason)
+    place = None
     if not reserve:
         uow.emit(site.id, TicketIssued(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket)))
-        uow.touch_queue(service.id)
+        ahead, waiting, open_ids = await place_of_new_ticket(uow.session, ticket)
+        uow.touch_queue(service.id, as_read=(waiting, open_ids))
+        place = (ahead, open_ids)
     log.info("issued %s (%s) at %s%s", ticket.number, service.code, site.code,
              " reserved" if reserve else "")
-    return await ticket_out(uow.session, uow.catalog, ticket)
+    return await ticket_out(uow.session, uow.catalog, ticket, place)
 
 
 async def confirm(uow: UnitOfWork, ticket_id: int) -> TicketOut:

@@ -34,6 +34,7 @@ class UnitOfWork:
         self._events: list[tuple[int, Event]] = []
         self._audit_rows: list[dict[str, Any]] = []
         self._touched_services: set[int] = set()
+        self._lines_as_read: dict[int, tuple[tuple[int, int], set[int]]] = {}
 
     @property
     def dialect(self) -> str:
@@ -42,9 +43,15 @@ class UnitOfWork:
     def emit(self, site_id: int, event: Event) -> None:
         self._events.append((site_id, event))
 
-    def touch_queue(self, service_id: int) -> None:
-        """A service's waiting line changed: a queue.summary goes out with this commit."""
+    def touch_queue(self, service_id: int, *,
+                    as_read: tuple[tuple[int, int], set[int]] | None = None) -> None:
+        """A service's waiting line changed: a queue.summary goes out with this commit.
+
+        ``as_read``: the line's waiting tickets (all, priority) and the site's open counters,
+        read after the change, so that the seal need not read them again."""
         self._touched_services.add(service_id)
+        if as_read is not None:
+            self._lines_as_read[service_id] = as_read
 
     def audit(self, site_id: int | None, action: str, *, ticket_id: int | None = None,
               counter_id: int | None = None, reason: str | None = None, **details: Any) -> None:
@@ -64,7 +71,8 @@ class UnitOfWork:
         Taking the site's sequence last keeps its row lock short, and because the lock is held
         until commit, sequence order is commit order.
         """
-        from server.services.queries import queue_summaries  # local: queries imports uow types
+        # local: queries imports uow types
+        from server.services.queries import queue_summaries, summaries_of
 
         if self._audit_rows:
             await self.session.execute(_AUDIT_INSERT, self._audit_rows)
@@ -72,7 +80,14 @@ class UnitOfWork:
         for service_id in sorted(self._touched_services):
             by_site[self.catalog.services[service_id].site_id].append(service_id)
         for site_id, service_ids in by_site.items():
-            queues = await queue_summaries(self.session, self.catalog, service_ids, self.now)
+            if all(service_id in self._lines_as_read for service_id in service_ids):
+                counts = {service_id: self._lines_as_read[service_id][0]
+                          for service_id in service_ids}
+                open_ids = self._lines_as_read[service_ids[-1]][1]
+                queues = summaries_of(self.catalog, service_ids, counts, open_ids)
+            else:
+                queues = await queue_summaries(self.session, self.catalog, service_ids,
+                                               self.now)
             site = self.catalog.sites[site_id]
             self.emit(site_id, QueueSummary(site=site.code, at=self.now, queues=queues))
 

@@ -190,3 +190,25 @@ async def test_cancel_by_kiosk_and_officer(hall: Hall) -> None:
     assert by_officer.status_code == 200 and by_officer.json()["status"] == "cancelled"
     services = {s["code"]: s for s in (await hall.client.get("/api/v1/sites/TEST/services")).json()}
     assert services["KTP"]["waiting"] == 0
+
+
+async def test_an_issued_ticket_and_its_queue_summary_agree_on_the_line(hall: Hall) -> None:
+    # The issue reads its place and its line's counts in one statement and hands the counts
+    # to the queue summary: both must be the line as it stands with the new ticket in it.
+    from server.realtime import log as event_log
+
+    await hall.issue("KTP")
+    await hall.issue("KTP", priority_reason="elderly")
+    await hall.issue("KK")
+    newest = await hall.issue("KTP")
+    priority = await hall.issue("KTP", priority_reason="pregnant")
+    assert (newest["people_ahead"], priority["people_ahead"]) == (2, 1)
+    async with hall.context.db.read() as session:
+        events = await event_log.events_between(session, 1, 0)
+    summaries = [e for e in events if e.type == "queue.summary"]
+    [ktp] = summaries[-1].queues  # type: ignore[attr-defined]
+    assert (ktp.service, ktp.waiting, ktp.waiting_priority) == ("KTP", 4, 2)
+    services = {s["code"]: s for s in (await hall.client.get("/api/v1/sites/TEST/services")).json()}
+    assert services["KTP"]["waiting"] == 4
+    assert services["KTP"]["estimated_wait_minutes"] == ktp.estimated_wait_minutes
+    assert priority["estimated_wait_minutes"] is not None
