@@ -52,6 +52,8 @@ class UnitOfWork:
         self._touched_services.add(service_id)
         if as_read is not None:
             self._lines_as_read[service_id] = as_read
+        else:  # changed again since it was read: the seal reads it
+            self._lines_as_read.pop(service_id, None)
 
     def audit(self, site_id: int | None, action: str, *, ticket_id: int | None = None,
               counter_id: int | None = None, reason: str | None = None, **details: Any) -> None:
