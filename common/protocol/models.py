@@ -28,6 +28,11 @@ def _has_nul(value: object) -> bool:
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class _Request(_Model):
+    """What a client sends. Answers are built by the server from stored text, so only
+    requests pay for this check."""
+
     @model_validator(mode="before")
     @classmethod
     def _no_nul_characters(cls, data: object) -> object:
@@ -131,7 +136,7 @@ class TicketOut(_Model):
     finished_at: datetime | None
 
 
-class IssueTicketRequest(_Model):
+class IssueTicketRequest(_Request):
     service: str = Field(min_length=1, max_length=40, description="service code, e.g. KTP")
     priority_reason: PriorityReason | None = Field(
         default=None, description="set for the groups UU 25/2009 entitles to priority"
@@ -144,7 +149,7 @@ class IssueTicketRequest(_Model):
     )
 
 
-class CallTicketRequest(_Model):
+class CallTicketRequest(_Request):
     """Which ticket: its id, or its number as printed (today's ticket of that number at the
     counter's site), exactly one of the two."""
 
@@ -164,24 +169,24 @@ class CallTicketRequest(_Model):
         return self.ticket_id if self.ticket_id is not None else str(self.number)
 
 
-class TransferRequest(_Model):
+class TransferRequest(_Request):
     service: str = Field(min_length=1, max_length=40)
     reason: str | None = Field(default=None, max_length=500)
 
 
-class ReasonRequest(_Model):
+class ReasonRequest(_Request):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class PauseRequest(_Model):
+class PauseRequest(_Request):
     reason: str = Field(min_length=2, max_length=200, description="break, Friday prayer, outage…")
 
 
-class RatingRequest(_Model):
+class RatingRequest(_Request):
     rating: int = Field(ge=1, le=4, description="4 very satisfied … 1 not satisfied")
 
 
-class LoginRequest(_Model):
+class LoginRequest(_Request):
     username: str = Field(min_length=1, max_length=40)
     password: str = Field(min_length=1, max_length=200)
 
@@ -202,7 +207,7 @@ class TokenOut(_Model):
     officer: OfficerOut
 
 
-class DeviceStatusRequest(_Model):
+class DeviceStatusRequest(_Request):
     component: Literal["printer", "display", "audio", "keypad", "network"]
     state: Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
     detail: str = Field(default="", max_length=500)

@@ -212,3 +212,18 @@ async def test_an_issued_ticket_and_its_queue_summary_agree_on_the_line(hall: Ha
     assert services["KTP"]["waiting"] == 4
     assert services["KTP"]["estimated_wait_minutes"] == ktp.estimated_wait_minutes
     assert priority["estimated_wait_minutes"] is not None
+
+
+async def test_text_with_a_nul_character_is_refused_before_the_database(hall: Hall) -> None:
+    refused = await hall.client.post("/api/v1/sites/TEST/tickets", headers=KIOSK,
+                                     json={"service": "KTP\u0000"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "invalid_request"
+    assert "NUL" in refused.json()["error"]["message_en"]
+    siti = await hall.login("siti")
+    waiting = await hall.issue("KTP")
+    reason = await hall.client.post(f"/api/v1/tickets/{waiting['id']}/cancel", headers=siti,
+                                    json={"reason": "berkas\u0000"})
+    assert reason.status_code == 422
+    tracked = await hall.client.get(f"/api/v1/tickets/{waiting['tracking_code']}")
+    assert tracked.json()["status"] == "waiting"
