@@ -32,6 +32,19 @@ PASSWORDS = {"siti": "rahasia-siti", "budi": "rahasia-budi", "manajer": "rahasia
              "admin": "rahasia-admin"}
 
 
+def far_from_midnight(config: Path, path: Path) -> Path:
+    """The hall of ``config``, written to ``path``, in a time zone where it is about midday
+    now: a test that runs a while against a server on the real clock must not see the service
+    day change under it (at 17:00 UTC it does in Asia/Jakarta)."""
+    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12 … 11
+    zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"  # the Etc/GMT names count westward
+    text = config.read_text(encoding="utf-8")
+    assert 'timezone = "Asia/Jakarta"' in text
+    path.write_text(text.replace('timezone = "Asia/Jakarta"', f'timezone = "{zone}"'),
+                    encoding="utf-8")
+    return path
+
+
 def _reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KIOSK, PASSWORDS, SMALL_HALL, ServerProcess
+from conftest import KIOSK, PASSWORDS, SMALL_HALL, ServerProcess, far_from_midnight
 
 pytestmark = pytest.mark.slow
 
@@ -24,8 +24,9 @@ def busy_hall(path: Path) -> Path:
         f'\n[[counter]]\nnumber = {100 + i}\nagency = "SAMSAT"\n'
         f'services = {{ BULK = 1, PKB = {1 + i % 3} }}\n'
         for i in range(COUNTERS))
-    path.write_text(SMALL_HALL.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    return path
+    hall = far_from_midnight(SMALL_HALL, path)
+    hall.write_text(hall.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return hall
 
 
 async def _issue_many(client: httpx.AsyncClient, count: int) -> list[int]:
@@ -85,7 +86,8 @@ async def test_concurrent_call_next_hands_each_ticket_out_once(
 
 
 def test_acknowledged_tickets_survive_kill_9(database_url: str, tmp_path: Path) -> None:
-    server = ServerProcess(database_url, tmp_path / "data", SMALL_HALL)
+    server = ServerProcess(database_url, tmp_path / "data",
+                           far_from_midnight(SMALL_HALL, tmp_path / "hall.toml"))
     server.data_dir.mkdir(parents=True)
     server.start()
     acknowledged: list[dict[str, str]] = []
