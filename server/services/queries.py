@@ -84,6 +84,13 @@ def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> i
     return open_now or len(counters)
 
 
+def expected_wait(catalog: Catalog, service: ServiceInfo, people: int, open_ids: set[int]) -> int:
+    """Minutes until ``people`` waiting in the service's line are served, at the counters
+    that serve it now and at its recent pace."""
+    return estimate_wait_minutes(people, SERVICE_TIMES.expected(service),
+                                 serving_capacity(catalog, service.id, open_ids))
+
+
 _WAITING_PER_SERVICE = (
     select(literal("waiting"), m.Ticket.service_id, func.count(),
            func.sum(case((m.Ticket.priority, 1), else_=0)))
@@ -125,9 +132,7 @@ def summaries_of(catalog: Catalog, service_ids: list[int], counts: dict[int, tup
         queues.append(ServiceQueue(
             service=service.code, agency=catalog.agencies[service.agency_id].code,
             waiting=total, waiting_priority=priority,
-            estimated_wait_minutes=estimate_wait_minutes(
-                total, SERVICE_TIMES.expected(service),
-                serving_capacity(catalog, service_id, open_ids)),
+            estimated_wait_minutes=expected_wait(catalog, service, total, open_ids),
         ))
     return queues
 
@@ -236,8 +241,7 @@ async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket,
     wait: int | None = None
     if ticket.status in (TicketStatus.WAITING, TicketStatus.RESERVED) and service is not None:
         ahead, open_ids = place or await people_ahead_and_open(session, ticket)
-        capacity = serving_capacity(catalog, service.id, open_ids)
-        wait = estimate_wait_minutes(ahead, SERVICE_TIMES.expected(service), capacity)
+        wait = expected_wait(catalog, service, ahead, open_ids)
     counter = catalog.counters.get(ticket.counter_id) if ticket.counter_id else None
     return TicketOut(
         id=ticket.id, number=ticket.number, tracking_code=ticket.tracking_code,

@@ -15,13 +15,11 @@ from common.protocol.models import (
     Snapshot,
     TicketOut,
 )
-from server.domain.estimate import estimate_wait_minutes
 from server.services.catalog import Catalog, CounterInfo, SiteInfo
 from server.services.errors import NotFound
 from server.services.queries import (
-    SERVICE_TIMES,
+    expected_wait,
     queue_summaries,
-    serving_capacity,
     ticket_out,
     today,
     waiting_and_open,
@@ -68,9 +66,7 @@ async def list_services(session: AsyncSession, catalog: Catalog, site: SiteInfo,
             fee_note=service.fee_note, sla_minutes=service.sla_minutes, open_now=open_now,
             next_opening=None if open_now else service.opening.next_opening(now),
             closed_reason=closed_reason, waiting=waiting,
-            estimated_wait_minutes=estimate_wait_minutes(
-                waiting, SERVICE_TIMES.expected(service),
-                serving_capacity(catalog, service.id, open_ids)),
+            estimated_wait_minutes=expected_wait(catalog, service, waiting, open_ids),
             daily_quota=service.daily_quota, quota_left=quota_left,
         ))
     return result
