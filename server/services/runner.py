@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server.realtime.bus import EventBus
@@ -33,13 +33,11 @@ Clock = Callable[[], datetime]
 Command = Callable[[UnitOfWork], Awaitable[BaseModel | None]]
 
 
-# Built once: every POST with an Idempotency-Key asks, and most add, one (a table insert: the
-# ORM's bulk path costs more than the row).
+# Built once: every POST with an Idempotency-Key asks for one; the seal adds it.
 _SEEN = select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.status_code,
                m.IdempotencyRecord.body).where(
     m.IdempotencyRecord.principal == bindparam("principal"),
     m.IdempotencyRecord.key == bindparam("key"))
-_REMEMBER = insert(m.IdempotencyRecord.core_table())
 
 
 ATTEMPTS = 3
@@ -120,12 +118,10 @@ class CommandRunner:
             result = await command(uow)
             body = result.model_dump(mode="json") if result is not None else None
             status = 204 if result is None else (201 if created else 200)
-            events = await uow.seal()
-            if idempotency is not None:
-                await session.execute(_REMEMBER, [{
-                    "principal": actor.principal, "key": idempotency.key,
-                    "fingerprint": idempotency.fingerprint, "status_code": status,
-                    "body": body or {}, "created_at": now}])
+            events = await uow.seal(remember=None if idempotency is None else {
+                "principal": actor.principal, "key": idempotency.key,
+                "fingerprint": idempotency.fingerprint, "status_code": status,
+                "body": body or {}, "created_at": now})
         await self.bus.publish(events)
         return Outcome(status, body)
 

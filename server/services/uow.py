@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.events import Event, QueueSummary
@@ -19,10 +20,38 @@ from server.store import models as m
 # more than the rows themselves.
 _AUDIT_INSERT = insert(m.AuditEntry.core_table())
 _EVENT_INSERT = insert(m.EventRecord.core_table())
+_REMEMBER = insert(m.IdempotencyRecord.core_table())
 _SITES = m.Site.core_table()
 _TAKE_SEQUENCE = (update(_SITES).where(_SITES.c.id == bindparam("site_id"))
                   .values(last_event_seq=_SITES.c.last_event_seq + bindparam("count"))
                   .returning(_SITES.c.last_event_seq))
+
+# On PostgreSQL the audit rows, the numbered events and the idempotency record go in one
+# statement: each statement is a round trip to the database, and the rows of a command are
+# few. Columns come in as arrays, one element per row.
+_WRITE_ROWS_POSTGRES = text("""
+WITH audited AS (
+    INSERT INTO audit_log (site_id, at, actor_type, actor_id, actor_name, action, ticket_id,
+                           counter_id, reason, details)
+    SELECT a.site_id, CAST(:at AS TIMESTAMPTZ), CAST(:actor_type AS VARCHAR),
+           CAST(:actor_id AS BIGINT), CAST(:actor_name AS VARCHAR), a.action, a.ticket_id,
+           a.counter_id, a.reason, a.details
+    FROM unnest(CAST(:audit_site_ids AS BIGINT[]), CAST(:audit_actions AS VARCHAR[]),
+                CAST(:audit_ticket_ids AS BIGINT[]), CAST(:audit_counter_ids AS BIGINT[]),
+                CAST(:audit_reasons AS TEXT[]), CAST(:audit_details AS JSON[]))
+         AS a(site_id, action, ticket_id, counter_id, reason, details)
+), logged AS (
+    INSERT INTO events (site_id, seq, type, at, payload)
+    SELECT e.site_id, e.seq, e.type, CAST(:at AS TIMESTAMPTZ), e.payload
+    FROM unnest(CAST(:event_site_ids AS BIGINT[]), CAST(:event_seqs AS BIGINT[]),
+                CAST(:event_types AS VARCHAR[]), CAST(:event_payloads AS JSON[]))
+         AS e(site_id, seq, type, payload)
+)
+INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, body, created_at)
+SELECT CAST(:principal AS VARCHAR), CAST(:key AS VARCHAR), CAST(:fingerprint AS VARCHAR),
+       CAST(:status_code AS INTEGER), CAST(:body AS JSON), CAST(:at AS TIMESTAMPTZ)
+WHERE CAST(:remember AS BOOLEAN)
+""")
 
 
 class UnitOfWork:
@@ -66,9 +95,9 @@ class UnitOfWork:
             "details": details,
         })
 
-    async def seal(self) -> list[Event]:
-        """Write the audit rows; number the events per site and append them to the log,
-        inside the transaction.
+    async def seal(self, remember: dict[str, Any] | None = None) -> list[Event]:
+        """Number the events per site; write them to the log with the audit rows and, given
+        ``remember``, the idempotency record, inside the transaction.
 
         Taking the site's sequence last keeps its row lock short, and because the lock is held
         until commit, sequence order is commit order.
@@ -76,8 +105,6 @@ class UnitOfWork:
         # local: queries imports uow types
         from server.services.queries import queue_summaries, summaries_of
 
-        if self._audit_rows:
-            await self.session.execute(_AUDIT_INSERT, self._audit_rows)
         by_site: dict[int, list[int]] = defaultdict(list)
         for service_id in sorted(self._touched_services):
             by_site[self.catalog.services[service_id].site_id].append(service_id)
@@ -93,19 +120,53 @@ class UnitOfWork:
             site = self.catalog.sites[site_id]
             self.emit(site_id, QueueSummary(site=site.code, at=self.now, queues=queues))
 
-        sealed: list[Event] = []
         grouped: dict[int, list[Event]] = defaultdict(list)
         for site_id, event in self._events:
             grouped[site_id].append(event)
+        sealed: list[tuple[int, Event]] = []  # with the site of each
         for site_id, events in grouped.items():
             last = (await self.session.execute(
                 _TAKE_SEQUENCE, {"site_id": site_id, "count": len(events)})).scalar_one()
             first = last - len(events) + 1
-            rows = []
-            for offset, event in enumerate(events):
-                numbered = event.model_copy(update={"seq": first + offset})
-                sealed.append(numbered)
-                rows.append({"site_id": site_id, "seq": numbered.seq, "type": numbered.type,
-                             "at": self.now, "payload": numbered.model_dump(mode="json")})
-            await self.session.execute(_EVENT_INSERT, rows)
-        return sealed
+            sealed += ((site_id, event.model_copy(update={"seq": first + offset}))
+                       for offset, event in enumerate(events))
+        if self.dialect == "postgresql":
+            await self._write_rows_postgres(sealed, remember)
+        else:
+            await self._write_rows(sealed, remember)
+        return [event for _, event in sealed]
+
+    async def _write_rows(self, sealed: list[tuple[int, Event]],
+                          remember: dict[str, Any] | None) -> None:
+        if self._audit_rows:
+            await self.session.execute(_AUDIT_INSERT, self._audit_rows)
+        if sealed:
+            await self.session.execute(_EVENT_INSERT, [
+                {"site_id": site_id, "seq": event.seq, "type": event.type, "at": self.now,
+                 "payload": event.model_dump(mode="json")} for site_id, event in sealed])
+        if remember is not None:
+            await self.session.execute(_REMEMBER, [remember])
+
+    async def _write_rows_postgres(self, sealed: list[tuple[int, Event]],
+                                   remember: dict[str, Any] | None) -> None:
+        audit = self._audit_rows
+        if not (audit or sealed or remember):
+            return
+        await self.session.execute(_WRITE_ROWS_POSTGRES, {
+            "at": self.now, "actor_type": self.actor.kind, "actor_id": self.actor.id,
+            "actor_name": self.actor.name,
+            "audit_site_ids": [row["site_id"] for row in audit],
+            "audit_actions": [row["action"] for row in audit],
+            "audit_ticket_ids": [row["ticket_id"] for row in audit],
+            "audit_counter_ids": [row["counter_id"] for row in audit],
+            "audit_reasons": [row["reason"] for row in audit],
+            "audit_details": [json.dumps(row["details"]) for row in audit],
+            "event_site_ids": [site_id for site_id, _ in sealed],
+            "event_seqs": [event.seq for _, event in sealed],
+            "event_types": [event.type for _, event in sealed],
+            "event_payloads": [json.dumps(event.model_dump(mode="json")) for _, event in sealed],
+            "remember": remember is not None,
+            **(remember or {"principal": None, "key": None, "fingerprint": None,
+                            "status_code": None}),
+            "body": json.dumps(remember["body"]) if remember else None,
+        })
