@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from server.realtime.bus import EventBus
 from server.services.actor import Actor
 from server.services.catalog import Catalog
-from server.services.errors import Invalid
+from server.services.errors import DomainError, Invalid
 from server.services.uow import UnitOfWork
 from server.store import models as m
 from server.store.db import Database
@@ -82,28 +82,40 @@ class CommandRunner:
 
     async def run(self, actor: Actor, command: Command, *, created: bool = False,
                   idempotency: Idempotency | None = None) -> Outcome:
+        # A key is looked up only when the command could not stand without it: a key seen
+        # before is rare (a retry after a lost answer), and looking first costs every request
+        # a statement. The record goes in at the seal; a key already there breaks the unique
+        # constraint, the whole transaction rolls back, and the second run answers as the
+        # first did.
+        look_first = False
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self._run_once(actor, command, created, idempotency)
+                return await self._run_once(actor, command, created, idempotency, look_first)
             except IntegrityError:
-                if idempotency is None:
+                if idempotency is None or look_first:
                     raise
-                # Two requests with one key raced; the other committed first. Answer as it did.
-                log.info("idempotency key %r raced; replaying the first result", idempotency.key)
-                return await self._run_once(actor, command, created, idempotency)
+                log.info("idempotency key %r was used before; the repeat is undone and the "
+                         "first answer given", idempotency.key)
+                look_first = True
+            except DomainError:
+                if idempotency is None or look_first:
+                    raise
+                # The refusal may be of a repeat (finishing a ticket twice): a repeat gets
+                # the first answer, and anything else the refusal, made again.
+                look_first = True
             except DBAPIError as exc:
                 # The database undid the whole transaction to break a cycle of waits: nothing
                 # of it stands, so running it again is safe.
                 if not is_transient(exc) or attempt == ATTEMPTS:
                     raise
                 log.warning("a command was rolled back (%s); running it again", exc.orig)
-        raise AssertionError("unreachable")
+        return await self._run_once(actor, command, created, idempotency, look_first=True)
 
     async def _run_once(self, actor: Actor, command: Command, created: bool,
-                        idempotency: Idempotency | None) -> Outcome:
+                        idempotency: Idempotency | None, look_first: bool) -> Outcome:
         async with self.db.write() as session:
             now = self.clock()
-            if idempotency is not None:
+            if idempotency is not None and look_first:
                 seen = (await session.execute(_SEEN, {"principal": actor.principal,
                                                       "key": idempotency.key})).first()
                 if seen is not None:
@@ -122,6 +134,7 @@ class CommandRunner:
                 "principal": actor.principal, "key": idempotency.key,
                 "fingerprint": idempotency.fingerprint, "status_code": status,
                 "body": body or {}, "created_at": now})
+        uow.committed()
         await self.bus.publish(events)
         return Outcome(status, body)
 
@@ -132,5 +145,6 @@ class CommandRunner:
             uow = UnitOfWork(session, self.catalog, self.clock(), actor)
             changed = await work(uow)
             events = await uow.seal()
+        uow.committed()
         await self.bus.publish(events)
         return changed

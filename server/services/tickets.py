@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select
@@ -486,8 +487,8 @@ async def _finish(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Counter, cou
     ticket.service_seconds = whole_seconds(ticket.started_at, ticket.finished_at)
     counter_row.current_ticket_id = None
     if ticket.started_at is not None:
-        SERVICE_TIMES.record(ticket.service_id,
-                             (uow.now - ticket.started_at).total_seconds() / 60)
+        uow.after_commit(partial(SERVICE_TIMES.record, ticket.service_id,
+                                 (uow.now - ticket.started_at).total_seconds() / 60))
     site = uow.catalog.sites[counter.site_id]
     uow.audit(site.id, "ticket.finish", ticket_id=ticket.id, counter_id=counter.id,
               auto=auto)

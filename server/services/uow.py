@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -64,10 +65,20 @@ class UnitOfWork:
         self._audit_rows: list[dict[str, Any]] = []
         self._touched_services: set[int] = set()
         self._lines_as_read: dict[int, tuple[tuple[int, int], set[int]]] = {}
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Something outside the store (a figure kept in memory) that follows the change:
+        done once the change stands, never for a transaction that rolls back and runs again."""
+        self._after_commit.append(effect)
+
+    def committed(self) -> None:
+        for effect in self._after_commit:
+            effect()
 
     def emit(self, site_id: int, event: Event) -> None:
         self._events.append((site_id, event))
