@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +19,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -43,12 +46,14 @@ class ServiceTimes:
     def record(self, service_id: int, minutes: float) -> None:
         self._minutes.setdefault(service_id, deque(maxlen=RECENT_SERVICE_TIMES)).append(minutes)
 
-    def expected(self, service: ServiceInfo) -> float:
-        return expected_service_minutes(service.service_minutes,
-                                        list(self._minutes.get(service.id, ())))
+    def expected(self, service: ServiceInfo, pending: Sequence[float] = ()) -> float:
+        """``pending``: samples of a command not yet committed, counted as if recorded."""
+        recent = [*self._minutes.get(service.id, ()), *pending][-RECENT_SERVICE_TIMES:]
+        return expected_service_minutes(service.service_minutes, recent)
 
 
 SERVICE_TIMES = ServiceTimes()
+NO_PENDING: Mapping[int, Sequence[float]] = MappingProxyType({})
 
 
 def today(catalog: Catalog, site_id: int, now: datetime) -> date:
@@ -84,10 +89,11 @@ def serving_capacity(catalog: Catalog, service_id: int, open_ids: set[int]) -> i
     return open_now or len(counters)
 
 
-def expected_wait(catalog: Catalog, service: ServiceInfo, people: int, open_ids: set[int]) -> int:
+def expected_wait(catalog: Catalog, service: ServiceInfo, people: int, open_ids: set[int],
+                  pending: Sequence[float] = ()) -> int:
     """Minutes until ``people`` waiting in the service's line are served, at the counters
-    that serve it now and at its recent pace."""
-    return estimate_wait_minutes(people, SERVICE_TIMES.expected(service),
+    that serve it now and at its recent pace (``pending``: see ServiceTimes.expected)."""
+    return estimate_wait_minutes(people, SERVICE_TIMES.expected(service, pending),
                                  serving_capacity(catalog, service.id, open_ids))
 
 
@@ -111,20 +117,22 @@ async def waiting_and_open(
 
 
 async def queue_summaries(
-    session: AsyncSession, catalog: Catalog, service_ids: list[int], now: datetime
+    session: AsyncSession, catalog: Catalog, service_ids: list[int], now: datetime,
+    pending: Mapping[int, Sequence[float]] = NO_PENDING
 ) -> list[ServiceQueue]:
     if not service_ids:
         return []
     site_id = catalog.services[service_ids[0]].site_id
     counts, open_ids = await waiting_and_open(session, site_id, service_ids,
                                               today(catalog, site_id, now))
-    return summaries_of(catalog, service_ids, counts, open_ids)
+    return summaries_of(catalog, service_ids, counts, open_ids, pending)
 
 
 def summaries_of(catalog: Catalog, service_ids: list[int], counts: dict[int, tuple[int, int]],
-                 open_ids: set[int]) -> list[ServiceQueue]:
+                 open_ids: set[int], pending: Mapping[int, Sequence[float]] = NO_PENDING
+                 ) -> list[ServiceQueue]:
     """The queue summaries of services of one site, from their waiting counts (all, priority)
-    and the site's open counters."""
+    and the site's open counters; ``pending``: service times not yet committed, per service."""
     queues = []
     for service_id in service_ids:
         service = catalog.services[service_id]
@@ -132,7 +140,8 @@ def summaries_of(catalog: Catalog, service_ids: list[int], counts: dict[int, tup
         queues.append(ServiceQueue(
             service=service.code, agency=catalog.agencies[service.agency_id].code,
             waiting=total, waiting_priority=priority,
-            estimated_wait_minutes=expected_wait(catalog, service, total, open_ids),
+            estimated_wait_minutes=expected_wait(catalog, service, total, open_ids,
+                                                 pending.get(service_id, ())),
         ))
     return queues
 
@@ -150,9 +159,10 @@ def line_head_query(service_id: int, day: date | BindParameter[date],
 
 @lru_cache(maxsize=4096)
 def line_heads_query(lines: tuple[tuple[int, bool], ...],
-                     skip_locked: bool) -> CompoundSelect[int, datetime, int, bool]:
+                     skip_locked: bool) -> CompoundSelect[*tuple[Any, ...]]:
     """The heads of several lines (service, priority) in one statement, one index seek each,
     for the day bound as ``day``. Built once per set of lines: a counter asks on every call.
+    Rows tagged "head": the ticket's id, service, priority (1 or 0) and time it joined.
 
     ``skip_locked`` (PostgreSQL): a head that another counter is choosing right now is locked;
     take the one behind it instead of waiting."""
@@ -163,9 +173,35 @@ def line_heads_query(lines: tuple[tuple[int, bool], ...],
         if skip_locked:
             head = head.with_for_update(skip_locked=True)
         inner = head.subquery()
-        heads.append(select(inner.c.id, inner.c.queued_at, inner.c.service_id,
-                            inner.c.priority))
+        heads.append(select(literal("head"), inner.c.id, inner.c.service_id,
+                            case((inner.c.priority, 1), else_=0), inner.c.queued_at))
     return union_all(*heads)
+
+
+@lru_cache(maxsize=4096)
+def line_heads_and_queue_query(lines: tuple[tuple[int, bool], ...],
+                               skip_locked: bool) -> CompoundSelect[*tuple[Any, ...]]:
+    """The line heads, and in the same statement the waiting tickets of the services bound as
+    ``service_ids`` and the site's open counters: a call takes a ticket from one of the
+    lines, and its queue summary needs them."""
+    return union_all(*line_heads_query(lines, skip_locked).selects,
+                     _WAITING_PER_SERVICE.add_columns(null()),
+                     _open_counter_rows(4).add_columns(null()))
+
+
+async def line_heads_and_queue(
+    session: AsyncSession, site_id: int, lines: tuple[tuple[int, bool], ...], day: date,
+    *, skip_locked: bool
+) -> tuple[list[Row[*tuple[Any, ...]]], dict[int, tuple[int, int]], set[int]]:
+    """The heads of ``lines`` (rows: tag, id, service_id, priority, queued_at); per service of
+    the lines, the waiting tickets (all, priority); and the site's open counters."""
+    service_ids = sorted({service_id for service_id, _ in lines})
+    rows, open_ids = _apart_from_open_counters(await session.execute(
+        line_heads_and_queue_query(lines, skip_locked),
+        {"day": day, "service_ids": service_ids, "site_id": site_id}))
+    heads = [row for row in rows if row[0] == "head"]
+    waiting = {row[1]: (int(row[2]), int(row[3] or 0)) for row in rows if row[0] == "waiting"}
+    return heads, waiting, open_ids
 
 
 def _people_ahead_count(priority: bool) -> Select[str, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select
@@ -42,8 +41,7 @@ from server.services.actor import Actor
 from server.services.catalog import CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.queries import (
-    SERVICE_TIMES,
-    line_heads_query,
+    line_heads_and_queue,
     place_of_new_ticket,
     ticket_out,
 )
@@ -329,20 +327,27 @@ async def _finish_current(uow: UnitOfWork, counter_row: m.Counter, counter: Coun
     counter_row.current_ticket_id = None
 
 
-async def _line_heads(uow: UnitOfWork, counter: CounterInfo) -> list[dispatch.Candidate]:
+# Per service, the waiting tickets (all, priority); and the site's open counters.
+LineCounts = tuple[dict[int, tuple[int, int]], set[int]]
+
+
+async def _line_heads(uow: UnitOfWork, counter: CounterInfo
+                      ) -> tuple[list[dispatch.Candidate], LineCounts]:
+    """The heads of the counter's lines; with the waiting tickets (all, priority) of its
+    services and the site's open counters, as they are before the call."""
     day = service_day(uow.now, uow.catalog.sites[counter.site_id].timezone)
     lines = tuple((service_id, priority) for service_id in sorted(counter.weights)
                   for priority in (True, False))
-    query = line_heads_query(lines, skip_locked=uow.dialect == "postgresql")
-    rows = (await uow.session.execute(query, {"day": day})).all()
+    rows, waiting, open_ids = await line_heads_and_queue(
+        uow.session, counter.site_id, lines, day, skip_locked=uow.dialect == "postgresql")
     heads = []
-    for row in sorted(rows, key=lambda row: (row.service_id, not row.priority)):
-        service = uow.catalog.services[row.service_id]
+    for _, ticket_id, service_id, priority, queued_at in sorted(
+            rows, key=lambda row: (row[2], not row[3])):
         heads.append(dispatch.Candidate(
-            ticket_id=row.id, service_id=row.service_id, priority=bool(row.priority),
-            queued_at=row.queued_at, weight=counter.weights[row.service_id],
-            sla_minutes=service.sla_minutes))
-    return heads
+            ticket_id=ticket_id, service_id=service_id, priority=bool(priority),
+            queued_at=queued_at, weight=counter.weights[service_id],
+            sla_minutes=uow.catalog.services[service_id].sla_minutes))
+    return heads, (waiting, open_ids)
 
 
 def _require_open(counter_row: m.Counter, counter: CounterInfo) -> None:
@@ -355,7 +360,9 @@ def _require_open(counter_row: m.Counter, counter: CounterInfo) -> None:
 
 
 async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Counter,
-                           counter: CounterInfo, *, out_of_order: bool) -> TicketOut:
+                           counter: CounterInfo, *, out_of_order: bool,
+                           line_before: LineCounts | None = None) -> TicketOut:
+    """``line_before``: the counts of the ticket's line read before it left the line."""
     transition(ticket, TicketAction.CALL)
     ticket.counter_id = counter.id
     ticket.officer_id = uow.actor.id if uow.actor.kind == "officer" else counter_row.officer_id
@@ -370,7 +377,13 @@ async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Cou
     uow.emit(site.id, TicketCalled(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
                                    counter=counter_ref(uow, counter), announce=spoken_id,
                                    announce_en=spoken_en, out_of_order=out_of_order))
-    uow.touch_queue(ticket.service_id)
+    if line_before is None:
+        uow.touch_queue(ticket.service_id)
+    else:
+        waiting, open_ids = line_before
+        total, priority = waiting[ticket.service_id]
+        uow.touch_queue(ticket.service_id,
+                        as_read=((total - 1, priority - ticket.priority), open_ids))
     log.info("%s called to %s%s", ticket.number, counter.name,
              " out of order" if out_of_order else "")
     return await ticket_out(uow.session, uow.catalog, ticket)
@@ -387,7 +400,8 @@ async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
     # The finished ticket is no longer waiting, so the line heads are the same with or without
     # its changes written; they go out with the call's own, in fewer statements.
     with uow.session.no_autoflush:
-        chosen = dispatch.choose(await _line_heads(uow, counter), rhythm, site.policy, uow.now)
+        heads, line_before = await _line_heads(uow, counter)
+        chosen = dispatch.choose(heads, rhythm, site.policy, uow.now)
         if chosen is None:
             return None
         ticket = await load_ticket(uow, chosen.ticket_id)
@@ -399,7 +413,8 @@ async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
     counter_row.regular_since_priority = after.regular_since_priority
     uow.audit(site.id, "ticket.call", ticket_id=ticket.id, counter_id=counter.id,
               number=ticket.number)
-    return await _hand_to_counter(uow, ticket, counter_row, counter, out_of_order=False)
+    return await _hand_to_counter(uow, ticket, counter_row, counter, out_of_order=False,
+                                  line_before=line_before)
 
 
 async def _ticket_numbered(uow: UnitOfWork, site_id: int, number: str) -> int:
@@ -487,8 +502,7 @@ async def _finish(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Counter, cou
     ticket.service_seconds = whole_seconds(ticket.started_at, ticket.finished_at)
     counter_row.current_ticket_id = None
     if ticket.started_at is not None:
-        uow.after_commit(partial(SERVICE_TIMES.record, ticket.service_id,
-                                 (uow.now - ticket.started_at).total_seconds() / 60))
+        uow.service_time(ticket.service_id, (uow.now - ticket.started_at).total_seconds() / 60)
     site = uow.catalog.sites[counter.site_id]
     uow.audit(site.id, "ticket.finish", ticket_id=ticket.id, counter_id=counter.id,
               auto=auto)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -65,20 +64,24 @@ class UnitOfWork:
         self._audit_rows: list[dict[str, Any]] = []
         self._touched_services: set[int] = set()
         self._lines_as_read: dict[int, tuple[tuple[int, int], set[int]]] = {}
-        self._after_commit: list[Callable[[], None]] = []
+        self._service_times: dict[int, list[float]] = defaultdict(list)
 
     @property
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    def after_commit(self, effect: Callable[[], None]) -> None:
-        """Something outside the store (a figure kept in memory) that follows the change:
-        done once the change stands, never for a transaction that rolls back and runs again."""
-        self._after_commit.append(effect)
+    def service_time(self, service_id: int, minutes: float) -> None:
+        """A ticket was served in ``minutes``: the estimates take it once the change stands,
+        never from a transaction that rolls back (and may run again); this command's own
+        queue summaries count it already."""
+        self._service_times[service_id].append(minutes)
 
     def committed(self) -> None:
-        for effect in self._after_commit:
-            effect()
+        from server.services.queries import SERVICE_TIMES  # local: queries imports uow types
+
+        for service_id, samples in self._service_times.items():
+            for minutes in samples:
+                SERVICE_TIMES.record(service_id, minutes)
 
     def emit(self, site_id: int, event: Event) -> None:
         self._events.append((site_id, event))
@@ -124,10 +127,11 @@ class UnitOfWork:
                 counts = {service_id: self._lines_as_read[service_id][0]
                           for service_id in service_ids}
                 open_ids = self._lines_as_read[service_ids[-1]][1]
-                queues = summaries_of(self.catalog, service_ids, counts, open_ids)
+                queues = summaries_of(self.catalog, service_ids, counts, open_ids,
+                                      self._service_times)
             else:
                 queues = await queue_summaries(self.session, self.catalog, service_ids,
-                                               self.now)
+                                               self.now, self._service_times)
             site = self.catalog.sites[site_id]
             self.emit(site_id, QueueSummary(site=site.code, at=self.now, queues=queues))
 

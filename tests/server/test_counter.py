@@ -245,3 +245,30 @@ async def test_counters_say_how_many_they_finished_today(hall: Hall) -> None:
     hall.clock.advance(days=1)
     counters = {c["number"]: c for c in (await hall.client.get("/api/v1/sites/TEST/counters")).json()}
     assert counters[1]["served_today"] == 0
+
+
+async def test_each_call_and_its_queue_summary_agree_on_the_line(hall: Hall) -> None:
+    # A call reads its line's counts with the line heads, before the ticket leaves the line,
+    # and hands them to the queue summary one less: it must be the line as it stands after.
+    from server.realtime import log as event_log
+
+    siti = await hall.login("siti")
+    counter = await hall.open_counter(1, siti)
+    issued = [await hall.issue("KTP"), await hall.issue("KK"),
+              await hall.issue("KTP", priority_reason="elderly"), await hall.issue("KTP"),
+              await hall.issue("KK", priority_reason="pregnant"), await hall.issue("KTP")]
+    waiting = {ticket["id"]: ticket for ticket in issued}
+    for _ in issued:
+        called = (await _post(hall, f"/api/v1/counters/{counter}/call-next", siti)).json()
+        del waiting[called["id"]]
+        async with hall.context.db.read() as session:
+            events = await event_log.events_between(session, 1, 0)
+        [line] = [e for e in events if e.type == "queue.summary"][-1].queues  # type: ignore[attr-defined]
+        service = called["service"]
+        in_line = [t for t in waiting.values() if t["service"] == service]
+        assert (line.service, line.waiting, line.waiting_priority) == (
+            service, len(in_line), sum(1 for t in in_line if t["priority"]))
+        services = {s["code"]: s for s in
+                    (await hall.client.get("/api/v1/sites/TEST/services")).json()}
+        assert services[service]["waiting"] == len(in_line)
+        assert services[service]["estimated_wait_minutes"] == line.estimated_wait_minutes

@@ -34,7 +34,7 @@ async def test_a_repeated_call_next_calls_nobody_else_and_times_one_service(hall
     counter = await hall.open_counter(1, siti)
     first, second, third = [await hall.issue("KTP") for _ in range(3)]
     service_id = next(s.id for s in hall.context.catalog.services.values() if s.code == "KTP")
-    samples = len(SERVICE_TIMES._minutes.get(service_id, ()))
+    SERVICE_TIMES._minutes.pop(service_id, None)  # the process's figures, from other tests
 
     await _post(hall, f"/api/v1/counters/{counter}/call-next", siti, "call-1")
     await _post(hall, f"/api/v1/tickets/{first['id']}/start", siti, "start-1")
@@ -44,7 +44,7 @@ async def test_a_repeated_call_next_calls_nobody_else_and_times_one_service(hall
     again = await _post(hall, f"/api/v1/counters/{counter}/call-next", siti, "call-2")
     assert called.json()["id"] == again.json()["id"] == second["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert list(SERVICE_TIMES._minutes[service_id])[samples:] == [6.0]
+    assert list(SERVICE_TIMES._minutes[service_id]) == [6.0]
     waiting = await hall.client.get(f"/api/v1/tickets/{third['tracking_code']}")
     assert waiting.json()["status"] == "waiting" and waiting.json()["people_ahead"] == 0
     following = await _post(hall, f"/api/v1/counters/{counter}/call-next", siti, "call-3")
