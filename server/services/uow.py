@@ -26,11 +26,24 @@ _TAKE_SEQUENCE = (update(_SITES).where(_SITES.c.id == bindparam("site_id"))
                   .values(last_event_seq=_SITES.c.last_event_seq + bindparam("count"))
                   .returning(_SITES.c.last_event_seq))
 
-# On PostgreSQL the audit rows, the numbered events and the idempotency record go in one
-# statement: each statement is a round trip to the database, and the rows of a command are
-# few. Columns come in as arrays, one element per row.
-_WRITE_ROWS_POSTGRES = text("""
-WITH audited AS (
+# On PostgreSQL one statement takes a site's sequence numbers and writes the numbered events,
+# the audit rows and the idempotency record: each statement is a round trip to the database,
+# and the rows of a command are few. Rows come in as arrays, one element per row; each event's
+# payload gets its number in the statement, as the row does.
+_SEAL_POSTGRES = text("""
+WITH taken AS (
+    UPDATE sites SET last_event_seq = last_event_seq + CAST(:event_count AS BIGINT)
+    WHERE id = CAST(:event_site_id AS BIGINT)
+    RETURNING last_event_seq - CAST(:event_count AS BIGINT) AS before
+), logged AS (
+    INSERT INTO events (site_id, seq, type, at, payload)
+    SELECT CAST(:event_site_id AS BIGINT), taken.before + e.n, e.type,
+           CAST(:at AS TIMESTAMPTZ),
+           CAST(jsonb_set(CAST(e.payload AS JSONB), '{seq}', to_jsonb(taken.before + e.n))
+                AS JSON)
+    FROM taken, unnest(CAST(:event_types AS VARCHAR[]), CAST(:event_payloads AS JSON[]))
+                WITH ORDINALITY AS e(type, payload, n)
+), audited AS (
     INSERT INTO audit_log (site_id, at, actor_type, actor_id, actor_name, action, ticket_id,
                            counter_id, reason, details)
     SELECT a.site_id, CAST(:at AS TIMESTAMPTZ), CAST(:actor_type AS VARCHAR),
@@ -40,17 +53,13 @@ WITH audited AS (
                 CAST(:audit_ticket_ids AS BIGINT[]), CAST(:audit_counter_ids AS BIGINT[]),
                 CAST(:audit_reasons AS TEXT[]), CAST(:audit_details AS JSON[]))
          AS a(site_id, action, ticket_id, counter_id, reason, details)
-), logged AS (
-    INSERT INTO events (site_id, seq, type, at, payload)
-    SELECT e.site_id, e.seq, e.type, CAST(:at AS TIMESTAMPTZ), e.payload
-    FROM unnest(CAST(:event_site_ids AS BIGINT[]), CAST(:event_seqs AS BIGINT[]),
-                CAST(:event_types AS VARCHAR[]), CAST(:event_payloads AS JSON[]))
-         AS e(site_id, seq, type, payload)
+), remembered AS (
+    INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, body, created_at)
+    SELECT CAST(:principal AS VARCHAR), CAST(:key AS VARCHAR), CAST(:fingerprint AS VARCHAR),
+           CAST(:status_code AS INTEGER), CAST(:body AS JSON), CAST(:at AS TIMESTAMPTZ)
+    WHERE CAST(:remember AS BOOLEAN)
 )
-INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, body, created_at)
-SELECT CAST(:principal AS VARCHAR), CAST(:key AS VARCHAR), CAST(:fingerprint AS VARCHAR),
-       CAST(:status_code AS INTEGER), CAST(:body AS JSON), CAST(:at AS TIMESTAMPTZ)
-WHERE CAST(:remember AS BOOLEAN)
+SELECT before FROM taken
 """)
 
 
@@ -138,21 +147,16 @@ class UnitOfWork:
         grouped: dict[int, list[Event]] = defaultdict(list)
         for site_id, event in self._events:
             grouped[site_id].append(event)
+        if self.dialect == "postgresql" and len(grouped) <= 1:
+            return await self._seal_postgres(grouped, remember)
         sealed: list[tuple[int, Event]] = []  # with the site of each
-        for site_id, events in grouped.items():
+        for site_id in sorted(grouped):  # one order of locks for every command
+            events = grouped[site_id]
             last = (await self.session.execute(
                 _TAKE_SEQUENCE, {"site_id": site_id, "count": len(events)})).scalar_one()
             first = last - len(events) + 1
             sealed += ((site_id, event.model_copy(update={"seq": first + offset}))
                        for offset, event in enumerate(events))
-        if self.dialect == "postgresql":
-            await self._write_rows_postgres(sealed, remember)
-        else:
-            await self._write_rows(sealed, remember)
-        return [event for _, event in sealed]
-
-    async def _write_rows(self, sealed: list[tuple[int, Event]],
-                          remember: dict[str, Any] | None) -> None:
         if self._audit_rows:
             await self.session.execute(_AUDIT_INSERT, self._audit_rows)
         if sealed:
@@ -161,14 +165,20 @@ class UnitOfWork:
                  "payload": event.model_dump(mode="json")} for site_id, event in sealed])
         if remember is not None:
             await self.session.execute(_REMEMBER, [remember])
+        return [event for _, event in sealed]
 
-    async def _write_rows_postgres(self, sealed: list[tuple[int, Event]],
-                                   remember: dict[str, Any] | None) -> None:
+    async def _seal_postgres(self, grouped: dict[int, list[Event]],
+                             remember: dict[str, Any] | None) -> list[Event]:
+        """The seal of a command whose events are of one site (nearly all), in one statement."""
+        site_id, events = next(iter(grouped.items()), (None, []))
         audit = self._audit_rows
-        if not (audit or sealed or remember):
-            return
-        await self.session.execute(_WRITE_ROWS_POSTGRES, {
-            "at": self.now, "actor_type": self.actor.kind, "actor_id": self.actor.id,
+        if not (audit or events or remember):
+            return []
+        before = (await self.session.execute(_SEAL_POSTGRES, {
+            "at": self.now, "event_site_id": site_id, "event_count": len(events),
+            "event_types": [event.type for event in events],
+            "event_payloads": [json.dumps(event.model_dump(mode="json")) for event in events],
+            "actor_type": self.actor.kind, "actor_id": self.actor.id,
             "actor_name": self.actor.name,
             "audit_site_ids": [row["site_id"] for row in audit],
             "audit_actions": [row["action"] for row in audit],
@@ -176,12 +186,13 @@ class UnitOfWork:
             "audit_counter_ids": [row["counter_id"] for row in audit],
             "audit_reasons": [row["reason"] for row in audit],
             "audit_details": [json.dumps(row["details"]) for row in audit],
-            "event_site_ids": [site_id for site_id, _ in sealed],
-            "event_seqs": [event.seq for _, event in sealed],
-            "event_types": [event.type for _, event in sealed],
-            "event_payloads": [json.dumps(event.model_dump(mode="json")) for _, event in sealed],
             "remember": remember is not None,
             **(remember or {"principal": None, "key": None, "fingerprint": None,
                             "status_code": None}),
             "body": json.dumps(remember["body"]) if remember else None,
-        })
+        })).scalar_one_or_none()
+        if not events:
+            return []
+        assert before is not None, "a site with events has a sequence"
+        return [event.model_copy(update={"seq": before + offset})
+                for offset, event in enumerate(events, start=1)]
