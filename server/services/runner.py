@@ -33,7 +33,8 @@ Clock = Callable[[], datetime]
 Command = Callable[[UnitOfWork], Awaitable[BaseModel | None]]
 
 
-# Built once: every POST with an Idempotency-Key asks for one; the seal adds it.
+# Built once: asked when a command's key may have been used before (see run); the seal adds
+# the record of each command that has a key.
 _SEEN = select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.status_code,
                m.IdempotencyRecord.body).where(
     m.IdempotencyRecord.principal == bindparam("principal"),
