@@ -177,7 +177,7 @@ class UnitOfWork:
         before = (await self.session.execute(_SEAL_POSTGRES, {
             "at": self.now, "event_site_id": site_id, "event_count": len(events),
             "event_types": [event.type for event in events],
-            "event_payloads": [json.dumps(event.model_dump(mode="json")) for event in events],
+            "event_payloads": [event.model_dump_json() for event in events],
             "actor_type": self.actor.kind, "actor_id": self.actor.id,
             "actor_name": self.actor.name,
             "audit_site_ids": [row["site_id"] for row in audit],
