@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     CompoundSelect,
     Date,
     Select,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    insert,
     literal,
     null,
     or_,
@@ -204,29 +206,97 @@ async def line_heads_and_queue(
     return heads, waiting, open_ids
 
 
-def _people_ahead_count(priority: bool) -> Select[str, int]:
+def _earlier_in_line(priority: bool, ticket_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Waiting tickets called before the ticket ``ticket_id`` of class ``priority`` queued at
+    ``queued_at``: a regular ticket also waits behind every priority ticket; a priority one
+    only behind its class."""
     t = m.Ticket
-    same_class_earlier = and_(
-        t.priority == priority,
-        or_(t.queued_at < bindparam("queued_at"),
-            and_(t.queued_at == bindparam("queued_at"), t.id < bindparam("ticket_id"))))
-    # A regular ticket also waits behind every priority ticket; a priority one only behind its class.
-    ahead = same_class_earlier if priority else or_(t.priority.is_(True), same_class_earlier)
-    return select(literal("ahead"), func.count()).select_from(t).where(
-        t.service_id == bindparam("service_id"), t.service_day == bindparam("day"),
-        t.status == TicketStatus.WAITING, ahead)
+    earlier = or_(t.queued_at < bindparam("queued_at"),
+                  and_(t.queued_at == bindparam("queued_at"), t.id < ticket_id))
+    return (and_(t.priority.is_(True), earlier) if priority
+            else or_(t.priority.is_(True), earlier))
+
+
+def _in_line() -> tuple[ColumnElement[bool], ...]:
+    t = m.Ticket
+    return (t.service_id == bindparam("service_id"), t.service_day == bindparam("day"),
+            t.status == TicketStatus.WAITING)
 
 
 _PEOPLE_AHEAD: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
-    priority: union_all(_people_ahead_count(priority), _open_counter_rows(2))
+    priority: union_all(
+        select(literal("ahead"), func.count()).select_from(m.Ticket).where(
+            *_in_line(), _earlier_in_line(priority, bindparam("ticket_id"))),
+        _open_counter_rows(2))
     for priority in (True, False)}
-# A ticket just issued needs its people ahead, and the seal its line's queue summary: both in
-# one statement ("waiting" for its service, one "ahead", and the open counters).
-_AHEAD_OF_NEW_TICKET: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
-    priority: union_all(_WAITING_PER_SERVICE,
-                        _people_ahead_count(priority).add_columns(literal(0), literal(0)),
-                        _open_counter_rows(4))
+
+
+def _line_of(priority: bool, ticket_id: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
+    """One pass over a line: its waiting tickets, the priority ones, and those before the
+    ticket ``ticket_id`` (see ``_earlier_in_line``)."""
+    t = m.Ticket
+    return select(literal("line"), func.count(), func.sum(case((t.priority, 1), else_=0)),
+                  func.sum(case((_earlier_in_line(priority, ticket_id), 1), else_=0))
+                  ).where(*_in_line())
+
+
+# After a ticket is inserted: its line, and the open counters.
+_LINE_OF_NEW_TICKET: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
+    priority: union_all(_line_of(priority, bindparam("ticket_id")), _open_counter_rows(4))
     for priority in (True, False)}
+
+
+@lru_cache(maxsize=16)
+def _insert_into_line(columns: tuple[str, ...], priority: bool
+                      ) -> CompoundSelect[*tuple[Any, ...]]:
+    """PostgreSQL: the ticket's insert (its values bound as ``new_COLUMN``), its id, and what
+    ``_LINE_OF_NEW_TICKET`` reads, in one statement. The reads share the insert's snapshot, so
+    they see the line as it was just before the new ticket joined it."""
+    tickets = m.Ticket.core_table()
+    new = (insert(tickets).values({column: bindparam(f"new_{column}") for column in columns})
+           .returning(tickets.c.id).cte("new_ticket"))
+    return union_all(select(literal("new"), new.c.id, literal(0), literal(0)),
+                     _line_of(priority, select(new.c.id).scalar_subquery()),
+                     _open_counter_rows(4))
+
+
+_TICKET_INSERT = insert(m.Ticket.core_table()).returning(m.Ticket.core_table().c.id)
+
+
+# Inserts through the table: the unit of work's flush of one new object costs more than the
+# insert itself.
+async def insert_ticket(session: AsyncSession, row: dict[str, Any]) -> int:
+    """A new ticket (``row``: its columns); its id."""
+    return int((await session.execute(_TICKET_INSERT, row)).scalar_one())
+
+
+async def insert_into_line(session: AsyncSession, row: dict[str, Any]
+                           ) -> tuple[int, int, tuple[int, int], set[int]]:
+    """A new waiting ticket (``row``: its columns), and where it stands: its id, who waits
+    before it, its line's waiting tickets (all, priority) with itself, and the site's open
+    counters. On PostgreSQL one statement; elsewhere the insert, then one read of the line."""
+    place = {"service_id": row["service_id"], "day": row["service_day"],
+             "queued_at": row["queued_at"], "site_id": row["site_id"]}
+    if session.get_bind().dialect.name == "postgresql":
+        result = await session.execute(
+            _insert_into_line(tuple(sorted(row)), row["priority"]),
+            {**place, **{f"new_{column}": value for column, value in row.items()}})
+        itself = 1  # the line was read without it
+    else:
+        place["ticket_id"] = await insert_ticket(session, row)
+        result = await session.execute(_LINE_OF_NEW_TICKET[row["priority"]], place)
+        itself = 0
+    rows, open_ids = _apart_from_open_counters(result)
+    ticket_id, waiting, ahead = place.get("ticket_id"), (0, 0), 0
+    for tag, first, second, third in rows:
+        if tag == "new":
+            ticket_id = first
+        else:
+            waiting = (int(first) + itself,
+                       int(second or 0) + (itself if row["priority"] else 0))
+            ahead = int(third or 0)
+    assert isinstance(ticket_id, int)
+    return ticket_id, ahead, waiting, open_ids
 
 
 async def people_ahead_and_open(session: AsyncSession, ticket: m.Ticket) -> tuple[int, set[int]]:
@@ -237,24 +307,6 @@ async def people_ahead_and_open(session: AsyncSession, ticket: m.Ticket) -> tupl
             "service_id": ticket.service_id, "day": ticket.service_day,
             "site_id": ticket.site_id}))
     return int(ahead), open_ids
-
-
-async def place_of_new_ticket(session: AsyncSession, ticket: m.Ticket
-                              ) -> tuple[int, tuple[int, int], set[int]]:
-    """For a ticket just issued into its line: who waits before it; the line's waiting
-    tickets (all, priority), itself included; and the site's open counters."""
-    rows, open_ids = _apart_from_open_counters(await session.execute(
-        _AHEAD_OF_NEW_TICKET[ticket.priority], {
-            "queued_at": ticket.queued_at, "ticket_id": ticket.id,
-            "service_id": ticket.service_id, "service_ids": [ticket.service_id],
-            "day": ticket.service_day, "site_id": ticket.site_id}))
-    ahead, waiting = 0, (0, 0)
-    for tag, key, total, priority in rows:
-        if tag == "ahead":
-            ahead = int(key)
-        else:
-            waiting = (int(total), int(priority or 0))
-    return ahead, waiting, open_ids
 
 
 async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket,

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -41,8 +41,9 @@ from server.services.actor import Actor
 from server.services.catalog import CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.queries import (
+    insert_into_line,
+    insert_ticket,
     line_heads_and_queue,
-    place_of_new_ticket,
     ticket_out,
 )
 from server.services.stats_rollup import invalidate
@@ -201,7 +202,6 @@ def _next_sequence_statement(dialect: str) -> ReturningInsert[int]:
     ).returning(sequences.c.last_sequence)
 
 
-_TICKET_INSERT = insert(m.Ticket.core_table()).returning(m.Ticket.core_table().c.id)
 _NEXT_SEQUENCE = {dialect: _next_sequence_statement(dialect) for dialect in ("postgresql",
                                                                             "sqlite")}
 
@@ -242,17 +242,19 @@ async def issue(
         device_id=actor.id if actor.kind == "device" else None,
         call_count=0, transfer_count=0, called_out_of_order=False,
     )
-    # Through the table: the unit of work's flush of one new object costs more than the insert.
-    # The object below is only read (the answer, the event); nothing in this command changes it.
-    ticket = m.Ticket(id=(await uow.session.execute(_TICKET_INSERT, row)).scalar_one(), **row)
-    uow.audit(site.id, "ticket.reserve" if reserve else "ticket.issue", ticket_id=ticket.id,
-              number=ticket.number, service=service.code, priority_reason=priority_reason)
+    # Inserted through the table: the unit of work's flush of one new object costs more than
+    # the insert. The object is only read (the answer, the event); nothing here changes it.
     place = None
-    if not reserve:
+    if reserve:
+        ticket = m.Ticket(id=await insert_ticket(uow.session, row), **row)
+    else:
+        ticket_id, ahead, waiting, open_ids = await insert_into_line(uow.session, row)
+        ticket = m.Ticket(id=ticket_id, **row)
         uow.emit(site.id, TicketIssued(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket)))
-        ahead, waiting, open_ids = await place_of_new_ticket(uow.session, ticket)
         uow.touch_queue(service.id, as_read=(waiting, open_ids))
         place = (ahead, open_ids)
+    uow.audit(site.id, "ticket.reserve" if reserve else "ticket.issue", ticket_id=ticket.id,
+              number=ticket.number, service=service.code, priority_reason=priority_reason)
     log.info("issued %s (%s) at %s%s", ticket.number, service.code, site.code,
              " reserved" if reserve else "")
     return await ticket_out(uow.session, uow.catalog, ticket, place)
