@@ -306,7 +306,7 @@ class Hub:
 
     async def _poll_once(self, initial: bool = False) -> None:
         catalog = self._catalog()
-        async with self.db.read() as session:
+        async with self.db.lookup() as session:
             heads = await event_log.last_seqs(session)
         by_code = {catalog.sites[i].code: seq for i, seq in heads.items() if i in catalog.sites}
         if initial:

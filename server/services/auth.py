@@ -149,7 +149,7 @@ class ActorCache:
         future: asyncio.Future[_Resolved] = asyncio.get_running_loop().create_future()
         self._loading[digest] = future
         try:
-            async with db.read() as session:
+            async with db.lookup() as session:
                 actor, until = await _resolve(session, token, now)
             entry = _Resolved(actor, until, time.monotonic() + self.ttl)
             if len(self._entries) >= self.size:

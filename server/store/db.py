@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from server.store.inline_sqlite import Checkpointer, inline_connector, is_locked
+from server.store.inline_sqlite import Checkpointer, inline_dbapi, is_locked
 
 WAIT_FOR_LOCK_SECONDS = 30
+LOOKUP_BUSY_MS = 20
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -35,14 +36,15 @@ def normalise_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
-def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool,
+                   busy_ms: int | None = None) -> AsyncEngine:
     if inline:
-        database = make_url(url).database or ":memory:"
-        engine = create_async_engine(url, async_creator=inline_connector(database))
+        engine = create_async_engine(url, module=inline_dbapi())
     else:
         engine = create_async_engine(url, connect_args={"timeout": 30})
-    # The inline writer must never sleep in SQLite's busy handler: it would stall the loop.
-    busy_ms = 0 if inline else WAIT_FOR_LOCK_SECONDS * 1000
+    if busy_ms is None:
+        # The inline writer must never sleep in SQLite's busy handler: it would stall the loop.
+        busy_ms = 0 if inline else WAIT_FOR_LOCK_SECONDS * 1000
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -95,6 +97,13 @@ class Database:
                                          inline=True)
             self.read_engine = _sqlite_engine(self.url, "BEGIN", sqlite_synchronous,
                                               inline=False)
+            # Lookups (a token, the log's heads) are one indexed read each: on the loop's
+            # thread they take microseconds, where a helper thread's hand-offs, each waiting
+            # for the busy loop to let go of the GIL, took a loaded server hundreds of
+            # milliseconds. A read in WAL mode waits for nobody, bar the rare moment another
+            # connection recovers the log: for that, a short busy wait.
+            self.lookup_engine = _sqlite_engine(self.url, "BEGIN", sqlite_synchronous,
+                                                inline=True, busy_ms=LOOKUP_BUSY_MS)
             # Housekeeping's long transactions (roll-ups of closed days) keep the helper
             # thread: they take the same lock, but leave the loop to the requests.
             self.background_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE",
@@ -106,10 +115,12 @@ class Database:
             # Under READ COMMITTED every statement sees its own snapshot, in a transaction or
             # not, so reads skip BEGIN and COMMIT: two round trips of a token check's three.
             self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.lookup_engine = self.read_engine
             self._write_lock = None
             self._checkpointer = None
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._looker = async_sessionmaker(self.lookup_engine, expire_on_commit=False)
         self._streaming_reader = (self._reader if self.is_sqlite
                                   else async_sessionmaker(self.engine, expire_on_commit=False))
         self._background_writer = async_sessionmaker(self.background_engine,
@@ -173,10 +184,18 @@ class Database:
         async with reader() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[AsyncSession]:
+        """A session for a few short, indexed reads: on SQLite they run on the loop's own
+        thread (see ``lookup_engine``), so nothing long may be asked here."""
+        async with self._looker() as session, session.begin():
+            yield session
+
     async def dispose(self) -> None:
         if self._checkpointer is not None:
             await self._checkpointer.close()
         pools = {id(engine.sync_engine.pool): engine
-                 for engine in (self.engine, self.read_engine, self.background_engine)}
+                 for engine in (self.engine, self.read_engine, self.background_engine,
+                                self.lookup_engine)}
         for engine in pools.values():
             await engine.dispose()

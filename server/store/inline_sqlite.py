@@ -1,12 +1,14 @@
-"""SQLite for the one writer, run on the event loop's own thread.
+"""SQLite for the one writer (and quick lookups), run on the event loop's own thread.
 
 aiosqlite runs every call on a helper thread and wakes the loop when it is done. SQLAlchemy
 makes four such calls per statement (open a cursor, execute, fetch, close), and on a write the
 round trips cost more than the SQL: an issued ticket spent about a quarter of its time waiting
 for them. Writes on SQLite are serialised by the process anyway (``Database.write``), so
 running them on the loop's thread gives up no concurrency, and a statement of a command takes
-a fraction of a millisecond. Reads keep aiosqlite's thread: a long statistics query must not
-stall the loop.
+a fraction of a millisecond. Here SQLAlchemy's aiosqlite dialect is handed a DBAPI module whose
+connections are plain sqlite3 ones, called where SQLAlchemy asks: no helper thread, and no
+trip out of SQLAlchemy's greenlet for every call either. Reads keep aiosqlite's thread: a long
+statistics query must not stall the loop.
 
 The price: while a write runs, nothing else on the loop does, so a write must not wait for
 SQLite's lock. The writer's busy timeout is zero and ``Database.write`` retries a locked
@@ -18,44 +20,96 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
-from functools import partial
-from typing import Any, TypeVar
+from collections import deque
+from typing import Any, cast
 
 import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
-_ITER_CHUNK_SIZE = 64
+class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's cursor for aiosqlite, calling sqlite3 where it is asked instead of awaiting
+    a helper thread: each statement's cursor, execute, fetch and close would otherwise be a
+    trip out of SQLAlchemy's greenlet and back."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return connection.cursor()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        cursor = cast(sqlite3.Cursor, self._cursor)
+        try:
+            result = cursor.execute(operation) if parameters is None else cursor.execute(
+                operation, parameters)
+            if cursor.description:
+                self._rows = deque(cursor.fetchall())
+            return result
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            return cast(sqlite3.Cursor, self._cursor).executemany(operation, seq_of_parameters)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
 
 
-class InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose calls run where they are awaited, not on its thread.
+class _InlineConnection(AsyncAdapt_aiosqlite_connection):
+    """A plain sqlite3 connection behind SQLAlchemy's async adapter, used on the loop's thread."""
 
-    Its thread still opens and closes the connection (and sets the isolation level, which
-    SQLAlchemy asks of the thread directly), hence ``check_same_thread=False``; those never
-    overlap with a statement.
-    """
+    __slots__ = ()
+    _cursor_cls = _InlineCursor
 
-    async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
+    @property
+    def _sqlite(self) -> sqlite3.Connection:
+        return cast(sqlite3.Connection, self._connection)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._sqlite.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: Any) -> None:
+        self._sqlite.isolation_level = value
+
+    def create_function(self, *args: Any, **kw: Any) -> None:
+        self._sqlite.create_function(*args, **kw)
+
+    def rollback(self) -> None:
+        self._sqlite.rollback()
+
+    def commit(self) -> None:
+        self._sqlite.commit()
+
+    def close(self) -> None:
+        self._sqlite.close()
+
+    def terminate(self) -> None:
+        self._sqlite.close()
 
 
-def inline_connector(database: str) -> Callable[[], Any]:
-    """An ``async_creator`` for SQLAlchemy: a fresh inline connection to ``database``."""
+class _InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *args: Any, **kwargs: Any) -> _InlineConnection:
+        kwargs.pop("async_creator_fn", None)
+        return _InlineConnection(self, sqlite3.connect(
+            *args, **{**kwargs, "check_same_thread": False, "isolation_level": None}))
 
-    async def connect() -> InlineConnection:
-        connection = InlineConnection(
-            partial(sqlite3.connect, database, check_same_thread=False, isolation_level=None),
-            _ITER_CHUNK_SIZE)
-        await connection  # opens it on its thread
-        return connection
 
-    return connect
+def inline_dbapi() -> Any:
+    """The DBAPI module to give SQLAlchemy's aiosqlite dialect (``module=``) for connections
+    whose statements run on the event loop's thread."""
+    return _InlineDBAPI(aiosqlite, sqlite3)
 
 
 def is_locked(error: BaseException) -> bool:

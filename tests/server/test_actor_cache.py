@@ -19,7 +19,7 @@ from server.services.errors import Unauthorized
 def token_reads(hall: Hall) -> Iterator[list[str]]:
     """The statements that looked a token up, as the database saw them."""
     reads: list[str] = []
-    engine = hall.context.db.read_engine.sync_engine
+    engine = hall.context.db.lookup_engine.sync_engine
 
     def seen(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
         if "token_hash" in statement:

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from server.store import db as store_db
@@ -135,4 +135,27 @@ async def test_the_write_ahead_log_is_copied_back_into_the_database_file(
         async with db.write() as session:  # a commit starts a checkpoint if none is running
             await session.execute(text("INSERT INTO marks VALUES (6)"))
     assert path.stat().st_size >= 1024 * 1024, path.stat().st_size
+    await db.dispose()
+
+
+async def test_writes_and_lookups_run_on_the_loops_thread(tmp_path: Path) -> None:
+    """No helper thread between a command or a token check and SQLite: each hand-off would
+    wait for a busy loop to let go of the interpreter."""
+    db = Database(f"sqlite:///{tmp_path / 'antrean.db'}")
+    loop_thread = threading.get_ident()
+
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Called by SQLite in whichever thread runs the statement.
+        dbapi_connection.create_function(
+            "on_loop_thread", 0, lambda: int(threading.get_ident() == loop_thread))
+
+    for engine in (db.engine, db.lookup_engine, db.read_engine):
+        event.listen(engine.sync_engine, "connect", on_connect)
+    ask = text("SELECT on_loop_thread()")
+    async with db.write() as session:
+        assert (await session.execute(ask)).scalar() == 1
+    async with db.lookup() as session:
+        assert (await session.execute(ask)).scalar() == 1
+    async with db.read() as session:  # long reads keep their thread, so the test can tell
+        assert (await session.execute(ask)).scalar() == 0
     await db.dispose()
