@@ -12,12 +12,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 
+from server.store.group_commit import GroupCommit
 from server.store.inline_sqlite import Checkpointer, inline_dbapi, is_locked
 
 WAIT_FOR_LOCK_SECONDS = 30
@@ -66,6 +68,13 @@ def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool,
     return engine
 
 
+async def _sqlite_in_transaction(connection: AsyncConnection) -> bool:
+    """Whether SQLite still holds the connection's transaction: after some errors (a full disk,
+    an I/O error) it rolls the whole transaction back by itself."""
+    raw = await connection.get_raw_connection()
+    return bool(raw.driver_connection.in_transaction)  # type: ignore[union-attr]
+
+
 def _postgres_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, pool_size=20, max_overflow=20)
 
@@ -109,6 +118,8 @@ class Database:
             self.background_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE",
                                                     sqlite_synchronous, inline=False)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
+            self._group = GroupCommit(self._write_lock, self._begin_immediate,
+                                      _sqlite_in_transaction, self._after_commit)
             self._checkpointer = Checkpointer(database_file) if database_file else None
         else:
             self.engine = self.background_engine = _postgres_engine(self.url)
@@ -132,7 +143,9 @@ class Database:
 
     @asynccontextmanager
     async def write(self, *, background: bool = False) -> AsyncIterator[AsyncSession]:
-        """One transaction that commits when the block ends and rolls back if it raises.
+        """One transaction that commits when the block ends and rolls back if it raises; on
+        SQLite, a savepoint in a transaction shared with the commands queued at the same time
+        (see ``group_commit``), on disk when the block is left.
 
         ``background``: housekeeping, which may run long; on SQLite its statements run on a
         helper thread instead of the loop's (it still holds the one write lock)."""
@@ -141,40 +154,35 @@ class Database:
                 yield session
             return
         if background:
-            async with (self._write_lock, self._background_writer() as session,
-                        session.begin()):
-                yield session
+            async with self._write_lock:
+                await self._group.flush()  # it holds the database's write lock
+                async with self._background_writer() as session, session.begin():
+                    yield session
             return
-        async with self._write_lock:
-            session = await self._begin_immediate()
-            try:
-                yield session
-                await session.commit()
-                if self._checkpointer is not None:
-                    self._checkpointer.after_commit()
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                await session.close()
+        async with self._group.command() as session:
+            yield session
 
-    async def _begin_immediate(self) -> AsyncSession:
-        """A session holding SQLite's write lock. Another process (a command-line tool) may
+    async def _begin_immediate(self) -> AsyncConnection:
+        """A connection holding SQLite's write lock. Another process (a command-line tool) may
         hold it for a moment; wait for it here, asleep, rather than in SQLite, blocking."""
         loop = asyncio.get_running_loop()
         give_up = loop.time() + WAIT_FOR_LOCK_SECONDS
         delay = 0.002
         while True:
-            session = self._writer()
+            connection = await self.engine.connect()
             try:
-                await session.connection()  # runs BEGIN IMMEDIATE
-                return session
+                await connection.begin()  # runs BEGIN IMMEDIATE
+                return connection
             except OperationalError as exc:
-                await session.close()
+                await connection.close()
                 if not is_locked(exc) or loop.time() + delay > give_up:
                     raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
+
+    def _after_commit(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.after_commit()
 
     @asynccontextmanager
     async def read(self, *, streaming: bool = False) -> AsyncIterator[AsyncSession]:
@@ -192,6 +200,8 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self._write_lock is not None:
+            await self._group.close()
         if self._checkpointer is not None:
             await self._checkpointer.close()
         pools = {id(engine.sync_engine.pool): engine
