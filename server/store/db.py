@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from server.store.group_commit import GroupCommit
-from server.store.inline_sqlite import Checkpointer, inline_dbapi, is_locked
+from server.store.inline_sqlite import Checkpointer, InlineSession, inline_dbapi, is_locked
 
 WAIT_FOR_LOCK_SECONDS = 30
 LOOKUP_BUSY_MS = 20
@@ -119,7 +119,8 @@ class Database:
                                                     sqlite_synchronous, inline=False)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
             self._group = GroupCommit(self._write_lock, self._begin_immediate,
-                                      _sqlite_in_transaction, self._after_commit)
+                                      _sqlite_in_transaction, self._after_commit,
+                                      session_class=InlineSession)
             self._checkpointer = Checkpointer(database_file) if database_file else None
         else:
             self.engine = self.background_engine = _postgres_engine(self.url)
@@ -131,7 +132,9 @@ class Database:
             self._checkpointer = None
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self._looker = async_sessionmaker(self.lookup_engine, expire_on_commit=False)
+        self._looker = async_sessionmaker(
+            self.lookup_engine, expire_on_commit=False,
+            class_=InlineSession if self.is_sqlite else AsyncSession)
         self._streaming_reader = (self._reader if self.is_sqlite
                                   else async_sessionmaker(self.engine, expire_on_commit=False))
         self._background_writer = async_sessionmaker(self.background_engine,
@@ -197,6 +200,7 @@ class Database:
         """A session for a few short, indexed reads: on SQLite they run on the loop's own
         thread (see ``lookup_engine``), so nothing long may be asked here."""
         async with self._looker() as session, session.begin():
+            await session.connection()  # see InlineSession
             yield session
 
     async def dispose(self) -> None:

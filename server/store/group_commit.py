@@ -45,17 +45,19 @@ class GroupCommit:
     ``begin`` opens a connection in a transaction holding the write lock of the database;
     ``still_in_transaction`` tells whether the database still has that transaction after a
     command failed (SQLite rolls a transaction back by itself after some errors, a full disk
-    among them); ``after_commit`` runs after each group's commit.
+    among them); ``after_commit`` runs after each group's commit; commands get sessions of
+    ``session_class``.
     """
 
     def __init__(self, lock: asyncio.Lock, begin: Callable[[], Awaitable[AsyncConnection]],
                  still_in_transaction: Callable[[AsyncConnection], Awaitable[bool]],
-                 after_commit: Callable[[], None]) -> None:
+                 after_commit: Callable[[], None],
+                 session_class: type[AsyncSession] = AsyncSession) -> None:
         self._lock = lock
         self._begin = begin
         self._still_in_transaction = still_in_transaction
         self._after_commit = after_commit
-        self._sessions = async_sessionmaker(expire_on_commit=False,
+        self._sessions = async_sessionmaker(class_=session_class, expire_on_commit=False,
                                             join_transaction_mode="create_savepoint")
         self._open: _Group | None = None
         self._committers: set[asyncio.Task[None]] = set()
