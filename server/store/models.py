@@ -213,9 +213,11 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("issued_service_id", "service_day", "sequence"),
         # The head of each line in one index seek: dispatch never scans the day's history.
+        # The status too, though the index holds only the waiting: a line is counted from the
+        # index alone, without reading each ticket's row to check what the query names.
         Index(
             "ix_tickets_line_head",
-            "service_id", "service_day", "priority", "queued_at", "id",
+            "service_id", "service_day", "priority", "queued_at", "id", "status",
             sqlite_where=WAITING, postgresql_where=WAITING,
         ),
         Index(
