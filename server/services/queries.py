@@ -19,7 +19,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     literal,
     null,
     or_,
@@ -66,14 +65,14 @@ def today(catalog: Catalog, site_id: int, now: datetime) -> date:
 # building and fingerprinting a statement costs more than running it. A count and the site's
 # open counters travel in one statement (a round trip costs more than either read): rows
 # tagged "open" carry a counter's id, padded to the width of the other rows.
-def _open_counter_rows(width: int) -> Select[*tuple[Any, ...]]:
+def open_counter_rows(width: int) -> Select[*tuple[Any, ...]]:
     return select(literal("open"), m.Counter.id, *[literal(0)] * (width - 2)).where(
         m.Counter.site_id == bindparam("site_id"), m.Counter.state == "open")
 
 
-def _apart_from_open_counters(result: Result[*tuple[Any, ...]]
+def apart_from_open_counters(result: Result[*tuple[Any, ...]]
                               ) -> tuple[list[Row[*tuple[Any, ...]]], set[int]]:
-    """The rows of a statement built with ``_open_counter_rows``: its own, and the open ids."""
+    """The rows of a statement built with ``open_counter_rows``: its own, and the open ids."""
     rows: list[Row[*tuple[Any, ...]]] = []
     open_ids: set[int] = set()
     for row in result.all():
@@ -106,14 +105,14 @@ _WAITING_PER_SERVICE = (
            m.Ticket.service_id.in_(bindparam("service_ids", expanding=True)))
     .group_by(m.Ticket.service_id))
 _QUEUE_STATE: CompoundSelect[*tuple[Any, ...]] = union_all(_WAITING_PER_SERVICE,
-                                                           _open_counter_rows(4))
+                                                           open_counter_rows(4))
 
 
 async def waiting_and_open(
     session: AsyncSession, site_id: int, service_ids: list[int], day: date
 ) -> tuple[dict[int, tuple[int, int]], set[int]]:
     """Per service, the waiting tickets (all, priority); and the site's open counters."""
-    rows, open_ids = _apart_from_open_counters(await session.execute(_QUEUE_STATE, {
+    rows, open_ids = apart_from_open_counters(await session.execute(_QUEUE_STATE, {
         "day": day, "service_ids": service_ids, "site_id": site_id}))
     return {key: (int(total), int(priority or 0)) for _, key, total, priority in rows}, open_ids
 
@@ -188,7 +187,7 @@ def line_heads_and_queue_query(lines: tuple[tuple[int, bool], ...],
     lines, and its queue summary needs them."""
     return union_all(*line_heads_query(lines, skip_locked).selects,
                      _WAITING_PER_SERVICE.add_columns(null()),
-                     _open_counter_rows(4).add_columns(null()))
+                     open_counter_rows(4).add_columns(null()))
 
 
 async def line_heads_and_queue(
@@ -198,7 +197,7 @@ async def line_heads_and_queue(
     """The heads of ``lines`` (rows: tag, id, service_id, priority, queued_at); per service of
     the lines, the waiting tickets (all, priority); and the site's open counters."""
     service_ids = sorted({service_id for service_id, _ in lines})
-    rows, open_ids = _apart_from_open_counters(await session.execute(
+    rows, open_ids = apart_from_open_counters(await session.execute(
         line_heads_and_queue_query(lines, skip_locked),
         {"day": day, "service_ids": service_ids, "site_id": site_id}))
     heads = [row for row in rows if row[0] == "head"]
@@ -227,11 +226,11 @@ _PEOPLE_AHEAD: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
     priority: union_all(
         select(literal("ahead"), func.count()).select_from(m.Ticket).where(
             *_in_line(), _earlier_in_line(priority, bindparam("ticket_id"))),
-        _open_counter_rows(2))
+        open_counter_rows(2))
     for priority in (True, False)}
 
 
-def _line_of(priority: bool, ticket_id: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
+def line_of(priority: bool, ticket_id: ColumnElement[int]) -> Select[*tuple[Any, ...]]:
     """One pass over a line: its waiting tickets, the priority ones, and those before the
     ticket ``ticket_id`` (see ``_earlier_in_line``)."""
     t = m.Ticket
@@ -241,67 +240,14 @@ def _line_of(priority: bool, ticket_id: ColumnElement[int]) -> Select[*tuple[Any
 
 
 # After a ticket is inserted: its line, and the open counters.
-_LINE_OF_NEW_TICKET: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
-    priority: union_all(_line_of(priority, bindparam("ticket_id")), _open_counter_rows(4))
+LINE_OF_NEW_TICKET: dict[bool, CompoundSelect[*tuple[Any, ...]]] = {
+    priority: union_all(line_of(priority, bindparam("ticket_id")), open_counter_rows(4))
     for priority in (True, False)}
-
-
-@lru_cache(maxsize=16)
-def _insert_into_line(columns: tuple[str, ...], priority: bool
-                      ) -> CompoundSelect[*tuple[Any, ...]]:
-    """PostgreSQL: the ticket's insert (its values bound as ``new_COLUMN``), its id, and what
-    ``_LINE_OF_NEW_TICKET`` reads, in one statement. The reads share the insert's snapshot, so
-    they see the line as it was just before the new ticket joined it."""
-    tickets = m.Ticket.core_table()
-    new = (insert(tickets).values({column: bindparam(f"new_{column}") for column in columns})
-           .returning(tickets.c.id).cte("new_ticket"))
-    return union_all(select(literal("new"), new.c.id, literal(0), literal(0)),
-                     _line_of(priority, select(new.c.id).scalar_subquery()),
-                     _open_counter_rows(4))
-
-
-_TICKET_INSERT = insert(m.Ticket.core_table()).returning(m.Ticket.core_table().c.id)
-
-
-# Inserts through the table: the unit of work's flush of one new object costs more than the
-# insert itself.
-async def insert_ticket(session: AsyncSession, row: dict[str, Any]) -> int:
-    """A new ticket (``row``: its columns); its id."""
-    return int((await session.execute(_TICKET_INSERT, row)).scalar_one())
-
-
-async def insert_into_line(session: AsyncSession, row: dict[str, Any]
-                           ) -> tuple[int, int, tuple[int, int], set[int]]:
-    """A new waiting ticket (``row``: its columns), and where it stands: its id, who waits
-    before it, its line's waiting tickets (all, priority) with itself, and the site's open
-    counters. On PostgreSQL one statement; elsewhere the insert, then one read of the line."""
-    place = {"service_id": row["service_id"], "day": row["service_day"],
-             "queued_at": row["queued_at"], "site_id": row["site_id"]}
-    if session.get_bind().dialect.name == "postgresql":
-        result = await session.execute(
-            _insert_into_line(tuple(sorted(row)), row["priority"]),
-            {**place, **{f"new_{column}": value for column, value in row.items()}})
-        itself = 1  # the line was read without it
-    else:
-        place["ticket_id"] = await insert_ticket(session, row)
-        result = await session.execute(_LINE_OF_NEW_TICKET[row["priority"]], place)
-        itself = 0
-    rows, open_ids = _apart_from_open_counters(result)
-    ticket_id, waiting, ahead = place.get("ticket_id"), (0, 0), 0
-    for tag, first, second, third in rows:
-        if tag == "new":
-            ticket_id = first
-        else:
-            waiting = (int(first) + itself,
-                       int(second or 0) + (itself if row["priority"] else 0))
-            ahead = int(third or 0)
-    assert isinstance(ticket_id, int)
-    return ticket_id, ahead, waiting, open_ids
 
 
 async def people_ahead_and_open(session: AsyncSession, ticket: m.Ticket) -> tuple[int, set[int]]:
     """Who waits before ``ticket`` in its line; and the site's open counters."""
-    [(_, ahead)], open_ids = _apart_from_open_counters(await session.execute(
+    [(_, ahead)], open_ids = apart_from_open_counters(await session.execute(
         _PEOPLE_AHEAD[ticket.priority], {
             "queued_at": ticket.queued_at, "ticket_id": ticket.id,
             "service_id": ticket.service_id, "day": ticket.service_day,

@@ -8,8 +8,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import ReturningInsert
 
 from common.announce import call_text
 from common.formats import day_name
@@ -40,12 +38,8 @@ from server.domain.tickets import (
 from server.services.actor import Actor
 from server.services.catalog import CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
-from server.services.queries import (
-    insert_into_line,
-    insert_ticket,
-    line_heads_and_queue,
-    ticket_out,
-)
+from server.services.new_tickets import insert_new_ticket
+from server.services.queries import line_heads_and_queue, ticket_out
 from server.services.stats_rollup import invalidate
 from server.services.uow import UnitOfWork
 from server.store import models as m
@@ -190,28 +184,6 @@ def _closed_message(site: SiteInfo, opening_at: object) -> tuple[str, str]:
             f"This service is closed. It opens again {when_en}.")
 
 
-def _next_sequence_statement(dialect: str) -> ReturningInsert[int]:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # The table, not the mapped class: the ORM's path for an upsert costs more than the upsert.
-    sequences = m.DailySequence.core_table()
-    return insert(sequences).values(
-        service_id=bindparam("service_id"), service_day=bindparam("day"), last_sequence=1,
-    ).on_conflict_do_update(
-        index_elements=[sequences.c.service_id, sequences.c.service_day],
-        set_={"last_sequence": sequences.c.last_sequence + 1},
-    ).returning(sequences.c.last_sequence)
-
-
-_NEXT_SEQUENCE = {dialect: _next_sequence_statement(dialect) for dialect in ("postgresql",
-                                                                            "sqlite")}
-
-
-async def _next_sequence(uow: UnitOfWork, service_id: int, day: object) -> int:
-    statement = _NEXT_SEQUENCE[uow.dialect]
-    return int((await uow.session.execute(statement, {"service_id": service_id,
-                                                      "day": day})).scalar_one())
-
-
 async def issue(
     uow: UnitOfWork, site: SiteInfo, service_code: str, priority_reason: str | None,
     channel: str, reserve: bool,
@@ -226,38 +198,35 @@ async def issue(
         next_open = service.opening.next_opening(uow.now)
         raise Conflict(message, message_en, code="service_closed",
                        next_opening=next_open.isoformat() if next_open else None)
-    day = service_day(uow.now, site.timezone)
-    sequence = await _next_sequence(uow, service.id, day)
-    if service.daily_quota is not None and sequence > service.daily_quota:
-        raise Conflict("Kuota nomor antrean layanan ini hari ini sudah habis.",
-                       "Today's quota of tickets for this service has been reached.",
-                       code="quota_reached", quota=service.daily_quota)
     status = TicketStatus.RESERVED if reserve else TicketStatus.WAITING
     row = dict(
-        site_id=site.id, service_id=service.id, issued_service_id=service.id, service_day=day,
-        sequence=sequence, number=format_number(service.prefix, sequence),
-        priority=priority_reason is not None, priority_reason=priority_reason, channel=channel,
-        tracking_code=new_tracking_code(), status=status, issued_at=uow.now, queued_at=uow.now,
+        site_id=site.id, service_id=service.id, issued_service_id=service.id,
+        service_day=service_day(uow.now, site.timezone), priority=priority_reason is not None,
+        priority_reason=priority_reason, channel=channel, tracking_code=new_tracking_code(),
+        status=status, issued_at=uow.now, queued_at=uow.now,
         reserve_expires_at=uow.now + timedelta(seconds=site.reservation_seconds) if reserve else None,
         device_id=actor.id if actor.kind == "device" else None,
         call_count=0, transfer_count=0, called_out_of_order=False,
     )
-    # Inserted through the table: the unit of work's flush of one new object costs more than
-    # the insert. The object is only read (the answer, the event); nothing here changes it.
-    place = None
-    if reserve:
-        ticket = m.Ticket(id=await insert_ticket(uow.session, row), **row)
-    else:
-        ticket_id, ahead, waiting, open_ids = await insert_into_line(uow.session, row)
-        ticket = m.Ticket(id=ticket_id, **row)
+    ticket_id, sequence, place = await insert_new_ticket(uow.session, row, service.prefix,
+                                                         joins_line=not reserve)
+    if service.daily_quota is not None and sequence > service.daily_quota:
+        # Refused, the command's changes roll back: the number is not used up.
+        raise Conflict("Kuota nomor antrean layanan ini hari ini sudah habis.",
+                       "Today's quota of tickets for this service has been reached.",
+                       code="quota_reached", quota=service.daily_quota)
+    # Only read from here on (the answer, the event): nothing in this command changes it.
+    ticket = m.Ticket(id=ticket_id, sequence=sequence,
+                      number=format_number(service.prefix, sequence), **row)
+    if place is not None:
         uow.emit(site.id, TicketIssued(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket)))
-        uow.touch_queue(service.id, as_read=(waiting, open_ids))
-        place = (ahead, open_ids)
+        uow.touch_queue(service.id, as_read=(place.waiting, place.open_ids))
     uow.audit(site.id, "ticket.reserve" if reserve else "ticket.issue", ticket_id=ticket.id,
               number=ticket.number, service=service.code, priority_reason=priority_reason)
     log.info("issued %s (%s) at %s%s", ticket.number, service.code, site.code,
              " reserved" if reserve else "")
-    return await ticket_out(uow.session, uow.catalog, ticket, place)
+    return await ticket_out(uow.session, uow.catalog, ticket,
+                            None if place is None else (place.ahead, place.open_ids))
 
 
 async def confirm(uow: UnitOfWork, ticket_id: int) -> TicketOut:

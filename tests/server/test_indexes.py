@@ -54,7 +54,7 @@ async def test_lines_are_counted_from_the_line_index_alone(hall: Hall, shape: st
     query = (queries.line_heads_and_queue_query(lines, skip_locked=postgres).params(
                  day=DAY, site_id=1, service_ids=[1, 2])
              if shape.startswith("a counter") else
-             queries._LINE_OF_NEW_TICKET[False].params(
+             queries.LINE_OF_NEW_TICKET[False].params(
                  day=DAY, site_id=1, service_id=1, ticket_id=10, queued_at=hall.clock()))
     async with hall.context.db.read() as session:
         compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})

@@ -25,6 +25,25 @@ async def test_numbering_restarts_on_the_next_service_day(hall: Hall) -> None:
     assert (await hall.issue("KTP"))["number"] == "A-001"
 
 
+async def test_numbers_past_999_grow_as_stored(hall: Hall) -> None:
+    # PostgreSQL formats the number in the statement that takes it, SQLite in Python: the
+    # answer and the stored ticket must agree either way, reserved or waiting.
+    from sqlalchemy import update
+
+    from server.store import models as m
+
+    first = await hall.issue("KTP")
+    async with hall.context.db.write() as session:
+        await session.execute(update(m.DailySequence).values(last_sequence=998))
+    issued = [await hall.issue("KTP"), await hall.issue("KTP", reserve=True),
+              await hall.issue("KTP", priority_reason="elderly")]
+    assert [t["number"] for t in (first, *issued)] == ["A-001", "A-999", "A-1000", "A-1001"]
+    for ticket in issued:
+        stored = await hall.client.get(f"/api/v1/tickets/{ticket['tracking_code']}")
+        assert stored.json()["number"] == ticket["number"]
+    assert (issued[0]["people_ahead"], issued[2]["people_ahead"]) == (1, 0)
+
+
 async def test_priority_ticket_is_ahead_of_regular_ones(hall: Hall) -> None:
     await hall.issue("KTP")
     await hall.issue("KTP")
