@@ -141,7 +141,11 @@ class Crowd:
 
         await asyncio.gather(*(one() for _ in range(count)))
 
-    def arm(self) -> None:
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    async def arm(self) -> None:
         live = [m for m in self.members if not m.closed]
         self._left = len(live)
         self._done = asyncio.get_running_loop().create_future()

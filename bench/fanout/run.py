@@ -1,6 +1,8 @@
 """bench/fanout: N display sockets on one server process; an officer calls; how long until the
 last socket has `ticket.called`, against the bare `websockets` library broadcasting the same
-message to the same N clients. Also the server's memory per idle socket.
+message to the same N clients. Also the server's memory per idle socket, and the floor: N
+plain loopback sends from one thread (``floor.py``). The sockets are read by a native client
+(``crowd.c``) when a C compiler is at hand, so that the time is the servers'.
 
     python -m bench.fanout.run --sizes 1000,5000,10000 --calls 50
 """
@@ -19,6 +21,9 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
+from bench.fanout import native
+from bench.fanout.floor import floor_ms
+from bench.fanout.native import NativeCrowd
 from bench.httpclient import KeepAlive
 from bench.server import ROOT, free_port, raise_fd_limit, run_fast, start_antrean
 from bench.wsclient import Crowd, percentile, rss_kib
@@ -57,6 +62,13 @@ password = "bench-password"
 """
 
 
+def make_crowd(workdir: Path) -> Crowd | NativeCrowd:
+    """The native crowd when a C compiler is at hand, else the Python one (slower to read
+    10,000 sockets than a server is to write them: then the client's time is measured)."""
+    binary = native.build(workdir)
+    return Crowd(MARKER) if binary is None else NativeCrowd(binary, MARKER)
+
+
 def start_hall(workdir: Path, port: int) -> subprocess.Popen[bytes]:
     config = workdir / "hall.toml"
     config.write_text(HALL, encoding="utf-8")
@@ -69,7 +81,7 @@ async def measure_antrean(sizes: list[int], calls: int, workdir: Path) -> dict[i
     port = free_port()
     server = start_hall(workdir, port)
     results: dict[int, dict] = {}
-    crowd = Crowd(MARKER)
+    crowd = make_crowd(workdir)
     # The call goes through a minimal client, as the baseline's trigger is one frame: what is
     # timed is the server's work, not a general HTTP client's.
     trigger = KeepAlive("127.0.0.1", port)
@@ -92,7 +104,7 @@ async def measure_antrean(sizes: list[int], calls: int, workdir: Path) -> dict[i
                     "Authorization": "Bearer bench-display-token"})
                 head = snapshot.json()["seq"]
                 before = rss_kib(server.pid)
-                added = size - len(crowd.members)
+                added = size - crowd.size
                 began = time.monotonic()
                 await crowd.connect("127.0.0.1", port,
                                     f"/api/v1/ws?token=bench-display-token&since={head}", added,
@@ -102,7 +114,7 @@ async def measure_antrean(sizes: list[int], calls: int, workdir: Path) -> dict[i
                 per_socket = (rss_kib(server.pid) - before) / added
                 latencies = []
                 for _ in range(calls):
-                    crowd.arm()
+                    await crowd.arm()
                     t0 = time.monotonic()
                     response = await trigger.post(f"/api/v1/counters/{counter}/call-next",
                                                   officer)
@@ -148,18 +160,18 @@ async def measure_baseline(sizes: list[int], calls: int, workdir: Path) -> dict[
     server.stdin.flush()
     server.stdout.readline()
     results: dict[int, dict] = {}
-    crowd = Crowd(MARKER)
+    crowd = make_crowd(workdir)
     try:
         async with connect(f"ws://127.0.0.1:{port}/") as trigger:
             for size in sizes:
                 before = rss_kib(server.pid)
-                added = size - len(crowd.members)
+                added = size - crowd.size
                 await crowd.connect("127.0.0.1", port, "/", added)
                 await asyncio.sleep(1.0)
                 per_socket = (rss_kib(server.pid) - before) / added
                 latencies = []
                 for _ in range(calls):
-                    crowd.arm()
+                    await crowd.arm()
                     t0 = time.monotonic()
                     await trigger.send("fire")
                     latencies.append(await crowd.wait() - t0)
@@ -187,17 +199,23 @@ def main() -> int:
     raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="antrean-fanout-") as tmp:
         workdir = Path(tmp)
-        print("fanout: time from call-next to the last socket having ticket.called")
+        print("fanout: time from call-next to the last socket having ticket.called, the "
+              "sockets read by " + ("a native client" if native.build(workdir) else
+                                     "a Python client (no C compiler)"))
         baseline = run_fast(measure_baseline(sizes, args.calls, workdir))
         ours = run_fast(measure_antrean(sizes, args.calls, workdir))
+    floors = {size: floor_ms(size) for size in sizes}
     print("\n     N | antrean p50 / p99 (ms) | baseline p50 / p99 (ms) | p99 ratio | "
-          "KiB/socket (antrean / baseline)")
+          "KiB/socket (antrean / baseline) | floor (ms)")
     for size in sizes:
         a, b = ours[size], baseline[size]
         print(f"{size:>6} | {a['p50']:8.1f} / {a['p99']:8.1f}   | {b['p50']:8.1f} / "
               f"{b['p99']:8.1f}     | {a['p99'] / b['p99']:6.2f}×  | "
-              f"{a['kib_per_socket']:.1f} / {b['kib_per_socket']:.1f}")
-    print(json.dumps({"antrean": ours, "baseline": baseline}))
+              f"{a['kib_per_socket']:.1f} / {b['kib_per_socket']:.1f}             | "
+              f"{floors[size]:6.1f}")
+    print("floor: N loopback sends of a message from one thread, no protocol, nobody reading "
+          "(bench/fanout/floor.py)")
+    print(json.dumps({"antrean": ours, "baseline": baseline, "floor_ms": floors}))
     return 0
 
 
