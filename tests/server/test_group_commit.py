@@ -35,6 +35,11 @@ def _committed_marks(path: Path) -> set[int]:
         other.close()
 
 
+async def _mark(db: Database, value: int, *, background: bool = False) -> None:
+    async with db.write(background=background) as session:
+        await session.execute(text("INSERT INTO marks VALUES (:v)"), {"v": value})
+
+
 def _count_commits(db: Database) -> list[int]:
     commits: list[int] = []
     event.listen(db.engine.sync_engine, "commit", lambda _connection: commits.append(1))
@@ -50,8 +55,7 @@ async def test_writers_queued_together_share_one_commit_and_each_is_on_disk_when
     seen_on_answer: dict[int, set[int]] = {}
 
     async def write(value: int) -> None:
-        async with db.write() as session:
-            await session.execute(text("INSERT INTO marks VALUES (:v)"), {"v": value})
+        await _mark(db, value)
         seen_on_answer[value] = _committed_marks(path)
 
     await asyncio.gather(*(write(value) for value in range(20)))
@@ -98,20 +102,17 @@ async def test_a_group_that_fails_to_commit_fails_every_writer_in_it(tmp_path: P
     path = tmp_path / "antrean.db"
     db = await _database(path)
 
-    async def write(value: int) -> None:
-        async with db.write() as session:
-            await session.execute(text("INSERT INTO marks VALUES (:v)"), {"v": value})
-
     async def orphan() -> None:
         # A deferred foreign key: accepted now, refused by the database only at COMMIT.
         async with db.write() as session:
             await session.execute(text("INSERT INTO children VALUES (42)"))
 
-    results = await asyncio.gather(write(1), orphan(), write(2), return_exceptions=True)
+    results = await asyncio.gather(_mark(db, 1), orphan(), _mark(db, 2),
+                                   return_exceptions=True)
     assert all(isinstance(r, IntegrityError) for r in results), results
     assert _committed_marks(path) == set()
     # The writer goes on with a fresh group.
-    await write(7)
+    await _mark(db, 7)
     assert _committed_marks(path) == {7}
     await db.dispose()
 
@@ -121,8 +122,7 @@ async def test_one_writer_alone_commits_at_once(tmp_path: Path) -> None:
     db = await _database(path)
     commits = _count_commits(db)
     for value in range(3):
-        async with db.write() as session:
-            await session.execute(text("INSERT INTO marks VALUES (:v)"), {"v": value})
+        await _mark(db, value)
         assert value in _committed_marks(path)
     assert len(commits) == 3
     await db.dispose()
@@ -133,13 +133,9 @@ async def test_housekeeping_takes_the_database_lock_from_an_open_group(tmp_path:
     would wait for SQLite's lock that the group holds while the group waits for it."""
     path = tmp_path / "antrean.db"
     db = await _database(path)
-
-    async def write(value: int, background: bool = False) -> None:
-        async with db.write(background=background) as session:
-            await session.execute(text("INSERT INTO marks VALUES (:v)"), {"v": value})
-
-    await asyncio.wait_for(asyncio.gather(write(1), write(2), write(3, background=True),
-                                          write(4)), timeout=10)
+    await asyncio.wait_for(asyncio.gather(_mark(db, 1), _mark(db, 2),
+                                          _mark(db, 3, background=True), _mark(db, 4)),
+                           timeout=10)
     assert _committed_marks(path) == {1, 2, 3, 4}
     await db.dispose()
 
@@ -158,13 +154,9 @@ async def test_a_writer_cancelled_while_queued_leaves_its_group_to_commit(
             inside.set()
             await go_on.wait()
 
-    async def write(value: int) -> None:
-        async with db.write() as session:
-            await session.execute(text("INSERT INTO marks VALUES (:v)"), {"v": value})
-
     first = asyncio.create_task(slow(1))
     await inside.wait()
-    queued = asyncio.create_task(write(2))
+    queued = asyncio.create_task(_mark(db, 2))
     await asyncio.sleep(0.01)
     queued.cancel()
     go_on.set()
