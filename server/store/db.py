@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from server.store.group_commit import GroupCommit
-from server.store.inline_sqlite import Checkpointer, InlineSession, inline_dbapi, is_locked
+from server.store.inline_sqlite import INLINE_DRIVER, Checkpointer, InlineSession, is_locked
 
 WAIT_FOR_LOCK_SECONDS = 30
 LOOKUP_BUSY_MS = 20
@@ -41,7 +41,7 @@ def normalise_url(url: str) -> str:
 def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool,
                    busy_ms: int | None = None) -> AsyncEngine:
     if inline:
-        engine = create_async_engine(url, module=inline_dbapi())
+        engine = create_async_engine(make_url(url).set(drivername=INLINE_DRIVER))
     else:
         engine = create_async_engine(url, connect_args={"timeout": 30})
     if busy_ms is None:

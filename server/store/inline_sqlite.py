@@ -5,7 +5,7 @@ makes four such calls per statement (open a cursor, execute, fetch, close), and 
 round trips cost more than the SQL: an issued ticket spent about a quarter of its time waiting
 for them. Writes on SQLite are serialised by the process anyway (``Database.write``), so
 running them on the loop's thread gives up no concurrency, and a statement of a command takes
-a fraction of a millisecond. Here SQLAlchemy's aiosqlite dialect is handed a DBAPI module whose
+a fraction of a millisecond. Here SQLAlchemy's aiosqlite dialect is given a DBAPI module whose
 connections are plain sqlite3 ones, called where SQLAlchemy asks: no helper thread, and no
 trip out of SQLAlchemy's greenlet for every call either. Reads keep aiosqlite's thread: a long
 statistics query must not stall the loop.
@@ -25,11 +25,14 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import aiosqlite
+from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
@@ -108,10 +111,34 @@ class _InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
             *args, **{**kwargs, "check_same_thread": False, "isolation_level": None}))
 
 
-def inline_dbapi() -> Any:
-    """The DBAPI module to give SQLAlchemy's aiosqlite dialect (``module=``) for connections
-    whose statements run on the event loop's thread."""
-    return _InlineDBAPI(aiosqlite, sqlite3)
+def _driver(connection: Connection) -> sqlite3.Connection:
+    return cast(sqlite3.Connection, connection.connection.driver_connection)
+
+
+class InlineDialect(SQLiteDialect_aiosqlite):
+    """SQLAlchemy's aiosqlite dialect with the inline DBAPI. Savepoints (one per command in a
+    group, see ``group_commit``) go to sqlite3 as they are: SQLAlchemy builds each savepoint's
+    statement anew, its name being new, and that cost a command a tenth of its time."""
+
+    driver = "antrean_inline"
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> Any:
+        return _InlineDBAPI(aiosqlite, sqlite3)
+
+    def do_savepoint(self, connection: Connection, name: str) -> None:
+        _driver(connection).execute(f'SAVEPOINT "{name}"')
+
+    def do_release_savepoint(self, connection: Connection, name: str) -> None:
+        _driver(connection).execute(f'RELEASE SAVEPOINT "{name}"')
+
+    def do_rollback_to_savepoint(self, connection: Connection, name: str) -> None:
+        _driver(connection).execute(f'ROLLBACK TO SAVEPOINT "{name}"')
+
+
+registry.register("sqlite.antrean_inline", __name__, "InlineDialect")
+INLINE_DRIVER = "sqlite+antrean_inline"
 
 
 class InlineSession(AsyncSession):
