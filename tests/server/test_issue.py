@@ -44,6 +44,19 @@ async def test_numbers_past_999_grow_as_stored(hall: Hall) -> None:
     assert (issued[0]["people_ahead"], issued[2]["people_ahead"]) == (1, 0)
 
 
+def test_tracking_codes_draw_every_letter_alike() -> None:
+    from collections import Counter
+
+    from server.services.tickets import TRACKING_ALPHABET, TRACKING_LENGTH, new_tracking_code
+
+    assert 256 % len(TRACKING_ALPHABET) == 0  # what makes a byte per letter fair
+    codes = [new_tracking_code() for _ in range(3200)]
+    assert all(len(code) == TRACKING_LENGTH for code in codes) and len(set(codes)) == 3200
+    letters = Counter("".join(codes))
+    assert set(letters) == set(TRACKING_ALPHABET)
+    assert all(800 < count < 1200 for count in letters.values()), letters  # 1,000 each expected
+
+
 async def test_priority_ticket_is_ahead_of_regular_ones(hall: Hall) -> None:
     await hall.issue("KTP")
     await hall.issue("KTP")
