@@ -168,6 +168,9 @@ class InlineSession(AsyncSession):
     async def flush(self, objects: Sequence[Any] | None = None) -> None:
         self.sync_session.flush(objects)
 
+    async def close(self) -> None:
+        self.sync_session.close()
+
 
 def is_locked(error: BaseException) -> bool:
     """SQLite refused because another connection holds the lock (SQLITE_BUSY)."""
