@@ -251,7 +251,7 @@ def main() -> int:
     parser.add_argument("--waiting", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--rounds", type=int, default=4,
+    parser.add_argument("--rounds", type=int, default=10,
                         help="turns the trivial endpoint and the issue take, each of "
                              "SECONDS / ROUNDS, alternating")
     parser.add_argument("--call-rate", type=float, default=10,
