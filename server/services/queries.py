@@ -71,7 +71,7 @@ def open_counter_rows(width: int) -> Select[*tuple[Any, ...]]:
 
 
 def apart_from_open_counters(result: Result[*tuple[Any, ...]]
-                              ) -> tuple[list[Row[*tuple[Any, ...]]], set[int]]:
+                             ) -> tuple[list[Row[*tuple[Any, ...]]], set[int]]:
     """The rows of a statement built with ``open_counter_rows``: its own, and the open ids."""
     rows: list[Row[*tuple[Any, ...]]] = []
     open_ids: set[int] = set()

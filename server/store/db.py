@@ -133,6 +133,7 @@ class Database:
             self.lookup_engine = self.read_engine
             self._write_lock = None
             self._checkpointer = None
+        # PostgreSQL's commands; SQLite's take their sessions from the group commit.
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._looker = async_sessionmaker(
