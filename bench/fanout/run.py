@@ -62,10 +62,9 @@ password = "bench-password"
 """
 
 
-def make_crowd(workdir: Path) -> Crowd | NativeCrowd:
-    """The native crowd when a C compiler is at hand, else the Python one (slower to read
-    10,000 sockets than a server is to write them: then the client's time is measured)."""
-    binary = native.build(workdir)
+def make_crowd(binary: Path | None) -> Crowd | NativeCrowd:
+    """The native crowd when it could be built, else the Python one (slower to read 10,000
+    sockets than a server is to write them: then the client's time is measured)."""
     return Crowd(MARKER) if binary is None else NativeCrowd(binary, MARKER)
 
 
@@ -77,11 +76,12 @@ def start_hall(workdir: Path, port: int) -> subprocess.Popen[bytes]:
                          unset=("ANTREAN_DATABASE_URL",), timeout=60)  # the embedded SQLite
 
 
-async def measure_antrean(sizes: list[int], calls: int, workdir: Path) -> dict[int, dict]:
+async def measure_antrean(sizes: list[int], calls: int, workdir: Path,
+                          crowd_binary: Path | None) -> dict[int, dict]:
     port = free_port()
     server = start_hall(workdir, port)
     results: dict[int, dict] = {}
-    crowd = make_crowd(workdir)
+    crowd = make_crowd(crowd_binary)
     # The call goes through a minimal client, as the baseline's trigger is one frame: what is
     # timed is the server's work, not a general HTTP client's.
     trigger = KeepAlive("127.0.0.1", port)
@@ -151,7 +151,8 @@ async def sample_message(workdir: Path) -> str:
         announce_en="Number A-017, please go to counter 1").model_dump_json()
 
 
-async def measure_baseline(sizes: list[int], calls: int, workdir: Path) -> dict[int, dict]:
+async def measure_baseline(sizes: list[int], calls: int, workdir: Path,
+                           crowd_binary: Path | None) -> dict[int, dict]:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "bench.fanout.baseline_server", str(port)],
                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -160,7 +161,7 @@ async def measure_baseline(sizes: list[int], calls: int, workdir: Path) -> dict[
     server.stdin.flush()
     server.stdout.readline()
     results: dict[int, dict] = {}
-    crowd = make_crowd(workdir)
+    crowd = make_crowd(crowd_binary)
     try:
         async with connect(f"ws://127.0.0.1:{port}/") as trigger:
             for size in sizes:
@@ -199,11 +200,12 @@ def main() -> int:
     raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="antrean-fanout-") as tmp:
         workdir = Path(tmp)
+        crowd_binary = native.build(workdir)
         print("fanout: time from call-next to the last socket having ticket.called, the "
-              "sockets read by " + ("a native client" if native.build(workdir) else
+              "sockets read by " + ("a native client" if crowd_binary else
                                      "a Python client (no C compiler)"))
-        baseline = run_fast(measure_baseline(sizes, args.calls, workdir))
-        ours = run_fast(measure_antrean(sizes, args.calls, workdir))
+        baseline = run_fast(measure_baseline(sizes, args.calls, workdir, crowd_binary))
+        ours = run_fast(measure_antrean(sizes, args.calls, workdir, crowd_binary))
     floors = {size: floor_ms(size) for size in sizes}
     print("\n     N | antrean p50 / p99 (ms) | baseline p50 / p99 (ms) | p99 ratio | "
           "KiB/socket (antrean / baseline) | floor (ms)")
