@@ -44,6 +44,15 @@ _TICKETS = m.Ticket.core_table()
 
 
 @dataclass(frozen=True)
+class Stored:
+    """A new ticket as the store has it: its id, its sequence of the day and its number."""
+
+    id: int
+    sequence: int
+    number: str
+
+
+@dataclass(frozen=True)
 class Place:
     """Where a ticket that just joined its line stands: who waits before it, the line's
     waiting tickets (all, priority) with itself, and the site's open counters."""
@@ -98,10 +107,10 @@ def _postgres_statement(columns: tuple[str, ...], priority: bool, joins_line: bo
 
 
 async def insert_new_ticket(session: AsyncSession, row: dict[str, Any], prefix: str, *,
-                            joins_line: bool) -> tuple[int, int, Place | None]:
+                            joins_line: bool) -> tuple[Stored, Place | None]:
     """Store a new ticket: ``row`` holds its columns but the sequence and the number, which
-    come from the service's count of the day (``prefix``: the service's letter). Its id, its
-    sequence and, if it ``joins_line``, its place."""
+    come from the service's count of the day (``prefix``: the service's letter). The ticket
+    as stored and, if it ``joins_line``, its place."""
     day: date = row["service_day"]
     line = {"service_id": row["service_id"], "day": day, "queued_at": row["queued_at"],
             "site_id": row["site_id"]}
@@ -112,19 +121,20 @@ async def insert_new_ticket(session: AsyncSession, row: dict[str, Any], prefix: 
         itself = 1  # the line was read without it
     else:
         sequence = int((await session.execute(_NEXT_SEQUENCE, line)).scalar_one())
+        number = format_number(prefix, sequence)
         ticket_id = (await session.execute(_TICKET_INSERT, {
-            **row, "sequence": sequence, "number": format_number(prefix, sequence)})).scalar_one()
+            **row, "sequence": sequence, "number": number})).scalar_one()
         if not joins_line:
-            return ticket_id, sequence, None
+            return Stored(ticket_id, sequence, number), None
         result = await session.execute(LINE_OF_NEW_TICKET[row["priority"]],
                                        {**line, "ticket_id": ticket_id})
         itself = 0
     rows, open_ids = apart_from_open_counters(result)
     place = None
     for tag, first, second, third in rows:
-        if tag == "new":
-            ticket_id, sequence = first, second
+        if tag == "new":  # numbered in the statement as format_number numbers it
+            ticket_id, sequence, number = first, second, format_number(prefix, second)
         else:
             place = Place(ahead=int(third or 0), open_ids=open_ids, waiting=(
                 int(first) + itself, int(second or 0) + (itself if row["priority"] else 0)))
-    return ticket_id, sequence, place
+    return Stored(ticket_id, sequence, number), place

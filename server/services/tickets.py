@@ -26,7 +26,7 @@ from common.protocol.events import (
 )
 from common.protocol.models import TicketOut
 from server.domain import dispatch
-from server.domain.numbering import format_number, service_day
+from server.domain.numbering import service_day
 from server.domain.stats import whole_seconds
 from server.domain.tickets import (
     ACTIVE_AT_COUNTER,
@@ -211,16 +211,15 @@ async def issue(
         device_id=actor.id if actor.kind == "device" else None,
         call_count=0, transfer_count=0, called_out_of_order=False,
     )
-    ticket_id, sequence, place = await insert_new_ticket(uow.session, row, service.prefix,
-                                                         joins_line=not reserve)
-    if service.daily_quota is not None and sequence > service.daily_quota:
+    stored, place = await insert_new_ticket(uow.session, row, service.prefix,
+                                            joins_line=not reserve)
+    if service.daily_quota is not None and stored.sequence > service.daily_quota:
         # Refused, the command's changes roll back: the number is not used up.
         raise Conflict("Kuota nomor antrean layanan ini hari ini sudah habis.",
                        "Today's quota of tickets for this service has been reached.",
                        code="quota_reached", quota=service.daily_quota)
     # Only read from here on (the answer, the event): nothing in this command changes it.
-    ticket = m.Ticket(id=ticket_id, sequence=sequence,
-                      number=format_number(service.prefix, sequence), **row)
+    ticket = m.Ticket(id=stored.id, sequence=stored.sequence, number=stored.number, **row)
     if place is not None:
         uow.emit(site.id, TicketIssued(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket)))
         uow.touch_queue(service.id, as_read=(place.waiting, place.open_ids))
