@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from server.store.group_commit import GroupCommit
-from server.store.inline_sqlite import INLINE_DRIVER, Checkpointer, InlineSession, is_locked
+from server.store.inline_sqlite import (
+    INLINE_DRIVER,
+    Checkpointer,
+    InlineSession,
+    is_locked,
+    still_in_transaction,
+)
 
 WAIT_FOR_LOCK_SECONDS = 30
 LOOKUP_BUSY_MS = 20
@@ -66,13 +72,6 @@ def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool,
         connection.exec_driver_sql(begin)
 
     return engine
-
-
-async def _sqlite_in_transaction(connection: AsyncConnection) -> bool:
-    """Whether SQLite still holds the connection's transaction: after some errors (a full disk,
-    an I/O error) it rolls the whole transaction back by itself."""
-    raw = await connection.get_raw_connection()
-    return bool(raw.driver_connection.in_transaction)  # type: ignore[union-attr]
 
 
 def _postgres_engine(url: str) -> AsyncEngine:
@@ -122,7 +121,7 @@ class Database:
                                                     sqlite_synchronous, inline=False)
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
             self._group = GroupCommit(self._write_lock, self._begin_immediate,
-                                      _sqlite_in_transaction, self._after_commit,
+                                      still_in_transaction, self._after_commit,
                                       session_class=InlineSession)
             self._checkpointer = Checkpointer(database_file) if database_file else None
         else:

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     SQLiteDialect_aiosqlite,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,13 @@ class _InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 def _driver(connection: Connection) -> sqlite3.Connection:
     return cast(sqlite3.Connection, connection.connection.driver_connection)
+
+
+async def still_in_transaction(connection: AsyncConnection) -> bool:
+    """Whether SQLite still holds the connection's transaction: after some errors (a full disk,
+    an I/O error) it rolls the whole transaction back by itself."""
+    raw = await connection.get_raw_connection()
+    return cast(sqlite3.Connection, raw.driver_connection).in_transaction
 
 
 class InlineDialect(SQLiteDialect_aiosqlite):
