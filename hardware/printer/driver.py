@@ -99,8 +99,13 @@ def build_job(ops: Sequence[PrintOp], paper: Paper, *, native_qr: bool = True) -
     for op in ops:
         if isinstance(op, Text):
             p.set(align=op.align, bold=op.bold, invert=op.invert)
-            p._raw(b"\x1d!" + bytes([(op.width - 1) << 4 | (op.height - 1)]))
+            size = (op.width - 1) << 4 | (op.height - 1)
+            p._raw(b"\x1d!" + bytes([size]))
             p.text(printable(op.text) + "\n")
+            if size:
+                # Back to normal size at once: a feed that followed at 6x would leave a blank
+                # band as tall as the ticket number under it (19 mm on paper).
+                p._raw(b"\x1d!\x00")
             if op.invert:
                 p.set(invert=False)
         elif isinstance(op, Feed):
