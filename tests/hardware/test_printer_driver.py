@@ -337,7 +337,7 @@ def test_asking_dle_eot_right_after_the_job_would_have_said_ok() -> None:
 
 
 def test_the_process_id_response_says_when_the_job_is_done() -> None:
-    printer, reports = _printer("sim://?done=process-id")
+    printer, _ = _printer("sim://?done=process-id")
     assert printer.print_ticket(sample_ticket()).state == "ok"
     assert len(printer.device.simulator.tickets) == 1
     short, _ = _printer("sim://?done=process-id&roll=80")
