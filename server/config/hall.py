@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from common.protocol.models import BUS_ADDRESSES
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -141,7 +143,7 @@ class CounterConfig(_Strict):
     name: str | None = None
     agency: Code
     services: dict[str, int] = Field(min_length=1)
-    bus_address: int | None = Field(default=None, ge=1, le=247)
+    bus_address: int | None = Field(default=None, ge=BUS_ADDRESSES.start, le=BUS_ADDRESSES.stop - 1)
 
     @field_validator("services")
     @classmethod
