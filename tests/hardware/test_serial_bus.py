@@ -13,8 +13,9 @@ import pytest
 from hwsupport import PtyPair, wait_until
 
 from hardware.serial import DeviceBus, Key, KeyEvent
+from hardware.serial.bus_simulator import Rs485Bus
 from hardware.serial.devices import Backoff
-from hardware.serial.simulators import KeypadDevice, LedDisplaySimulator, Rs485Bus
+from hardware.serial.simulators import KeypadDevice, LedDisplaySimulator
 
 FAST = Backoff(initial=0.05, maximum=0.2)
 
