@@ -25,7 +25,10 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 def register(subcommands: Any) -> None:
     serve = subcommands.add_parser("serve", help="run the server",
                                    description="Run the Antrean server for one or more halls.")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", default="0.0.0.0",
+                       help="address to listen on (default 0.0.0.0: all, so that kiosks, displays "
+                            "and citizens' phones in the hall reach it; 127.0.0.1 for this "
+                            "computer alone)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--config", type=Path, default=None,
                        help="the hall's TOML file, applied at start (default: ANTREAN_CONFIG)")
@@ -99,17 +102,24 @@ def _serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.config.hall import ConfigError, load_hall
+    from server.public_address import of_server
 
-    settings = _settings(args, config_path=args.config, demo=args.demo or None)
+    own = of_server(args.host, args.port)
+    settings = _settings(args, config_path=args.config, demo=args.demo or None,
+                         public_base_url=own.url)
+    configured = None
     if settings.config_path is not None and not settings.demo:
         try:
-            load_hall(settings.config_path)
+            configured = load_hall(settings.config_path).site.public_base_url
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 2
+    printed = configured or own.url
+    source = "site.public_base_url in the hall's file" if configured else own.source
     if settings.demo:
-        print(f"Demo hall on http://{args.host}:{args.port}  (API reference: /docs; "
-              "kiosk token demo-kiosk-1, officer login see the sample hall)", file=sys.stderr)
+        print(f"Demo hall on {own.url}  (API reference: /docs; kiosk token demo-kiosk-1, "
+              "officer login see the sample hall)", file=sys.stderr)
+    print(f"Tickets' QR codes lead to {printed}/t/…  ({source})", file=sys.stderr)
     # The sans-I/O WebSocket implementation lets the hub write a burst of events to a socket
     # at once; compression would cost every display memory and time for small JSON frames.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
@@ -119,13 +129,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from server.config.hall import ConfigError, load_hall
+    from server.config.hall import ConfigError, hall_warnings, load_hall
 
     try:
         hall = load_hall(args.file)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
+    for warning in hall_warnings(hall, args.file.read_text(encoding="utf-8")):
+        print(f"WARNING: {args.file}: {warning}", file=sys.stderr)
     print(f"{args.file}: OK — {hall.site.name}: {len(hall.agency)} agencies, "
           f"{len(hall.service)} services, {len(hall.counter)} counters, "
           f"{len(hall.device)} devices, {len(hall.officer)} officers")
