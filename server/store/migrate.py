@@ -26,3 +26,12 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
     async with database.engine.begin() as connection:
         await connection.run_sync(run)
+
+
+def head_revision() -> str:
+    """The newest schema revision these migrations reach."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations have a head"
+    return head
