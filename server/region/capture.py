@@ -68,6 +68,8 @@ UPWARD: tuple[Upward, ...] = (  # parents before the tables that refer to them
 )
 BY_TABLE = {spec.table: spec for spec in UPWARD}
 TABLES = tuple(spec.table for spec in UPWARD)
+REFERRED = frozenset(key.column.table.name for name in TABLES
+                     for key in m.Base.metadata.tables[name].foreign_keys)
 STATE_ID = 1
 
 

@@ -35,8 +35,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.region import UplinkBatch
-from server.domain.changes import Change, Plan, UnknownTable, plan
-from server.region.capture import TABLES, table_of
+from server.domain.changes import Change, Keys, Plan, UnknownTable, plan
+from server.region.capture import REFERRED, TABLES, table_of
 from server.region.rows import Readers, UnknownRecord
 from server.services import stats_rollup
 from server.services.catalog import Catalog, SiteInfo
@@ -115,6 +115,17 @@ def _insert(dialect: str, table: Table) -> Any:
     return statement.on_conflict_do_update(index_elements=keys, set_=others)
 
 
+async def _delete(session: AsyncSession, work: Keys) -> None:
+    for name, keys in work:
+        table = table_of(name)
+        columns = list(table.primary_key.columns)
+        for i in range(0, len(keys), CHUNK):
+            chunk = keys[i:i + CHUNK]
+            where = (columns[0].in_([k[0] for k in chunk]) if len(columns) == 1
+                     else tuple_(*columns).in_(chunk))
+            await session.execute(delete(table).where(where))
+
+
 class Mirror:
     """The centre's store of one site's records."""
 
@@ -156,7 +167,7 @@ class Mirror:
                 try:
                     changes = [self._readers.change(*c) for c in batch.changes
                                if c[0] > state.acked]
-                    work = plan(changes, TABLES, state.acked)
+                    work = plan(changes, TABLES, state.acked, REFERRED)
                 except (UnknownRecord, UnknownTable, ValueError) as exc:
                     raise BadBatch(str(exc) if not isinstance(exc, UnknownTable) else
                                    f"this centre keeps no records of '{exc}'") from exc
@@ -166,7 +177,7 @@ class Mirror:
                     await self._invalidate(session, changes)
                 except (IntegrityError, StatementError) as exc:
                     raise BadBatch(f"the records break the store's rules: {exc.orig}") from exc
-                touched = {table for table, _ in work.upserts} | {t for t, _ in work.deletes}
+                touched = work.tables
                 applied = work.applied
                 state.acked = batch.last
                 state.changes += applied
@@ -207,18 +218,12 @@ class Mirror:
 
     async def _write(self, session: AsyncSession, work: Plan) -> None:
         dialect = session.get_bind().dialect.name
-        for name, keys in work.deletes:
-            table = table_of(name)
-            columns = list(table.primary_key.columns)
-            for i in range(0, len(keys), CHUNK):
-                chunk = keys[i:i + CHUNK]
-                where = (columns[0].in_([k[0] for k in chunk]) if len(columns) == 1
-                         else tuple_(*columns).in_(chunk))
-                await session.execute(delete(table).where(where))
+        await _delete(session, work.deletes_first)
         for name, rows in work.upserts:
             statement = _insert(dialect, table_of(name))
             for i in range(0, len(rows), CHUNK):
                 await session.execute(statement, rows[i:i + CHUNK])
+        await _delete(session, work.deletes_last)
 
     async def _invalidate(self, session: AsyncSession, changes: Sequence[Change]) -> None:
         """Days rolled up for the statistics that these records change are rolled up again,
