@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import FakeClock, Hall, running_hall
-from regionsupport import batch_from, edited
+from regionsupport import batch_from, edited, records
 from sqlalchemy import select
 
 from server.region import capture
@@ -81,24 +81,12 @@ async def assert_same_figures(region: Region, first: str, last: str) -> None:
     assert at_site["stats"]["totals"]["issued"] > 0
 
 
-async def _all_rows(db: Database) -> dict[str, list[dict[str, Any]]]:
-    found = {}
-    async with db.read() as session:
-        for spec in capture.UPWARD:
-            table = capture.table_of(spec.table)
-            leave_out = spec.withheld | spec.quiet
-            result = await session.execute(select(table).order_by(*table.primary_key.columns))
-            found[spec.table] = [{k: v for k, v in row._mapping.items() if k not in leave_out}
-                                 for row in result.all()]
-    return found
-
-
 async def test_a_morning_reaches_the_mirror_in_small_batches_and_the_figures_are_the_same(
         region: Region) -> None:
     await a_morning(region.site)
     batches = await region.send_all(limit=7)
     assert batches > 10
-    assert await _all_rows(region.mirror.db) == await _all_rows(region.site.context.db)
+    assert await records(region.mirror.db) == await records(region.site.context.db)
     await assert_same_figures(region, DAY, DAY)
     # Nothing held at the site after the last acknowledgement but what came since.
     async with region.site.context.db.write() as session:
@@ -118,7 +106,7 @@ async def test_a_batch_sent_again_or_overlapping_changes_nothing(region: Region)
     overlapping = await region.mirror.apply(everything, region.site.clock())
     assert overlapping.acked == everything.last and not overlapping.duplicate
     assert region.mirror.state is not None and region.mirror.state.duplicates == 1
-    assert await _all_rows(region.mirror.db) == await _all_rows(region.site.context.db)
+    assert await records(region.mirror.db) == await records(region.site.context.db)
     await assert_same_figures(region, DAY, DAY)
 
 
