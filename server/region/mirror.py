@@ -163,18 +163,18 @@ class Mirror:
             duplicate = bool(batch.changes) and batch.last <= state.acked
             touched: set[str] = set()
             applied = 0
+            try:  # all of it, even what is held already: another site's records are refused
+                changes = [self._readers.change(*c) for c in batch.changes]
+                work = plan(changes, TABLES, state.acked, REFERRED)
+            except (UnknownRecord, UnknownTable, ValueError) as exc:
+                raise BadBatch(str(exc) if not isinstance(exc, UnknownTable) else
+                               f"this centre keeps no records of '{exc}'") from exc
+            await self._check_owner(session, changes)
             if batch.last > state.acked:
                 try:
-                    changes = [self._readers.change(*c) for c in batch.changes
-                               if c[0] > state.acked]
-                    work = plan(changes, TABLES, state.acked, REFERRED)
-                except (UnknownRecord, UnknownTable, ValueError) as exc:
-                    raise BadBatch(str(exc) if not isinstance(exc, UnknownTable) else
-                                   f"this centre keeps no records of '{exc}'") from exc
-                await self._check_owner(session, changes)
-                try:
                     await self._write(session, work)
-                    await self._invalidate(session, changes)
+                    await self._invalidate(session, [c for c in changes
+                                                     if c.position > state.acked])
                 except (IntegrityError, StatementError) as exc:
                     raise BadBatch(f"the records break the store's rules: {exc.orig}") from exc
                 touched = work.tables

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from common.client import Backoff
 from common.protocol.region import HallFile
 from server.config.hall import ConfigError, HallConfig, parse_hall
 from server.region import capture
@@ -66,7 +67,10 @@ class RegionRuntime:
                 context.db,
                 UplinkSettings(url=settings.upstream_url, token=settings.site_token,
                                interval=settings.uplink_seconds,
-                               batch_changes=settings.uplink_batch),
+                               batch_changes=settings.uplink_batch,
+                               # offline, it tries again at most six intervals apart
+                               backoff=Backoff(first=min(1.0, settings.uplink_seconds),
+                                               longest=6 * settings.uplink_seconds)),
                 context.clock, self._take_hall, self._site_code)
             await self.uplink.start()
         self._task = asyncio.create_task(self._maintain(), name="region")
