@@ -134,7 +134,7 @@ async def uplink_status(context: Context) -> UplinkStatus:
         raise NotFound("Server ini tidak terhubung ke pusat.",
                        "This server has no upstream (it is not a site server).",
                        code="no_upstream")
-    return uplink.status()
+    return await uplink.status()
 
 
 # ---------------------------------------------------------------- for the region's managers

@@ -115,8 +115,14 @@ class Uplink:
                 await self._task
         await self._http.aclose()
 
-    def status(self) -> UplinkStatus:
-        return UplinkStatus(state=self.state.value, upstream=self.settings.url,
+    async def status(self) -> UplinkStatus:
+        """The link as of its last attempt; what waits to be sent, as of now."""
+        async with self.db.lookup() as session:
+            self.backlog = max(0, await capture.last_position(session) - self.acked)
+        state = self.state
+        if state is LinkState.CAUGHT_UP and self.backlog:
+            state = LinkState.CATCHING_UP  # changes made since: on their way
+        return UplinkStatus(state=state.value, upstream=self.settings.url,
                             last_contact_at=self.last_contact, acked=self.acked,
                             backlog=self.backlog, hall_version=self.hall_version,
                             last_error=self.last_error)
@@ -161,6 +167,7 @@ class Uplink:
             batch = await capture.read(session, self.acked, self.settings.batch_changes,
                                        self.settings.batch_bytes)
             written = await capture.last_position(session)
+        self.backlog = max(0, written - self.acked)  # what waits, even while the link is down
         head = {"site": self.site_code(), "revision": self._revision, "first": batch.first,
                 "last": batch.last, "backlog": batch.backlog,
                 "clock": self.clock().isoformat(), "hall_version": self.hall_version,
