@@ -134,7 +134,7 @@ class Mirror:
         self.db = db
         self.catalog = Catalog()
         self.state: m.MirrorState | None = None  # as of the last batch (a detached copy)
-        self.backlog = 0  # what the site said it still holds, at its last batch
+        self._catalog_at = 0  # the position the catalogue was read at
         self._readers = Readers()
         self._lock = asyncio.Lock()
 
@@ -150,6 +150,16 @@ class Mirror:
         async with self.db.read() as session:
             self.catalog = await Catalog.load(session)
             self.state = await session.get(m.MirrorState, STATE_ID)
+        self._catalog_at = self.state.acked if self.state is not None else 0
+
+    async def refresh(self) -> None:
+        """Read how far the mirror is, as another process of the centre may have moved it; the
+        catalogue is read again when it has moved since it was."""
+        async with self.db.read() as session:
+            state = await session.get(m.MirrorState, STATE_ID)
+        self.state = state
+        if state is not None and state.acked != self._catalog_at:
+            await self.reload()
 
     async def apply(self, batch: UplinkBatch, now: datetime) -> Applied:
         async with self._lock, self.db.write(background=True) as session:
@@ -160,6 +170,7 @@ class Mirror:
                 session.add(state)
             if batch.first > state.acked:
                 raise Gap(state.acked)
+            acked_before = state.acked
             duplicate = bool(batch.changes) and batch.last <= state.acked
             touched: set[str] = set()
             applied = 0
@@ -190,9 +201,11 @@ class Mirror:
             await session.flush()
             session.expunge(state)
             result = Applied(state.acked, duplicate, applied)
-        self.state, self.backlog = state, batch.backlog
+        self.state = state
         if touched & CATALOG_TABLES:
             await self.reload()
+        elif self._catalog_at == acked_before:
+            self._catalog_at = state.acked  # nothing of the catalogue changed
         return result
 
     async def _check_owner(self, session: AsyncSession, changes: Sequence[Change]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from common.client import Backoff
 from common.protocol.region import HallFile
 from server.config.hall import ConfigError, HallConfig, parse_hall
-from server.region import capture
+from server.region import capture, registry
 from server.region.mirror import Mirrors
 from server.region.uplink import Uplink, UplinkSettings
 from server.services import sync
@@ -92,13 +92,21 @@ class RegionRuntime:
     async def _maintain(self) -> None:
         while True:
             await asyncio.sleep(self.context.settings.maintenance_seconds)
-            for mirror in self.mirrors.opened():
-                if mirror.backlog:
+            try:
+                async with self.context.db.read() as session:
+                    halls = await registry.sites(session)
+            except Exception:
+                log.exception("reading the region's halls failed; retrying")
+                continue
+            for hall in halls:
+                if hall.backlog:
                     continue  # the site is still sending: its days are not complete here
                 try:
+                    mirror = await self.mirrors.get(hall.code)
+                    await mirror.refresh()
                     await mirror.roll_up()
                 except Exception:  # one mirror's bad moment must not stop the others
-                    log.exception("rolling up the records of %s failed; retrying", mirror.code)
+                    log.exception("rolling up the records of %s failed; retrying", hall.code)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -81,6 +81,7 @@ async def halls(context: ServerContext) -> list[HallView]:
     found = []
     for site in sites:
         mirror = await context.region.mirrors.get(site.code)
+        await mirror.refresh()
         link = link_view(site.heard_at, site.backlog, now, context.settings.region_live_seconds)
         state = mirror.state
         as_of = state.site_clock if state is not None and state.site_clock else now
@@ -110,7 +111,9 @@ def default_day(views: list[HallView], now: datetime) -> date:
 
 
 async def overview(context: ServerContext, date_from: date | None, date_to: date | None,
-                   lang: str = "id") -> RegionOut:
+                   lang: str = "id", *, figures: bool = True) -> RegionOut:
+    """Every hall side by side; without ``figures``, only how fresh each is and its queue now
+    (what the region page refreshes every few seconds)."""
     views = await halls(context)
     today = default_day(views, context.clock())
     first, last = date_from or date_to or today, date_to or today
@@ -121,9 +124,10 @@ async def overview(context: ServerContext, date_from: date | None, date_to: date
         totals, now = None, None
         if info is not None:
             async with view.mirror.db.read() as session:
-                result = await stats.statistics(session, view.mirror.catalog, info, query,
-                                                view.as_of)
-                totals = result.totals
+                if figures:
+                    result = await stats.statistics(session, view.mirror.catalog, info, query,
+                                                    view.as_of)
+                    totals = result.totals
                 if view.link.live:
                     now = await stats.hall_now(session, view.mirror.catalog, info, view.as_of)
         out.append(RegionHall(site=view.site.code, name=info.name if info else view.site.name,

@@ -84,7 +84,7 @@ async def region_now(request: Request, context: Context) -> Response:
     """Each hall's link and, where it is live, its queue now (the region page refreshes)."""
     if await _region_manager(request, context) is None:
         return Response(status_code=401)
-    out = await view.overview(context, None, None)
+    out = await view.overview(context, None, None, figures=False)
     body = [{"site": h.site, "link": h.link.model_dump(mode="json"),
              "words": FRESHNESS_WORDS[h.link.freshness],
              "now": h.now.model_dump(mode="json") if h.now is not None else None,

@@ -274,3 +274,70 @@ def test_a_site_token_cannot_send_another_site_s_records(region: dict[str, Any])
         started = antrean("serve", "--data-dir", str(site.data_dir.parent / "other"), *flags,
                           env={"ANTREAN_SITE_TOKEN": ""}, timeout=30)
         assert started.returncode == 2 and "--upstream" in started.stderr
+
+
+def _services(site: Served) -> dict[str, str]:
+    try:
+        sites = site.get("/api/v1/sites")
+    except (AssertionError, httpx.HTTPError):
+        return {}
+    if not sites:
+        return {}
+    return {s["code"]: s["name"] for s in site.get(f"/api/v1/sites/{sites[0]['code']}/services")}
+
+
+def _until(check: Any, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"not so after {timeout} s: {check}")
+
+
+@pytest.mark.slow
+def test_hall_files_flow_down_and_an_offline_hall_keeps_its_last(tmp_path: Path) -> None:
+    hall = _hall_file("SITE-C", tmp_path)
+    centre_dir = tmp_path / "centre"
+    added = antrean("region", "add", "SITE-C", "--hall", str(hall), "--data-dir",
+                    str(centre_dir))
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip().splitlines()[-1]
+
+    def publish(version: int, **renamed: str) -> None:
+        text = hall.read_text(encoding="utf-8")
+        for old, new in renamed.items():
+            text = text.replace(f'name = "{old}"', f'name = "{new}"')
+        path = tmp_path / f"v{version}.toml"
+        path.write_text(text, encoding="utf-8")
+        done = antrean("region", "hall", "SITE-C", str(path), "--data-dir", str(centre_dir))
+        assert done.returncode == 0 and f"version {version} is the newest" in done.stdout, done
+
+    centre = Served(centre_dir).start()
+    # No --config: the hall starts empty and runs the centre's file once it has it.
+    site = Served(tmp_path / "site", ["--upstream", centre.url], env={
+        "ANTREAN_SITE_TOKEN": token, "ANTREAN_UPLINK_SECONDS": "0.3"})
+    try:
+        site.start()
+        assert _until(lambda: _services(site).get("KTP")) == "KTP-el"
+        publish(2, **{"KTP-el": "KTP elektronik"})
+        assert _until(lambda: _services(site).get("KTP") == "KTP elektronik")
+        assert site.get("/api/v1/uplink")["hall_version"] == 2
+
+        centre.stop()
+        publish(3, **{"KTP-el": "KTP (versi 3)"})  # published while the hall cannot hear
+        site.stop()
+        site.start()  # restarted offline: it runs the newest file it has seen, not none
+        assert _services(site)["KTP"] == "KTP elektronik"
+        ticket = httpx.post(f"{site.url}/api/v1/sites/SITE-C/tickets", json={"service": "KTP"},
+                            headers={"Authorization": "Bearer test-kiosk-token-1"}, timeout=10)
+        assert ticket.status_code == 201, ticket.text  # and serves
+        assert _until(lambda: site.get("/api/v1/uplink")["state"] == "offline")
+
+        centre.start()
+        assert _until(lambda: _services(site).get("KTP") == "KTP (versi 3)")
+        assert _until(lambda: "hall file 3/3" in antrean(
+            "region", "list", "--data-dir", str(centre_dir)).stdout)
+    finally:
+        site.stop()
+        centre.stop()
