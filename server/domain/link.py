@@ -42,16 +42,17 @@ def link_view(heard_at: datetime | None, backlog: int, now: datetime,
     return LinkView(Freshness.CATCHING_UP if backlog else Freshness.LIVE, seconds, backlog)
 
 
-_UNITS = ((86400, "hari", "day"), (3600, "jam", "h"), (60, "menit", "min"))
+_UNITS = ((86400, "hari", "day"), (3600, "jam", "h"), (60, "menit", "min"), (1, "detik", "s"))
+JUST_NOW = 10.0  # seconds
 
 
 def ago(seconds: float | None, lang: str = "id") -> str:
-    """'3 jam lalu' / '3 h ago': the largest whole unit, rounded down; under a minute, 'baru
-    saja' / 'just now'; never heard: 'belum pernah' / 'never'."""
+    """'3 jam lalu' / '3 h ago': the largest whole unit, rounded down; under ten seconds,
+    'baru saja' / 'just now'; never heard: 'belum pernah' / 'never'."""
     if seconds is None:
         return "never" if lang == "en" else "belum pernah"
     for size, word_id, word_en in _UNITS:
-        if seconds >= size:
+        if seconds >= max(size, JUST_NOW):
             n = int(seconds // size)
             if lang == "en":
                 unit = f"{word_en}s" if word_en == "day" and n != 1 else word_en

@@ -62,13 +62,16 @@ def register(subcommands: Any) -> None:
 def _in_store(args: argparse.Namespace, work: Callable[[Any], Awaitable[T]]) -> T:
     from server.settings import Settings
     from server.store.db import Database
-    from server.store.migrate import upgrade
+    from server.store.migrate import current_revision, head_revision, upgrade
 
     async def main() -> T:
         settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
         db = Database(settings.effective_database_url)
         try:
-            await upgrade(db)
+            # The centre may be running: migrating takes the write lock at once, so only when
+            # there is something to migrate (the write below waits its turn).
+            if await current_revision(db) != head_revision():
+                await upgrade(db)
             async with db.write() as session:
                 return await work(session)
         finally:

@@ -123,7 +123,7 @@ async def hall_page(
     return await dashboard_page(
         request, hall.store(), info, actor, now, date_from, date_to, group_by, agency,
         base=f"/region/{code}", now_url=f"/region/{code}/now.json", banner=banner,
-        unavailable=_unavailable(out))
+        unavailable=_unavailable(out), back="/region")
 
 
 @router.get("/region/{code}/now.json")

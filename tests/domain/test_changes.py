@@ -175,7 +175,7 @@ def test_a_hall_is_live_only_when_heard_just_now_with_nothing_left_to_send() -> 
 
 @given(st.floats(0, 10 * 86400), st.floats(0, 10 * 86400))
 def test_the_words_for_how_long_ago_never_go_down_as_time_goes_on(a: float, b: float) -> None:
-    order = ["baru saja", "menit", "jam", "hari"]
+    order = ["baru saja", "detik", "menit", "jam", "hari"]
 
     def rank(words: str) -> tuple[int, int]:
         if words == "baru saja":
@@ -185,5 +185,6 @@ def test_the_words_for_how_long_ago_never_go_down_as_time_goes_on(a: float, b: f
 
     early, late = sorted((a, b))
     assert rank(ago(early)) <= rank(ago(late))
-    assert ago(59.9) == "baru saja" and ago(60) == "1 menit lalu" and ago(86400 * 2) == \
-        "2 hari lalu" and ago(86400, "en") == "1 day ago" and ago(None, "en") == "never"
+    assert ago(9.9) == "baru saja" and ago(59.9) == "59 detik lalu" and ago(60) == \
+        "1 menit lalu" and ago(86400 * 2) == "2 hari lalu" and ago(86400, "en") == "1 day ago"
+    assert ago(None, "en") == "never" and ago(3, "en") == "just now"

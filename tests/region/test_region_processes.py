@@ -338,6 +338,11 @@ def test_hall_files_flow_down_and_an_offline_hall_keeps_its_last(tmp_path: Path)
         assert _until(lambda: _services(site).get("KTP") == "KTP (versi 3)")
         assert _until(lambda: "hall file 3/3" in antrean(
             "region", "list", "--data-dir", str(centre_dir)).stdout)
+
+        renewed = antrean("region", "token", "SITE-C", "--data-dir", str(centre_dir))
+        assert renewed.returncode == 0 and "old one no longer works" in renewed.stdout
+        assert _until(lambda: site.get("/api/v1/uplink")["state"] == "refused")
+        assert "bad_token" in site.get("/api/v1/uplink")["last_error"]
     finally:
         site.stop()
         centre.stop()
