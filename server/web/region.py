@@ -114,6 +114,8 @@ async def hall_page(
     if actor is None:
         return RedirectResponse("/dashboard/login", status_code=303)
     hall = await view.hall(context, code)
+    if hall.info is None:  # nothing of the hall has arrived: the region page says so
+        return RedirectResponse("/region", status_code=303)
     info = view.site_of(hall)
     now = await view.hall_now(hall)
     out = RegionHall(site=code, name=info.name, link=hall.link_out(), now=now, totals=None)
