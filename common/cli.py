@@ -18,6 +18,7 @@ from collections.abc import Sequence
 AREAS = (
     "server.cli",
     "server.simulate",
+    "server.region.cli",
     "hardware.cli",
     "kiosk.cli",
     "display.cli",

@@ -19,6 +19,7 @@ from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
+from server.region.runtime import RegionRuntime, newest_hall
 from server.services import auth, housekeeping, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
@@ -43,6 +44,7 @@ class ServerContext:
     runner: CommandRunner = field(init=False)
     hub: Hub = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
+    region: RegionRuntime | None = None  # its part in a region (server/region), once started
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
@@ -67,9 +69,11 @@ async def prepare_store(settings: Settings, db: Database, clock: Clock = utc_now
     """Migrate, then apply the hall's configuration (the sample hall with --demo)."""
     await upgrade(db)
     config_path = sample_hall_path() if settings.demo else settings.config_path
-    if config_path is None:
+    hall = load_hall(config_path) if config_path is not None else None
+    if settings.upstream_url:  # a site: the centre's newest hall file, once it has one
+        hall = await newest_hall(db) or hall
+    if hall is None:
         return
-    hall = load_hall(config_path)
     async with db.write() as session:
         await sync.apply_hall(session, hall, clock(), always_open=settings.demo)
 
@@ -143,6 +147,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             log.warning("no hall is configured yet: start with --config FILE or --demo")
         await context.hub.start()
         await context.bus.start()
+        region = context.region = RegionRuntime(context)
+        await region.start()
         app.state.context = context
         housekeeping = asyncio.create_task(_housekeeping(context))
         address_check = asyncio.create_task(_check_public_addresses(context))
@@ -162,6 +168,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await region.stop()
             await context.hub.stop()
             await context.bus.stop()
             await db.dispose()

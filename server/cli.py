@@ -34,6 +34,13 @@ def register(subcommands: Any) -> None:
                        help="the hall's TOML file, applied at start (default: ANTREAN_CONFIG)")
     serve.add_argument("--demo", action="store_true",
                        help="run the sample hall, open around the clock, with demo accounts")
+    serve.add_argument("--upstream", metavar="URL", default=None,
+                       help="run as a site of a region: send this hall's history to its centre "
+                            "at URL whenever a link exists, take its hall file (default: "
+                            "ANTREAN_UPSTREAM; see docs/region.md)")
+    serve.add_argument("--site-token", metavar="TOKEN", default=None,
+                       help="this site's token at the centre, from `antrean region add` "
+                            "(default: ANTREAN_SITE_TOKEN, which keeps it out of `ps`)")
     _store_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -106,8 +113,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     own = of_server(args.host, args.port)
     settings = _settings(args, config_path=args.config, demo=args.demo or None,
-                         public_base_url=own.url)
+                         public_base_url=own.url, upstream_url=args.upstream,
+                         site_token=args.site_token)
     configured = None
+    if settings.upstream_url is not None:
+        if not settings.upstream_url.startswith(("http://", "https://")):
+            print(f"--upstream needs a URL like https://centre.example, not "
+                  f"'{settings.upstream_url}'", file=sys.stderr)
+            return 2
+        if not settings.site_token:
+            print("--upstream needs the site's token: --site-token TOKEN or ANTREAN_SITE_TOKEN "
+                  "(`antrean region add CODE` on the centre prints it)", file=sys.stderr)
+            return 2
     if settings.config_path is not None and not settings.demo:
         try:
             configured = load_hall(settings.config_path).site.public_base_url

@@ -23,6 +23,11 @@ class Settings:
     heartbeat_seconds: float = 15.0  # WebSocket heartbeat both ways
     maintenance_seconds: float = 5.0  # how often reservations and past days are expired
     public_base_url: str | None = None  # the server's own address, for halls that name none
+    upstream_url: str | None = None  # a site server: its centre (docs/region.md)
+    site_token: str | None = None  # the site's token at its centre
+    uplink_seconds: float = 5.0  # how often a site with nothing to send tells its centre it is there
+    uplink_batch: int = 2000  # changes per batch sent to the centre
+    region_live_seconds: float = 30.0  # a centre shows a hall's queue as live if heard this recently
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -36,6 +41,13 @@ class Settings:
             "event_log_keep": int(v) if (v := os.environ.get("ANTREAN_EVENT_LOG_KEEP")) else None,
             "heartbeat_seconds": (float(v) if (v := os.environ.get("ANTREAN_HEARTBEAT_SECONDS"))
                                   else None),
+            "upstream_url": os.environ.get("ANTREAN_UPSTREAM") or None,
+            "site_token": os.environ.get("ANTREAN_SITE_TOKEN") or None,
+            "uplink_seconds": (float(v) if (v := os.environ.get("ANTREAN_UPLINK_SECONDS"))
+                               else None),
+            "uplink_batch": int(v) if (v := os.environ.get("ANTREAN_UPLINK_BATCH")) else None,
+            "region_live_seconds": (float(v) if (v := os.environ.get("ANTREAN_REGION_LIVE_SECONDS"))
+                                    else None),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values = {k: v for k, v in values.items() if v is not None}  # unset: the default
