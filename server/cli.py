@@ -36,7 +36,11 @@ def register(subcommands: Any) -> None:
 
     config = subcommands.add_parser("config", help="check a hall's configuration file")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = config_sub.add_parser("check", help="validate a hall's TOML file and list problems")
+    check = config_sub.add_parser(
+        "check", help="validate a hall's TOML file and list problems",
+        description="List every problem of a hall's TOML file at once, each with its line, "
+                    "what is wrong and what to do, in Indonesian and English. Exit status 1 when "
+                    "the file has errors; warnings alone do not fail.")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_config_check)
     sample = config_sub.add_parser("sample", help="print the sample hall's TOML to start from")
@@ -98,14 +102,15 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
-    from server.config.hall import ConfigError, load_hall
+    from server.config.hall import check_file
+    from server.config.problems import report
 
     settings = _settings(args, config_path=args.config, demo=args.demo or None)
     if settings.config_path is not None and not settings.demo:
-        try:
-            load_hall(settings.config_path)
-        except ConfigError as exc:
-            print(exc, file=sys.stderr)
+        checked = check_file(settings.config_path)
+        if checked.problems:  # warnings too: the hall starts, but IT staff should read them
+            print(report(str(settings.config_path), checked.problems), file=sys.stderr)
+        if checked.hall is None:
             return 2
     if settings.demo:
         print(f"Demo hall on http://{args.host}:{args.port}  (API reference: /docs; "
@@ -119,13 +124,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from server.config.hall import ConfigError, load_hall
+    from server.config.hall import check_file
+    from server.config.problems import report
 
-    try:
-        hall = load_hall(args.file)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    checked = check_file(args.file)
+    if checked.problems:
+        print(report(str(args.file), checked.problems),
+              file=sys.stderr if checked.hall is None else sys.stdout)
+    if checked.hall is None:
         return 1
+    hall = checked.hall
     print(f"{args.file}: OK — {hall.site.name}: {len(hall.agency)} agencies, "
           f"{len(hall.service)} services, {len(hall.counter)} counters, "
           f"{len(hall.device)} devices, {len(hall.officer)} officers")

@@ -29,7 +29,7 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
     site.name, site.name_en, site.timezone = cfg.name, cfg.name_en, cfg.timezone
     site.public_base_url = cfg.public_base_url
     site.always_open = cfg.always_open or always_open
-    site.hours = dict(cfg.hours)
+    site.hours = {str(day): text for day, text in cfg.hours.items()}
     site.holidays = [d.isoformat() for d in cfg.holidays]
     site.running_text = cfg.running_text
     site.dispatch = cfg.dispatch.model_dump()
