@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 
 from common.announce import call_text
-from common.formats import day_name
+from common.formats import clock_time, day_name
 from common.protocol.events import (
     CounterRef,
     TicketCalled,
@@ -181,8 +181,8 @@ def _closed_message(site: SiteInfo, opening_at: object) -> tuple[str, str]:
 
     assert isinstance(opening_at, datetime)
     local = opening_at.astimezone(ZoneInfo(site.timezone))
-    when_id = f"{day_name(local, 'id')} {local:%d/%m} pukul {local:%H:%M}"
-    when_en = f"{local:%A %d/%m} at {local:%H:%M}"
+    when_id = f"{day_name(local, 'id')} {local:%d/%m} pukul {clock_time(local)}"
+    when_en = f"{local:%A %d/%m} at {clock_time(local)}"
     return (f"Layanan ini sedang tutup. Buka kembali {when_id}.",
             f"This service is closed. It opens again {when_en}.")
 

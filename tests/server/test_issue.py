@@ -230,7 +230,7 @@ async def test_a_closed_service_says_when_it_opens(database_url: str, tmp_path) 
         assert refused.status_code == 409
         error = refused.json()["error"]
         assert error["code"] == "service_closed"
-        assert "Selasa 24/11 pukul 08:00" in error["message"]
+        assert "Selasa 24/11 pukul 08.00" in error["message"]
         assert error["details"]["next_opening"].startswith("2026-11-24T01:00")
         services = (await hall.client.get("/api/v1/sites/TEST/services")).json()
         assert all(s["closed_reason"] == "closed" and not s["open_now"] for s in services)
