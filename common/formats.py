@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -29,3 +30,35 @@ def clock_time(moment: datetime) -> str:
 def rupiah(amount: int) -> str:
     """``30000`` → "Rp30.000" as Indonesians write it."""
     return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+FEE_WORDS: dict[str, tuple[str, str]] = {
+    "free": ("Gratis", "Free"),
+    "as_regulated": ("Biaya sesuai ketentuan", "Fee as regulated"),
+}
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A service's charge as every screen says it: a few words, and the note that explains it."""
+
+    headline: str  # "Gratis", "Rp30.000", or "Biaya sesuai ketentuan" when the note says it all
+    note: str = ""  # the hall's own words (legal basis, how it varies), in the reader's language
+
+    def __str__(self) -> str:
+        return f"{self.headline} ({self.note})" if self.note else self.headline
+
+
+def fee(amount: int, note: str, note_en: str, language: str) -> Fee:
+    """The one way a fee is put into words, on the kiosk as in the catalogue.
+
+    A charge above zero is the amount; zero without a note is free; zero with a note is a
+    charge that depends on the case (a tax, a bill), which the note explains: never "free".
+    The English note is used in English when the hall wrote one."""
+    english = language == "en"
+    words = (note_en or note) if english else note
+    if amount > 0:
+        headline = rupiah(amount)
+    else:
+        headline = FEE_WORDS["as_regulated" if note else "free"][1 if english else 0]
+    return Fee(headline, words.strip())

@@ -12,7 +12,7 @@ from common import ui
 from common.formats import long_date
 from common.protocol.models import ServiceOut
 from kiosk.flow import PRIORITY_CHOICES, KioskState
-from kiosk.texts import closed_text, fee_text, requirements, say, service_name
+from kiosk.texts import closed_text, fee_of, requirements, say, service_name
 
 
 class KioskView:
@@ -179,7 +179,7 @@ class KioskView:
         y = ui.draw_paragraph(surface, service_name(service, language), int(u * 1.15), ink,
                               pygame.Rect(inner.left, inner.top, inner.width, u * 3), bold=True,
                               max_lines=2)
-        facts = (f"{fee_text(service, language)} · {say('target', language)} "
+        facts = (f"{fee_of(service, language).headline} · {say('target', language)} "
                  f"{service.sla_minutes} {say('minutes', language)}")
         if closed is None:
             facts += (f" · {service.waiting} {say('waiting', language)}, ±"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from common.formats import day_name, rupiah
+from common.formats import Fee, clock_time, day_name, fee
 from common.protocol.models import ServiceOut
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -17,8 +17,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "back": ("Kembali", "Back"),
     "home": ("Awal", "Start"),
     "language": ("English", "Bahasa Indonesia"),
-    "free": ("Gratis", "Free"),
-    "fee_varies": ("Biaya sesuai ketentuan", "Fee as regulated"),
     "fee": ("Biaya", "Fee"),
     "target": ("Target layanan", "Target time"),
     "requirements": ("Persyaratan", "Requirements"),
@@ -64,11 +62,9 @@ def say(key: str, language: str) -> str:
     return english if language == "en" else indonesian
 
 
-def fee_text(service: ServiceOut, language: str) -> str:
-    """The fee in a few words; a charge that varies (a tax, a bill) says so instead of 'free'."""
-    if service.fee > 0:
-        return rupiah(service.fee)
-    return say("fee_varies", language) if service.fee_note else say("free", language)
+def fee_of(service: ServiceOut, language: str) -> Fee:
+    """The fee in the catalogue's words (``common.formats.fee``), in the kiosk's language."""
+    return fee(service.fee, service.fee_note, service.fee_note_en, language)
 
 
 def service_name(service: ServiceOut, language: str) -> str:
@@ -89,5 +85,5 @@ def closed_text(service: ServiceOut, language: str, timezone: str) -> str | None
     if service.next_opening is not None:
         local = service.next_opening.astimezone(ZoneInfo(timezone))
         day = day_name(local, language)
-        text += f" · {say('opens', language)} {day} {local:%H:%M}"
+        text += f" · {say('opens', language)} {day} {clock_time(local)}"
     return text

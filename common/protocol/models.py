@@ -116,6 +116,7 @@ class ServiceOut(_Model):
     requirements_en: list[str]
     fee: int
     fee_note: str
+    fee_note_en: str = Field(default="", description="the fee note in English; empty: use fee_note")
     sla_minutes: int
     open_now: bool
     next_opening: datetime | None

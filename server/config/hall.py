@@ -148,6 +148,7 @@ class ServiceConfig(_Strict):
     requirements_en: list[str] = Field(default_factory=list)
     fee: int = Field(default=0, ge=0)
     fee_note: str = ""
+    fee_note_en: str = ""
     sla_minutes: int = Field(default=30, ge=1, le=24 * 60)
     service_minutes: float = Field(default=10, gt=0, le=24 * 60)
     daily_quota: int | None = Field(default=None, ge=1)

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from common.formats import fee
 from common.protocol.models import TicketOut
 from common.protocol.stats import GroupBy, StatsOut, SurveyRequest
 from server.api.deps import Context
@@ -27,7 +28,7 @@ from server.services.actor import Actor
 from server.services.catalog import SiteInfo
 from server.services.errors import DomainError, NotFound
 from server.web import charts
-from server.web.i18n import LANGUAGES, WORDS, rupiah, translator
+from server.web.i18n import LANGUAGES, WORDS, translator
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -38,7 +39,7 @@ _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(css|js|svg)$")
 _CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(rupiah=rupiah, ikm_elements=IKM_ELEMENTS,
+templates.env.globals.update(fee=fee, ikm_elements=IKM_ELEMENTS,
                              ikm_names=IKM_ELEMENT_NAMES, band_words=band_words)
 router = APIRouter(include_in_schema=False)
 
@@ -241,8 +242,7 @@ async def dashboard(
                                             replace(query, group_by="service"), context.clock())
         table = result.rows if group_by == "service" else await stats.grouped_rows(
             session, context.catalog, info, query, context.clock())
-    agencies = sorted({a.code for a in context.catalog.agencies.values()
-                       if a.site_id == info.id})
+    agencies = [a.code for a in context.catalog.site_agencies(info.id)]
     return _render(request, "dashboard.html", "id", site=info, actor=actor, now=now,
                    result=result, table=table, query=query, agencies=agencies, error=error,
                    charts=_charts(context, info, result), export_query=_export_query(query),
