@@ -34,7 +34,7 @@ def rupiah(amount: int) -> str:
 
 FEE_WORDS: dict[str, tuple[str, str]] = {
     "free": ("Gratis", "Free"),
-    "as_regulated": ("Biaya sesuai ketentuan", "Fee as regulated"),
+    "as_regulated": ("Sesuai ketentuan", "As regulated"),
 }
 
 
@@ -42,7 +42,7 @@ FEE_WORDS: dict[str, tuple[str, str]] = {
 class Fee:
     """A service's charge as every screen says it: a few words, and the note that explains it."""
 
-    headline: str  # "Gratis", "Rp30.000", or "Biaya sesuai ketentuan" when the note says it all
+    headline: str  # "Gratis", "Rp30.000", or "Sesuai ketentuan" when the note says it all
     note: str = ""  # the hall's own words (legal basis, how it varies), in the reader's language
 
     def __str__(self) -> str:

@@ -12,6 +12,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "choose_agency": ("Pilih instansi", "Choose an agency"),
     "choose_service": ("Pilih layanan", "Choose a service"),
     "waiting": ("menunggu", "waiting"),
+    "no_queue": ("Tidak ada antrean", "Nobody waiting"),
+    "all_closed": ("Tutup hari ini", "Closed now"),
+    "more_on_next": ("Selengkapnya di layar berikutnya ›", "The full list on the next screen ›"),
+    "bring": ("Siapkan persyaratan berikut", "Please bring"),
+    "no_requirements": ("Tidak ada persyaratan khusus.", "No particular requirements."),
+    "reprint_later": ("Cetak ulang dapat dilakukan setelah printer siap. Petugas sudah diberi tahu.",
+                      "Print again once the printer is ready. The staff have been told."),
     "about": ("perkiraan", "about"),
     "minutes": ("menit", "min"),
     "back": ("Kembali", "Back"),
@@ -65,6 +72,17 @@ def say(key: str, language: str) -> str:
 def fee_of(service: ServiceOut, language: str) -> Fee:
     """The fee in the catalogue's words (``common.formats.fee``), in the kiosk's language."""
     return fee(service.fee, service.fee_note, service.fee_note_en, language)
+
+
+def queue_text(waiting: int, wait_minutes: int | None, language: str) -> str:
+    """How long the line is, in words a citizen reads at a glance: "Tidak ada antrean" when
+    nobody waits, the wait only when there is one."""
+    if waiting <= 0:
+        return say("no_queue", language)
+    text = f"{waiting} {say('waiting', language)}"
+    if wait_minutes:
+        text += f" · ±{wait_minutes} {say('minutes', language)}"
+    return text
 
 
 def service_name(service: ServiceOut, language: str) -> str:

@@ -62,8 +62,8 @@ async def test_the_kiosk_and_the_catalogue_say_a_fee_alike(database_url: str, tm
                  for lang in ("id", "en")}
     tax = services["BAYAR-PAJAK"]  # fee 0 with a note: a bill, not a free service
     assert tax.fee == 0 and tax.fee_note and tax.fee_note_en
-    assert str(fee_of(tax, "id")) == f"Biaya sesuai ketentuan ({tax.fee_note})"
-    assert str(fee_of(tax, "en")) == f"Fee as regulated ({tax.fee_note_en})"
+    assert str(fee_of(tax, "id")) == f"Sesuai ketentuan ({tax.fee_note})"
+    assert str(fee_of(tax, "en")) == f"As regulated ({tax.fee_note_en})"
     for code in ("BAYAR-PAJAK", "SKCK-BARU", "KTP", "PASPOR"):
         service = services[code]
         for lang, page in pages.items():
@@ -81,4 +81,4 @@ def test_fee_words() -> None:
     assert str(fee(0, "", "", "id")) == "Gratis" and str(fee(0, "", "", "en")) == "Free"
     assert str(fee(30000, "", "", "id")) == "Rp30.000"
     assert str(fee(30000, "PNBP.", "", "en")) == "Rp30.000 (PNBP.)"  # no English: the note
-    assert fee(0, "Sesuai tagihan.", "As billed.", "en").headline == "Fee as regulated"
+    assert fee(0, "Sesuai tagihan.", "As billed.", "en").headline == "As regulated"
