@@ -256,20 +256,21 @@ def _wrap_quietly(text: str, face: pygame.font.Font, width: int) -> list[str]:
 
 
 def draw_text(surface: pygame.Surface, text: str, size: int, color: Color, pos: tuple[int, int],
-              *, bold: bool = False, anchor: str = "topleft", max_width: int | None = None
-              ) -> pygame.Rect:
+              *, bold: bool = False, anchor: str = "topleft", max_width: int | None = None,
+              exempt: bool = False) -> pygame.Rect:
+    """One line of text; ``exempt`` marks the words of a disabled control (no contrast asked)."""
     face = font(size, bold)
     if max_width is not None:
         text = ellipsize(text, face, max_width)
     image = face.render(text, True, color)
     rect = image.get_rect(**{anchor: pos})
-    _blit_text(surface, image, rect, text, size, color)
+    _blit_text(surface, image, rect, text, size, color, exempt=exempt)
     return rect
 
 
 def draw_paragraph(surface: pygame.Surface, text: str, size: int, color: Color, rect: pygame.Rect,
-                   *, bold: bool = False, center: bool = False, max_lines: int | None = None
-                   ) -> int:
+                   *, bold: bool = False, center: bool = False, max_lines: int | None = None,
+                   exempt: bool = False) -> int:
     """Wrapped text inside ``rect``; returns the y below the last line drawn."""
     face = font(size, bold)
     lines = wrap(text, face, rect.width)
@@ -285,14 +286,16 @@ def draw_paragraph(surface: pygame.Surface, text: str, size: int, color: Color, 
             break
         image = face.render(line, True, color)
         x = rect.centerx - image.get_width() // 2 if center else rect.left
-        _blit_text(surface, image, image.get_rect(topleft=(x, y)), line, size, color)
+        _blit_text(surface, image, image.get_rect(topleft=(x, y)), line, size, color,
+                   exempt=exempt)
         y += face.get_linesize()
     return y
 
 
 def draw_fitted(surface: pygame.Surface, text: str, rect: pygame.Rect, max_size: int,
                 color: Color, *, bold: bool = False, center: bool = False,
-                max_lines: int | None = None, min_size: int = 8, middle: bool = False) -> int:
+                max_lines: int | None = None, min_size: int = 8, middle: bool = False,
+                exempt: bool = False) -> int:
     """Wrapped text inside ``rect`` at the largest size (up to ``max_size``) at which it fits
     whole; ``middle`` centres the lines vertically. Returns the y below the last line."""
     size = paragraph_size(text, rect, max_size, bold=bold, max_lines=max_lines, min_size=min_size)
@@ -303,7 +306,7 @@ def draw_fitted(surface: pygame.Surface, text: str, rect: pygame.Rect, max_size:
         top = rect.top + max(0, (rect.height - height) // 2)
     area = pygame.Rect(rect.left, top, rect.width, rect.bottom - top)
     return draw_paragraph(surface, text, size, color, area, bold=bold, center=center,
-                          max_lines=max_lines)
+                          max_lines=max_lines, exempt=exempt)
 
 
 def paragraph_height(text: str, size: int, width: int, *, bold: bool = False) -> int:

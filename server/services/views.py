@@ -110,6 +110,15 @@ async def list_counters(session: AsyncSession, catalog: Catalog, site: SiteInfo,
             for row, name in await _counter_rows(session, site.id) if row.id in catalog.counters]
 
 
+async def one_counter(session: AsyncSession, catalog: Catalog, counter: CounterInfo,
+                      now: datetime) -> CounterOut:
+    row, name = (await session.execute(
+        select(m.Counter, m.Officer.name).outerjoin(m.Officer, m.Officer.id == m.Counter.officer_id)
+        .where(m.Counter.id == counter.id))).one()
+    served = await served_today(session, counter.site_id, today(catalog, counter.site_id, now))
+    return counter_out(catalog, counter, row, name, served.get(counter.id, 0))
+
+
 async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo, now: datetime,
                    agencies: frozenset[str] | None = None) -> Snapshot:
     """The hall as it stands; ``seq`` is read in the same transaction, so a client that resumes
