@@ -108,6 +108,17 @@ class TextReport:
         return [(t.text, round(contrast(t.ink, t.background), 2)) for t in self.drawn
                 if not t.exempt and contrast(t.ink, t.background) < minimum]
 
+    def overlapping(self, slack: int = 4) -> list[tuple[str, str]]:
+        """Texts drawn over each other (beyond ``slack`` pixels each way): one hides the other.
+        (A dialog drawn over a screen overlaps it on purpose; ask this of screens without.)"""
+        found = []
+        boxes = [(t.text, t.rect.inflate(-2 * slack, -2 * slack)) for t in self.drawn]
+        for index, (text, box) in enumerate(boxes):
+            for other, other_box in boxes[index + 1:]:
+                if box.colliderect(other_box):
+                    found.append((text, other))
+        return found
+
     def sizes_of(self, text: str) -> list[int]:
         return [t.size for t in self.drawn if t.text == text]
 

@@ -86,6 +86,7 @@ def test_every_screen_is_whole_inside_and_readable(
         assert report.cut == [], f"{where}: text cut: {report.cut}"
         assert report.outside == [], f"{where}: beyond the screen: {report.outside}"
         assert report.low_contrast() == [], f"{where}: below WCAG AA: {report.low_contrast()}"
+        assert report.overlapping() == [], f"{where}: text over text: {report.overlapping()}"
         screen = surface.get_rect()
         assert all(screen.contains(t.rect) for t in targets), where
         assert report.drawn, where
