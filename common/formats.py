@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -20,6 +21,31 @@ def long_date(moment: datetime, language: str) -> str:
     if language == "en":
         return moment.strftime("%A, %d %B %Y")
     return f"{DAYS_ID[moment.weekday()]}, {moment.day} {MONTHS_ID[moment.month - 1]} {moment.year}"
+
+
+def day_month_year(day: date, language: str = "id") -> str:
+    """``"2 Maret 2026"``, or ``"2 March 2026"`` in English."""
+    if language == "en":
+        return f"{day.day} {day.strftime('%B')} {day.year}"
+    return f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
+
+
+def short_date(day: date) -> str:
+    """``"02/03/2026"``: day, month, year, as the hall writes a date (not the browser's)."""
+    return f"{day:%d/%m/%Y}"
+
+
+_SHORT_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+
+
+def parse_day(text: str) -> date:
+    """``"02/03/2026"`` (day first, as written here) or ISO ``"2026-03-02"`` → a date; raises
+    ValueError for anything else."""
+    match = _SHORT_DATE.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        return date(year, month, day)
+    return date.fromisoformat(text.strip())
 
 
 def clock_time(moment: datetime) -> str:

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from common.formats import fee
+from common.formats import day_month_year, fee, parse_day, short_date
 from common.protocol.models import TicketOut
 from common.protocol.stats import GroupBy, StatsOut, SurveyRequest
 from server.api.deps import Context
@@ -92,10 +92,13 @@ async def _tracking_page(request: Request, context: ServerContext, code: str, la
     if ticket is None:
         return _render(request, "not_found.html", lang, status=404, code=code)
     site = context.catalog.site(ticket.site)
+    agency = next((a for a in context.catalog.site_agencies(site.id) if a.code == ticket.agency),
+                  None)
+    agency_name = (agency.name_en or agency.name) if agency and lang == "en" else ticket.agency_name
     labels = {k: v[1 if lang == "en" else 0] for k, v in WORDS.items()
               if k.startswith("st_") or k in ("minutes", "about", "go_to", "offline_note")}
     return _render(request, "track.html", lang, status=status, ticket=ticket, site=site,
-                   survey=survey, local=_clock(site), labels=labels,
+                   survey=survey, local=_clock(site), labels=labels, agency_name=agency_name,
                    now=context.clock(), **extra)
 
 
@@ -217,19 +220,31 @@ def _query(context: ServerContext, site: SiteInfo, date_from: date | None, date_
                             group_by=group_by, agency=agency or None)
 
 
+def _days(date_from: str | None, date_to: str | None) -> tuple[date | None, date | None, str | None]:
+    """The period's days as the form sends them (DD/MM/YYYY, or ISO from links), or why not."""
+    days: list[date | None] = []
+    for text in (date_from, date_to):
+        try:
+            days.append(parse_day(text) if text else None)
+        except ValueError:
+            return None, None, (f"Tanggal '{(text or '')[:20]}' tidak dapat dibaca; tulis "
+                                "HH/BB/TTTT, mis. 02/03/2026.")
+    return days[0], days[1], None
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(
     request: Request, context: Context, site: str | None = None,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
+    date_from: Annotated[str | None, Query(max_length=20, description="DD/MM/YYYY")] = None,
+    date_to: Annotated[str | None, Query(max_length=20, description="DD/MM/YYYY")] = None,
     group_by: GroupBy = "service", agency: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     actor = await _manager(request, context)
     if actor is None:
         return RedirectResponse("/dashboard/login", status_code=303)
     info = _dashboard_site(context, actor, site)
-    query = _query(context, info, date_from, date_to, group_by, agency)
-    error = None
+    first, last, error = _days(date_from, date_to)
+    query = _query(context, info, first, last, group_by, agency)
     async with context.db.read() as session:
         now = await stats.hall_now(session, context.catalog, info, context.clock())
         try:
@@ -246,7 +261,7 @@ async def dashboard(
     return _render(request, "dashboard.html", "id", site=info, actor=actor, now=now,
                    result=result, table=table, query=query, agencies=agencies, error=error,
                    charts=_charts(context, info, result), export_query=_export_query(query),
-                   local=_clock(info))
+                   local=_clock(info), short_date=short_date, day_month_year=day_month_year)
 
 
 @router.get("/dashboard/now.json")
@@ -288,13 +303,29 @@ def _minutes(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds / 60:.1f} mnt"
 
 
+def _bare_minutes(seconds: float | None) -> str:
+    """Minutes for a table whose heading says the unit."""
+    return "–" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _opening_span(site: SiteInfo) -> tuple[int, int] | None:
+    """The first and last hour of the day the hall opens in its week (None: open all day)."""
+    windows = [w for day in site.opening.weekly.values() for w in day]
+    if site.opening.always_open or not windows:
+        return None
+    last = max(end for _, end in windows)
+    return (min(start for start, _ in windows).hour,
+            last.hour - 1 if last.minute == 0 and last.second == 0 else last.hour)
+
+
 def _charts(context: ServerContext, site: SiteInfo, result: StatsOut) -> dict[str, Any]:
     catalog = context.catalog
     waits = charts.columns(
         [(h.hour, None if h.wait_mean is None else h.wait_mean / 60,
           f"{_minutes(h.wait_mean)}, {h.issued} tiket") for h in result.hours],
         title="Rata-rata waktu tunggu per jam pengambilan", unit="menit",
-        line=[(h.hour, float(h.issued)) for h in result.hours], line_label="tiket")
+        line=[(h.hour, float(h.issued)) for h in result.hours], line_label="tiket",
+        span=_opening_span(site))
     sla_rows = result.rows  # always grouped by service
     sla = charts.horizontal_bars(
         [charts.Bar(r.label, None if r.sla_share is None else r.sla_share * 100,
@@ -316,4 +347,4 @@ def _charts(context: ServerContext, site: SiteInfo, result: StatsOut) -> dict[st
         [charts.Bar(catalog.agencies[a].name, float(n), f"{n} tiket", colors[a])
          for a, n in sorted(by_agency.items(), key=lambda item: -item[1])],
         title="Beban per instansi (tiket diambil)")
-    return {"waits": waits, "sla": sla, "load": load, "minutes": _minutes}
+    return {"waits": waits, "sla": sla, "load": load, "minutes": _minutes, "mins": _bare_minutes}
