@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import DEJAVU, need_system_package
 from counter_samples import NOW, SERVICES, counter, snapshot, ticket
 
 from common import ui
@@ -61,6 +62,7 @@ def states() -> list[tuple[str, desk.Desk]]:
 
 @pytest.fixture(scope="module")
 def view() -> CounterView:
+    need_system_package(DEJAVU.exists(), "the DejaVu fonts", "fonts-dejavu-core")
     pygame.init()
     return CounterView()
 

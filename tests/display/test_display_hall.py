@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, running_hall
+from conftest import DEJAVU, FakeClock, need_system_package, running_hall
 
 from common import ui
 
@@ -65,6 +65,8 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Snapshot]:
 
 @pytest.fixture(autouse=True)
 def _pygame() -> None:
+    # the screens are measured in the DejaVu fonts the apps use (pygame's own font differs)
+    need_system_package(DEJAVU.exists(), "the DejaVu fonts", "fonts-dejavu-core")
     pygame.init()
 
 

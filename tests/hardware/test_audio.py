@@ -8,14 +8,20 @@ import wave
 from pathlib import Path
 
 import pytest
+from conftest import need_system_package
 
 from hardware.audio import Announcer, EspeakVoice, MixerPlayer
 from hardware.audio.chime import RATE, chime_samples, chime_wav, write_wav
 from hardware.audio.speech import ClipCache
 
-needs_espeak = pytest.mark.skipif(
-    EspeakVoice.find("id") is None, reason="espeak-ng with an Indonesian voice is not installed"
-)
+
+@pytest.fixture
+def _espeak() -> None:
+    need_system_package(EspeakVoice.find("id") is not None,
+                        "espeak-ng with an Indonesian voice", "espeak-ng")
+
+
+needs_espeak = pytest.mark.usefixtures("_espeak")
 
 
 class _Playback:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, running_hall
+from conftest import DEJAVU, FakeClock, need_system_package, running_hall
 
 from common import ui
 
@@ -51,6 +51,8 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(autouse=True)
 def _pygame() -> None:
+    # the screens are measured in the DejaVu fonts the apps use (pygame's own font differs)
+    need_system_package(DEJAVU.exists(), "the DejaVu fonts", "fonts-dejavu-core")
     pygame.init()
 
 

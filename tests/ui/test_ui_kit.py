@@ -4,6 +4,7 @@ or shrank its text or drew beyond its edge."""
 from __future__ import annotations
 
 import pytest
+from conftest import DEJAVU, need_system_package
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ import pygame  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _pygame() -> None:
+    # the screens are measured in the DejaVu fonts the apps use (pygame's own font differs)
+    need_system_package(DEJAVU.exists(), "the DejaVu fonts", "fonts-dejavu-core")
     pygame.init()
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import KIOSK, PASSWORDS, REQUIRE_SERVICES, ServerProcess
+from conftest import KIOSK, PASSWORDS, ServerProcess, need_system_package
 
 CHROMIUM = os.environ.get("ANTREAN_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -24,12 +24,8 @@ ELEMENTS = ("requirements", "procedure", "time", "cost", "product", "competence"
 
 
 def _need_chromium() -> None:
-    if shutil.which(CHROMIUM) or Path(CHROMIUM).is_file():
-        return
-    message = f"no Chromium at {CHROMIUM} (install Debian's chromium package)"
-    if REQUIRE_SERVICES:
-        pytest.fail(message + " and ANTREAN_REQUIRE_SERVICES=1")
-    pytest.skip(message)
+    need_system_package(bool(shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()),
+                        f"Chromium at {CHROMIUM}", "chromium")
 
 
 @pytest.fixture
