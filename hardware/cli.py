@@ -73,6 +73,10 @@ def register(subcommands: Any) -> None:
     simulate.add_argument(
         "--baudrate", type=int, help="with --serial: take bytes no faster than a line of this speed"
     )
+    simulate.add_argument("--speed", type=float, default=150.0, metavar="MM_S",
+                          help="print this many millimetres a second (default 150; 0: at once)")
+    simulate.add_argument("--roll", type=float, metavar="MM",
+                          help="paper left on the roll: it runs out after this much, even mid-ticket")
     simulate.set_defaults(run=_printer_simulate)
 
     serial_parser = subcommands.add_parser("serial", help="LED displays and keypads on serial lines")
@@ -128,7 +132,7 @@ def _sample_ticket(config: Path | None) -> Any:
     return sample_ticket(hall_name=hall.site.name, agency_name=agency.name,
                          service_name=service.name, prefix=service.prefix,
                          requirements=service.requirements, timezone=hall.site.timezone,
-                         base_url=hall.site.public_base_url)
+                         base_url=hall.site.public_base_url or "http://127.0.0.1:8000")
 
 
 def _printer_test(args: argparse.Namespace) -> int:
@@ -238,6 +242,8 @@ def _printer_simulate(args: argparse.Namespace) -> int:
         online=not args.offline,
         answers_status=not args.silent,
         on_ticket=on_ticket,
+        speed_mm_s=args.speed or None,
+        paper_mm=args.roll,
     )
     stop = threading.Event()
     try:

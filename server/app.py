@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
-from server import __version__
+from server import __version__, public_address
 from server.config.hall import load_hall, sample_hall_path
 from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
@@ -52,7 +52,7 @@ class ServerContext:
 
     async def reload_catalog(self) -> None:
         async with self.db.read() as session:
-            self.catalog = await Catalog.load(session)
+            self.catalog = await Catalog.load(session, self.settings.public_base_url or "")
         self.runner.catalog = self.catalog
         self.actors.forget()  # devices and officers may have changed with the hall
 
@@ -105,6 +105,31 @@ async def _housekeeping(context: ServerContext) -> None:
         await asyncio.sleep(context.settings.maintenance_seconds)
 
 
+async def _check_public_addresses(context: ServerContext, delay: float = 1.0) -> None:
+    """Say which address each site's tickets carry, loudly when phones cannot reach it: at
+    once what the address itself shows (loopback, a name that does not resolve), and, once the
+    server is up, whether it answers there."""
+    sites = list(context.catalog.sites.values())
+    for site in sites:
+        if not site.public_base_url:
+            log.warning("WARNING: tickets of site %s carry no address in their QR codes: set "
+                        "site.public_base_url in the hall's file", site.code)
+            continue
+        log.info("tickets of site %s lead to %s/t/…", site.code, site.public_base_url)
+        for problem in await asyncio.to_thread(public_address.warnings, site.public_base_url):
+            log.warning("WARNING: site %s's ticket address: %s", site.code, problem)
+    await asyncio.sleep(delay)
+    for site in sites:
+        if site.public_base_url and not await asyncio.to_thread(public_address.warnings,
+                                                                 site.public_base_url):
+            why = await public_address.answers(site.public_base_url)
+            if why is not None:
+                log.warning("WARNING: site %s's ticket address %s does not answer (%s): phones "
+                            "that scan its tickets reach nothing. Check site.public_base_url "
+                            "and the --host the server listens on", site.code,
+                            site.public_base_url, why)
+
+
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     from server.api import register_routes
 
@@ -120,6 +145,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         await context.bus.start()
         app.state.context = context
         housekeeping = asyncio.create_task(_housekeeping(context))
+        address_check = asyncio.create_task(_check_public_addresses(context))
         # What start-up made (modules, the schema, the catalogue) lives as long as the process:
         # keep it out of the collector's full passes. And make those passes rare: each walks
         # every object the process holds (hundreds per connected socket), pausing every socket
@@ -132,9 +158,10 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+            for task in (housekeeping, address_check):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await context.hub.stop()
             await context.bus.stop()
             await db.dispose()

@@ -25,7 +25,10 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 def register(subcommands: Any) -> None:
     serve = subcommands.add_parser("serve", help="run the server",
                                    description="Run the Antrean server for one or more halls.")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", default="0.0.0.0",
+                       help="address to listen on (default 0.0.0.0: all, so that kiosks, displays "
+                            "and citizens' phones in the hall reach it; 127.0.0.1 for this "
+                            "computer alone)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--config", type=Path, default=None,
                        help="the hall's TOML file, applied at start (default: ANTREAN_CONFIG)")
@@ -104,17 +107,25 @@ def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
     from server.config.hall import check_file
     from server.config.problems import report
+    from server.public_address import of_server
 
-    settings = _settings(args, config_path=args.config, demo=args.demo or None)
+    own = of_server(args.host, args.port)
+    settings = _settings(args, config_path=args.config, demo=args.demo or None,
+                         public_base_url=own.url)
+    configured = None
     if settings.config_path is not None and not settings.demo:
         checked = check_file(settings.config_path)
         if checked.problems:  # warnings too: the hall starts, but IT staff should read them
             print(report(str(settings.config_path), checked.problems), file=sys.stderr)
         if checked.hall is None:
             return 2
+        configured = checked.hall.site.public_base_url
+    printed = configured or own.url
+    source = "site.public_base_url in the hall's file" if configured else own.source
     if settings.demo:
-        print(f"Demo hall on http://{args.host}:{args.port}  (API reference: /docs; "
-              "kiosk token demo-kiosk-1, officer login see the sample hall)", file=sys.stderr)
+        print(f"Demo hall on {own.url}  (API reference: /docs; kiosk token demo-kiosk-1, "
+              "officer login see the sample hall)", file=sys.stderr)
+    print(f"Tickets' QR codes lead to {printed}/t/…  ({source})", file=sys.stderr)
     # The sans-I/O WebSocket implementation lets the hub write a burst of events to a socket
     # at once; compression would cost every display memory and time for small JSON frames.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
@@ -128,9 +139,8 @@ def _config_check(args: argparse.Namespace) -> int:
     from server.config.problems import report
 
     checked = check_file(args.file)
-    if checked.problems:
-        print(report(str(args.file), checked.problems),
-              file=sys.stderr if checked.hall is None else sys.stdout)
+    if checked.problems:  # errors, and warnings (which leave the hall usable), on stderr
+        print(report(str(args.file), checked.problems), file=sys.stderr)
     if checked.hall is None:
         return 1
     hall = checked.hall

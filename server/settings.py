@@ -22,6 +22,7 @@ class Settings:
     event_log_keep: int = 100_000  # events kept per site for clients resuming with since=SEQ
     heartbeat_seconds: float = 15.0  # WebSocket heartbeat both ways
     maintenance_seconds: float = 5.0  # how often reservations and past days are expired
+    public_base_url: str | None = None  # the server's own address, for halls that name none
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from server.config.problems import Finding, Said
 
@@ -144,4 +145,24 @@ def officers(hall: RawHall) -> Iterator[Finding]:
                 'tambahkan agency = "KODE", atau beri akun ini role = "manager"'))
 
 
-CHECKS: list[Check] = [unique_values, references, officers]
+def ticket_address(hall: RawHall) -> Iterator[Finding]:
+    """A warning: the address printed in tickets' QR codes is one phones cannot reach (a
+    loopback address, a name that does not resolve). The hall still starts."""
+    from server.public_address import is_loopback, warnings
+
+    url = hall.site().get("public_base_url")
+    host = urlsplit(url).hostname if isinstance(url, str) else None
+    if not isinstance(url, str) or not host or urlsplit(url).scheme not in ("http", "https"):
+        return  # missing (the server's own address is used) or no address: the schema says so
+    for message in warnings(url):
+        message_id = (
+            f"'{url}' adalah alamat loopback: ponsel warga yang memindai kode QR tiket menjangkau "
+            "dirinya sendiri, bukan server ini. Isi site.public_base_url dengan alamat yang "
+            "dijangkau ponsel di gedung (mis. http://192.168.1.20:8000), atau hapus dan jalankan "
+            "server dengan --host 0.0.0.0" if is_loopback(host) else
+            f"nama '{host}' di '{url}' tidak dapat ditemukan di komputer ini, jadi ponsel di "
+            "gedung mungkin juga tidak: pakai alamat IP atau nama yang dikenal DNS gedung")
+        yield Finding(("site", "public_base_url"), Said(message, message_id), severity="warning")
+
+
+CHECKS: list[Check] = [unique_values, references, officers, ticket_address]

@@ -14,10 +14,12 @@ from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from common.protocol.models import BUS_ADDRESSES
 from server.config.checks import CHECKS, RawHall
 from server.config.problems import (
     ConfigError,
@@ -109,7 +111,7 @@ class SiteConfig(_Strict):
     name: str = Field(min_length=1, max_length=120)
     name_en: str | None = Field(default=None, max_length=120)
     timezone: str = "Asia/Jakarta"
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str | None = None  # None: the server's own address (server.public_address)
     always_open: bool = False
     hours: dict[Weekday, HoursText] = Field(default_factory=lambda: dict(_WORKING_WEEK))
     holidays: list[date] = Field(default_factory=list)
@@ -127,6 +129,20 @@ class SiteConfig(_Strict):
                           "use Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)",
                           "pakai Asia/Jakarta (WIB), Asia/Makassar (WITA) atau Asia/Jayapura (WIT)"
                           ) from exc
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise invalid(f"'{value}' is not an address", f"'{value}' bukan alamat",
+                          "write the address phones in the hall reach, like "
+                          "http://192.168.1.20:8000", "tulis alamat yang dijangkau ponsel di "
+                          "gedung, seperti http://192.168.1.20:8000")
+        return value.rstrip("/")
         return value
 
 
@@ -160,7 +176,7 @@ class CounterConfig(_Strict):
     name: str | None = None
     agency: Code
     services: dict[str, int] = Field(min_length=1)
-    bus_address: int | None = Field(default=None, ge=1, le=247)
+    bus_address: int | None = Field(default=None, ge=BUS_ADDRESSES.start, le=BUS_ADDRESSES.stop - 1)
 
     @field_validator("services")
     @classmethod

@@ -54,13 +54,13 @@ class ConfigProblem:
 
     def english(self) -> str:
         at = f"line {self.line}, " if self.line else ""
-        note = "warning: " if self.severity == "warning" else ""
+        note = "WARNING: " if self.severity == "warning" else ""
         advice = f"; {self.advice}" if self.advice else ""
         return f"{at}{self.where}: {note}{self.message}{advice}"
 
     def indonesian(self) -> str:
         at = f"baris {self.line}, " if self.line else ""
-        note = "peringatan: " if self.severity == "warning" else ""
+        note = "PERINGATAN: " if self.severity == "warning" else ""
         advice = f"; {self.advice_id}" if self.advice_id else ""
         return f"{at}{self.where}: {note}{self.message_id or self.message}{advice}"
 

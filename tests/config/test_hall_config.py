@@ -396,7 +396,7 @@ def test_a_weight_out_of_range() -> None:
     [
         ("number = 3", 'number = "tiga"', "counter[3].number", "whole number"),
         ("number = 3", "number = 0", "counter[3].number", "at least 1"),
-        ("bus_address = 6", "bus_address = 300", "counter[3].bus_address", "at most 247"),
+        ("bus_address = 6", "bus_address = 300", "counter[3].bus_address", "at most 254"),
         ('name = "Paspor"', 'name = "Paspor"\nfee = -5', "service[3].fee", "at least 0"),
         ('name = "Paspor"', 'name = "Paspor"\nrequirements = "KTP"', "service[3].requirements", "list"),
         ('name = "Siti"\n', 'name = "Siti"\nrole = "boss"\n', "officer[1].role",
@@ -547,4 +547,4 @@ def test_a_warning_alone_leaves_the_hall_usable(monkeypatch: pytest.MonkeyPatch)
     assert checked.hall is not None and checked.errors == []
     (warning,) = checked.problems
     assert warning.severity == "warning" and warning.where == "site.public_base_url"
-    assert "peringatan: menunjuk komputer ini" in warning.indonesian()
+    assert "PERINGATAN: menunjuk komputer ini" in warning.indonesian()
