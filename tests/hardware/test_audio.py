@@ -225,8 +225,7 @@ def _sox_level(path: Path) -> float:
     import shutil
     import subprocess
 
-    if shutil.which("sox") is None:
-        pytest.skip("sox is not installed")
+    need_system_package(shutil.which("sox") is not None, "sox", "sox")
     stats = subprocess.run(["sox", str(path), "-n", "silence", "-l", "1", "0.02", "-50d",
                             "-1", "0.02", "-50d", "stats"], capture_output=True, text=True,
                            timeout=60, check=True).stderr
