@@ -174,6 +174,17 @@ class CounterCore:
         self._refresh()
         self._open_stream(None)
 
+    def _may_work_here(self) -> None:
+        """Ask the server whether the logged-in officer may work this counter (it answers 403
+        ``wrong_agency``, naming the counter's agency, when not)."""
+        counter_id = self.counter_id
+        if counter_id is None:
+            counters = self._retry(self.server.counters, "load counters")
+            assert isinstance(counters, list)
+            counter_id = next((c.id for c in counters if c.number == self.counter_number), None)
+        if counter_id is not None:  # an unknown counter is said by the bootstrap
+            self._retry(lambda: self.server.counter(counter_id), "check the counter")
+
     def _open_stream(self, since: int | None) -> None:
         if self.counter_id is None or self._stop.is_set():
             return
@@ -225,6 +236,14 @@ class CounterCore:
         try:
             token = self._retry(lambda: self.server.login(username, password), "login")
         except ApiError as exc:
+            self.deliver(desk.LoginFailed(exc.message, exc.message_en))
+            return
+        try:
+            self._may_work_here()
+        except ApiError as exc:  # an officer of another agency: refused before any button shows
+            log.warning("%s may not work counter %d: %s", username, self.counter_number,
+                        exc.message_en)
+            self.server.log_out()
             self.deliver(desk.LoginFailed(exc.message, exc.message_en))
             return
         officer = token.officer.name  # type: ignore[attr-defined]

@@ -45,7 +45,11 @@ class CounterServer(Protocol):
 
     def login(self, username: str, password: str) -> TokenOut: ...
 
+    def log_out(self) -> None: ...
+
     def counters(self) -> list[CounterOut]: ...
+
+    def counter(self, counter_id: int) -> CounterOut: ...  # refused unless we may work it
 
     def services(self) -> list[ServiceOut]: ...
 
@@ -98,9 +102,22 @@ class SharedClientServer:
         old.stop()
         return token
 
+    def log_out(self) -> None:
+        """End the session on the server and forget its token (best effort: it expires anyway)."""
+        try:
+            self._wait(self._http.submit("/api/v1/auth/logout"))
+        except (ApiError, Unreachable) as exc:
+            log.info("logout: %s", exc)
+        self.token = None
+        old, self._http = self._http, self._client()
+        old.stop()
+
     def counters(self) -> list[CounterOut]:
         answer = self._wait(self._http.get(f"/api/v1/sites/{self.site}/counters"))
         return [CounterOut.model_validate(c) for c in answer]
+
+    def counter(self, counter_id: int) -> CounterOut:
+        return CounterOut.model_validate(self._wait(self._http.get(f"/api/v1/counters/{counter_id}")))
 
     def services(self) -> list[ServiceOut]:
         answer = self._wait(self._http.get(f"/api/v1/sites/{self.site}/services"))

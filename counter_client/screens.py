@@ -140,7 +140,7 @@ class CounterView:
         current = desk.current
         inner = card.inflate(-u, -u)
         if current is None:
-            ui.draw_text(surface, say("no_ticket", lang), int(u * 2), ui.DISABLED,
+            ui.draw_text(surface, say("no_ticket", lang), int(u * 2), ui.MUTED,
                          (inner.centerx, inner.top + u), bold=True, anchor="midtop",
                          max_width=inner.width)
             hint = {"closed": "closed_hint", "paused": "paused_hint"}.get(desk.state,
@@ -177,20 +177,20 @@ class CounterView:
         half = inner.width // 2
         for i, (label, value) in enumerate(((say("waited", lang), duration(waited)), running)):
             x = inner.left + i * half + half // 2
-            ui.draw_text(surface, label, int(u * 0.7), ui.MUTED, (x, y), anchor="midtop")
+            ui.draw_text(surface, label, int(u * 0.8), ui.MUTED, (x, y - u // 6), anchor="midtop")
             ui.draw_text(surface, value, int(u * 1.1), ui.INK, (x, y + int(u * 0.9)), bold=True,
                          anchor="midtop")
         return card.bottom + u // 2
 
     def _message(self, surface: pygame.Surface, desk: Desk, box: pygame.Rect) -> int:
         message = desk.error or desk.notice
-        if message is None:
+        if message is None or desk.login is not None:  # the login form shows its own message
             return box.top
         u = self.unit
         color = ui.DANGER if desk.error is not None else ui.OK
-        bottom = ui.draw_paragraph(surface, pick(message, desk.language), int(u * 0.85), color,
-                                   pygame.Rect(box.left + u // 2, box.top, box.width - u, box.height),
-                                   bold=True, max_lines=2)
+        bottom = ui.draw_fitted(surface, pick(message, desk.language),
+                                pygame.Rect(box.left + u // 2, box.top, box.width - u, box.height),
+                                int(u * 0.85), color, bold=True, min_size=int(u * 0.65))
         pygame.draw.rect(surface, color, pygame.Rect(box.left, box.top, u // 4, bottom - box.top))
         return bottom + u // 2
 
@@ -216,12 +216,20 @@ class CounterView:
                              border_radius=u // 2)
             if not enabled:
                 pygame.draw.rect(surface, ui.LINE, rect, width=1, border_radius=u // 2)
-            ui.draw_text(surface, key, int(u * 0.65), ink, (rect.left + u // 3, rect.top + 2),
-                         bold=True)
-            ui.draw_paragraph(surface, label, int(u * 0.85), ink,
-                              pygame.Rect(rect.left + u // 3, rect.top + int(u * 0.95),
-                                          rect.width - 2 * (u // 3), rect.height - u),
-                              bold=True, max_lines=2)
+            # the key as a badge at the left, as large as the label beside it
+            key_size = int(u * 0.9)
+            badge = pygame.Rect(0, 0, ui.font(key_size, True).size("F10")[0] + u // 2,
+                                int(u * 1.4))
+            badge.midleft = (rect.left + u // 3, rect.centery)
+            pygame.draw.rect(surface, ui.WHITE if enabled else ui.LINE, badge,
+                             border_radius=u // 4)
+            key_ink = BUTTON_COLORS[action] if enabled else ui.MUTED
+            ui.draw_text(surface, key, key_size, key_ink, badge.center, bold=True,
+                         anchor="center", exempt=not enabled)
+            room = pygame.Rect(badge.right + u // 3, rect.top + 2, rect.right - badge.right - u // 2,
+                               rect.height - 4)
+            ui.draw_fitted(surface, label, room, int(u * 0.95), ink, bold=True, max_lines=2,
+                           min_size=int(u * 0.75), middle=True, exempt=not enabled)
             if enabled:
                 targets.append(ui.Target(rect, action))
         return targets
@@ -326,7 +334,11 @@ class CounterView:
     def _login(self, surface: pygame.Surface, desk: Desk, form: LoginForm) -> list[ui.Target]:
         u = self.unit
         lang = desk.language
-        box = self._dialog(surface, say("login_title", lang), u * 17)
+        message = say("logging_in", lang) if form.busy else (
+            pick(desk.error, lang) if desk.error is not None and desk.session != "expired" else "")
+        width = surface.get_width() - 4 * u
+        message_h = ui.paragraph_height(message, int(u * 0.85), width, bold=True) if message else 0
+        box = self._dialog(surface, say("login_title", lang), u * 15 + message_h)
         y = box.top + int(u * 2.6)
         if desk.session == "expired":
             y = ui.draw_paragraph(surface, say("login_again", lang), int(u * 0.8), ui.WARN,
@@ -340,12 +352,11 @@ class CounterView:
             active = form.field == field and not form.busy
             self._field(surface, rect, value + ("▏" if active else ""), active=active)
             y = rect.bottom + u // 2
-        message = say("logging_in", lang) if form.busy else (
-            pick(desk.error, lang) if desk.error is not None and desk.session != "expired" else "")
-        if message:
-            ui.draw_paragraph(surface, message, int(u * 0.8),
+        if message:  # whole: a refusal says whose counter this is and what to do
+            ui.draw_paragraph(surface, message, int(u * 0.85),
                               ui.MUTED if form.busy else ui.DANGER,
-                              pygame.Rect(box.left + u, y, box.width - 2 * u, u * 2), max_lines=2)
+                              pygame.Rect(box.left + u, y, box.width - 2 * u,
+                                          box.bottom - y - int(u * 1.4)), bold=True)
         ui.draw_text(surface, say("login_hint", lang), int(u * 0.75), ui.MUTED,
                      (box.centerx, box.bottom - u // 2), anchor="midbottom")
         return []

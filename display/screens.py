@@ -74,7 +74,10 @@ class Layout:
     unit: int
 
     @classmethod
-    def of(cls, size: tuple[int, int], ticker: bool) -> Layout:
+    def of(cls, size: tuple[int, int], ticker: bool, counters: int = 8) -> Layout:
+        """The regions for a screen of ``size`` showing ``counters`` counter tiles. In portrait
+        the tiles get the rows they need (up to 30% of the body) and the recent calls the rest,
+        so a zone with few counters lists more calls instead of leaving the space empty."""
         width, height = size
         unit = max(10, min(width, height) // 36)  # 30 px on a 1080-line screen
         header_h = unit * 4
@@ -84,13 +87,17 @@ class Layout:
         if width >= height:
             left_w = body.width * 3 // 5
             now = pygame.Rect(body.left, body.top, left_w, body.height * 64 // 100)
-            counters = pygame.Rect(body.left, now.bottom, left_w, body.bottom - now.bottom)
+            tiles = pygame.Rect(body.left, now.bottom, left_w, body.bottom - now.bottom)
             recent = pygame.Rect(left_w, body.top, body.width - left_w, body.height)
         else:
             now = pygame.Rect(body.left, body.top, body.width, body.height * 42 // 100)
-            recent = pygame.Rect(body.left, now.bottom, body.width, body.height * 36 // 100)
-            counters = pygame.Rect(body.left, recent.bottom, body.width, body.bottom - recent.bottom)
-        return cls(pygame.Rect(0, 0, width, header_h), now, recent, counters, ticker_rect, unit)
+            columns = max(1, min(max(1, counters), (body.width - unit) // (unit * 5)))
+            rows = math.ceil(max(1, counters) / columns)
+            tiles_h = max(unit * 4, min(body.height * 30 // 100, rows * unit * 4 + unit))
+            recent = pygame.Rect(body.left, now.bottom, body.width,
+                                 body.bottom - now.bottom - tiles_h)
+            tiles = pygame.Rect(body.left, recent.bottom, body.width, tiles_h)
+        return cls(pygame.Rect(0, 0, width, header_h), now, recent, tiles, ticker_rect, unit)
 
 
 @dataclass
@@ -124,7 +131,8 @@ class DisplayView:
     def draw(self, surface: pygame.Surface, board: Board, now: float, wall: datetime
              ) -> list[pygame.Rect]:
         """Redraw what changed since the last call; returns the rectangles to put on screen."""
-        layout = Layout.of(surface.get_size(), bool(board.hall.running_text.strip()))
+        layout = Layout.of(surface.get_size(), bool(board.hall.running_text.strip()),
+                           len(_shown_counters(board)))
         full = layout != self._layout
         if full:
             self._layout = layout
@@ -256,8 +264,9 @@ class DisplayView:
         number_rect = ui.draw_text(surface, call.number, number_size, number_color,
                                    (block.centerx, block.top), bold=True, anchor="midtop")
         counter_text = f"{say('counter', self.english)} {call.counter_number}"
+        # (a line of type is about 1.18 times its size tall: keep it off the service's name)
         counter_size = min(ui.fitting_size(counter_text, block.width, u * 6, bold=True),
-                           max(u, block.bottom - number_rect.bottom))
+                           max(u, int((block.bottom - number_rect.bottom) / 1.18)))
         ui.draw_text(surface, counter_text, counter_size, ink,
                      (block.centerx, number_rect.bottom), bold=True, anchor="midtop")
         service = f"{call.agency_name} · {call.service(self.language)}"
@@ -282,7 +291,10 @@ class DisplayView:
         ui.draw_text(surface, both("recent", self.english), int(u * 1.2), SOFT, area.topleft,
                      bold=True, max_width=area.width)
         top = area.top + int(u * 2)
-        row_h = int(u * 3.6)
+        # rows as tall as 3.6 units, a little lower (down to 3.2, still read from afar) when
+        # more calls wait to be listed
+        calls = max(1, len(board.recent))
+        row_h = max(int(u * 3.2), min(int(u * 3.6), (area.bottom - top) // calls))
         rows = max(0, (area.bottom - top) // row_h)
         current = _at_counters(board)
         for index, call in enumerate(board.recent[:rows]):
@@ -296,16 +308,26 @@ class DisplayView:
         pygame.draw.rect(surface, SURFACE, row, border_radius=u // 2)
         number_w = row.width * 38 // 100
         number_color = SOFT if done else NUMBER
-        size = ui.fitting_size(call.number, number_w - u, int(u * 2.2), bold=True)
+        # the type follows the row's height: 3.6 units when there is room, less when many
+        # calls share the column; the service's name stays inside its own row
+        scale = row.height / (u * 3.6)
+        size = ui.fitting_size(call.number, number_w - u, int(u * 2.2 * scale), bold=True)
         ui.draw_text(surface, call.number, size, number_color, (row.left + u // 2, row.centery),
                      bold=True, anchor="midleft")
         counter_text = f"{say('counter', self.english).title()} {call.counter_number}"
-        right = ui.draw_text(surface, counter_text, int(u * 1.5), SOFT if done else TEXT,
-                             (row.right - u // 2, row.top + u // 3), bold=True, anchor="topright")
+        right = ui.draw_text(surface, counter_text, int(u * 1.5 * scale), SOFT if done else TEXT,
+                             (row.right - u // 2, row.top + int(u * 0.2 * scale)), bold=True,
+                             anchor="topright")
         label = call.service(self.language)
-        ui.draw_text(surface, label, int(u * 0.85), SOFT,
-                     (row.right - u // 2, right.bottom), anchor="topright",
-                     max_width=row.width - number_w - u)
+        room = pygame.Rect(row.left + number_w, right.bottom - u // 6,
+                           row.width - number_w - u // 2, row.bottom - right.bottom + u // 6)
+        size = min(ui.fitting_size(label, room.width, int(u * 0.85)),
+                   ui.paragraph_size(label, room, int(u * 0.85), min_size=int(u * 0.45)))
+        if ui.font(size).size(label)[0] <= room.width and size >= int(u * 0.5):
+            ui.draw_text(surface, label, size, SOFT, room.topright, anchor="topright")
+        else:  # a long name on two smaller lines rather than cut
+            ui.draw_fitted(surface, label, room, int(u * 0.7), SOFT, max_lines=2,
+                           min_size=int(u * 0.4))
 
     # ------------------------------------------------------------ counters
 
@@ -318,8 +340,7 @@ class DisplayView:
         u = self._u
         surface.fill(BACKGROUND, rect)
         area = rect.inflate(-u, -u)
-        shown = [c for c in sorted(board.counters.values(), key=lambda c: c.number)
-                 if c.state != "closed"]
+        shown = _shown_counters(board)
         if not shown:
             return
         # as many columns as keep tiles at least 5 units wide, rows as the height allows
@@ -332,30 +353,40 @@ class DisplayView:
         gap = u // 3
         tile_w = (area.width - gap * (columns - 1)) // columns
         tile_h = min(u * 5, (area.height - gap * (rows - 1)) // rows)
-        for index, counter in enumerate(shown[: columns * rows]):
+        # one size for every tile's number, the size at which the widest one fits: a BB-001
+        # is as large as an A-001 beside it
+        head = max(8, min(int(u * 0.9), tile_h // 3))
+        room = tile_h - head - u // 2
+        tiles = shown[: columns * rows]
+        head = min([head] + [ui.fitting_size(self._tile_label(c), tile_w - u // 2, head)
+                             for c in tiles])
+        size = min([ui.fitting_size(self._tile_text(c)[0], tile_w - u, int(u * 1.8), bold=True)
+                    for c in tiles] + [room])
+        for index, counter in enumerate(tiles):
             row, column = divmod(index, columns)
             tile = pygame.Rect(area.left + column * (tile_w + gap),
                                area.top + row * (tile_h + gap), tile_w, tile_h)
-            self._draw_counter_tile(surface, tile, counter)
+            self._draw_counter_tile(surface, tile, counter, head, size)
+
+    def _tile_label(self, counter: CounterBoard) -> str:
+        return f"{say('counter', self.english).title()} {counter.number}"
+
+    def _tile_text(self, counter: CounterBoard) -> tuple[str, ui.Color]:
+        if counter.state == "paused":
+            return say("paused", self.english), SOFT
+        if counter.call is not None:
+            return counter.call.number, NUMBER
+        return "—", SOFT
 
     def _draw_counter_tile(self, surface: pygame.Surface, tile: pygame.Rect,
-                           counter: CounterBoard) -> None:
+                           counter: CounterBoard, head: int, size: int) -> None:
         u = self._u
         pygame.draw.rect(surface, SURFACE, tile, border_radius=u // 3)
         stripe = pygame.Rect(tile.left, tile.top, max(4, u // 4), tile.height)
         pygame.draw.rect(surface, ui.hex_color(counter.color, TICKER_BG), stripe)
-        label = f"{say('counter', self.english).title()} {counter.number}"
-        head = max(8, min(int(u * 0.9), tile.height // 3))
-        ui.draw_text(surface, label, head, SOFT, (tile.centerx, tile.top + u // 6),
-                     anchor="midtop", max_width=tile.width - u // 2)
-        if counter.state == "paused":
-            text, color = say("paused", self.english), SOFT
-        elif counter.call is not None:
-            text, color = counter.call.number, NUMBER
-        else:
-            text, color = "—", SOFT
-        room = tile.height - head - u // 2
-        size = min(ui.fitting_size(text, tile.width - u, int(u * 1.8), bold=True), room)
+        ui.draw_text(surface, self._tile_label(counter), head, SOFT,
+                     (tile.centerx, tile.top + u // 6), anchor="midtop")
+        text, color = self._tile_text(counter)
         ui.draw_text(surface, text, size, color, (tile.centerx, tile.bottom - u // 6),
                      bold=True, anchor="midbottom")
 
@@ -381,6 +412,12 @@ class DisplayView:
         while x < rect.right:
             surface.blit(image, (x, y))
             x += span
+
+
+def _shown_counters(board: Board) -> list[CounterBoard]:
+    """The counters with a tile: open or paused, in number order."""
+    return [c for c in sorted(board.counters.values(), key=lambda c: c.number)
+            if c.state != "closed"]
 
 
 def _at_counters(board: Board) -> frozenset[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -24,19 +25,31 @@ def register(subcommands: Any) -> None:
     printer = subcommands.add_parser("printer", help="ticket printer: test, status, render, simulate")
     printer_commands = printer.add_subparsers(dest="printer_command", metavar="ACTION", required=True)
 
-    test = printer_commands.add_parser("test", help="print a sample ticket")
+    test = printer_commands.add_parser(
+        "test", help="print a sample ticket",
+        description="Print a sample ticket of the hall (its name, first service and time zone, "
+                    "issued now) to check a printer.")
     test.add_argument("url", help=PRINTER_URL_HELP)
     test.add_argument("--save", type=Path, help="also write the ESC/POS bytes to this file")
+    _hall_option(test)
     test.set_defaults(run=_printer_test)
 
     status = printer_commands.add_parser("status", help="ask the printer for its status")
     status.add_argument("url", help=PRINTER_URL_HELP)
     status.set_defaults(run=_printer_status)
 
-    render = printer_commands.add_parser("render", help="draw ESC/POS bytes as a picture of the paper")
-    render.add_argument("file", type=Path, help="ESC/POS bytes, e.g. a ticket saved by the simulator")
+    render = printer_commands.add_parser(
+        "render", help="draw ESC/POS bytes as a picture of the paper",
+        description="Draw ESC/POS bytes as the paper would look. The bytes come from "
+                    "`antrean printer test URL --save ticket.bin`, from `antrean printer simulate` "
+                    "(one ticket-NNNN.bin per ticket) or from a kiosk printing to file://; without "
+                    "a file, the hall's sample ticket is drawn.")
+    render.add_argument("file", type=Path, nargs="?", default=None,
+                        help="ESC/POS bytes (default: the hall's sample ticket, as `printer test` "
+                             "prints it)")
     render.add_argument("--png", type=Path, required=True, help="where to write the picture")
     render.add_argument("--paper", type=int, choices=(58, 80), default=80, help="paper width in mm")
+    _hall_option(render)
     render.set_defaults(run=_printer_render)
 
     simulate = printer_commands.add_parser(
@@ -101,16 +114,41 @@ def register(subcommands: Any) -> None:
 
 
 # -- printer ----------------------------------------------------------------------------------
+def _hall_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None,
+                        help="the hall's TOML file the sample ticket is taken from (default: "
+                             "ANTREAN_CONFIG, else the sample hall)")
+
+
+def _sample_ticket(config: Path | None) -> Any:
+    """The sample ticket of the configured hall: its name, first service, time zone, today."""
+    from hardware.printer.driver import sample_ticket
+    from server.config.hall import load_hall, sample_hall_path
+
+    env = os.environ.get("ANTREAN_CONFIG")
+    hall = load_hall(config or (Path(env) if env else sample_hall_path()))
+    service = hall.service[0]
+    agency = next(a for a in hall.agency if a.code == service.agency)
+    return sample_ticket(hall_name=hall.site.name, agency_name=agency.name,
+                         service_name=service.name, prefix=service.prefix,
+                         requirements=service.requirements, timezone=hall.site.timezone,
+                         base_url=hall.site.public_base_url or "http://127.0.0.1:8000")
+
+
 def _printer_test(args: argparse.Namespace) -> int:
     from hardware.printer import PrintError, PrinterUrlError, TicketPrinter, build_job, layout_ticket
-    from hardware.printer.driver import sample_ticket
+    from server.config.hall import ConfigError
 
+    try:
+        ticket = _sample_ticket(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         printer = TicketPrinter(args.url, on_status=lambda r: print(f"status: {r.state} — {r.detail}"))
     except PrinterUrlError as exc:
         print(exc, file=sys.stderr)
         return 2
-    ticket = sample_ticket()
     if args.save:
         ops = layout_ticket(ticket, printer.paper)
         args.save.write_bytes(build_job(ops, printer.paper, native_qr=printer.config.native_qr))
@@ -145,10 +183,29 @@ def _printer_status(args: argparse.Namespace) -> int:
 
 
 def _printer_render(args: argparse.Namespace) -> int:
+    from hardware.printer import build_job, layout_ticket
     from hardware.printer.layout import Paper
     from hardware.printer.render import render
+    from server.config.hall import ConfigError
 
-    result = render(args.file.read_bytes(), Paper.of(args.paper).dots)
+    paper = Paper.of(args.paper)
+    if args.file is None:
+        try:
+            ticket = _sample_ticket(args.config)
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        data = build_job(layout_ticket(ticket, paper), paper)
+        print(f"the sample ticket of {ticket.hall_name}, {ticket.number}")
+    else:
+        try:
+            data = args.file.read_bytes()
+        except OSError as exc:
+            print(f"error: cannot read {args.file}: {exc.strerror}. Save a ticket with "
+                  "`antrean printer test sim:// --save ticket.bin`, or leave the file out to "
+                  "draw the sample ticket.", file=sys.stderr)
+            return 2
+    result = render(data, paper.dots)
     result.image().save(args.png)
     print(f"{args.png}: {len(result.text_lines)} lines of text, {len(result.qr_codes)} QR codes, "
           f"{result.cuts} cuts")  # fmt: skip

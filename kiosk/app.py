@@ -273,17 +273,24 @@ def screenshot_states(services: Sequence[ServiceOut], counters: Sequence[Counter
     base, _ = flow.step(flow.KioskState(), catalog_loaded(services, counters))
     agency = services[0].agency.code if services else None
     service = next((s.code for s in services if s.agency.code == agency), None)
+    by_agency = [s.agency.code for s in services]
+    fewest = min(by_agency, key=by_agency.count, default=None)  # cards with room to spare
     return [
         ("1-attract", base),
         ("2-agencies", replace(base, screen="agencies")),
         ("3-services", replace(base, screen="services", agency=agency)),
+        ("3b-services-few", replace(base, screen="services", agency=fewest)),
         ("4-priority", replace(base, screen="priority", agency=agency, service=service)),
         ("5-ticket", replace(base, screen="ticket", ticket=sample, print_state="printed",
                              confirmed=True)),
         ("6-print-failed", replace(base, screen="ticket", ticket=sample, print_state="failed",
                                    printer_ready=False)),
+        ("6b-print-failed-printer-back", replace(base, screen="ticket", ticket=sample,
+                                                 print_state="failed", printer_ready=True)),
         ("7-unavailable", replace(base, screen="unavailable", online=False)),
         ("8-english", replace(base, screen="services", agency=agency, language="en")),
+        ("9-english-priority", replace(base, screen="priority", agency=agency, service=service,
+                                       language="en")),
     ]
 
 

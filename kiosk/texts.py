@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from common.formats import day_name, rupiah
+from common.formats import Fee, clock_time, day_name, fee
 from common.protocol.models import ServiceOut
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -12,13 +12,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "choose_agency": ("Pilih instansi", "Choose an agency"),
     "choose_service": ("Pilih layanan", "Choose a service"),
     "waiting": ("menunggu", "waiting"),
+    "no_queue": ("Tidak ada antrean", "Nobody waiting"),
+    "all_closed": ("Tutup hari ini", "Closed now"),
+    "more_on_next": ("Selengkapnya di layar berikutnya ›", "The full list on the next screen ›"),
+    "bring": ("Siapkan persyaratan berikut", "Please bring"),
+    "no_requirements": ("Tidak ada persyaratan khusus.", "No particular requirements."),
+    "reprint_later": ("Cetak ulang dapat dilakukan setelah printer siap. Petugas sudah diberi tahu.",
+                      "Print again once the printer is ready. The staff have been told."),
     "about": ("perkiraan", "about"),
     "minutes": ("menit", "min"),
     "back": ("Kembali", "Back"),
     "home": ("Awal", "Start"),
     "language": ("English", "Bahasa Indonesia"),
-    "free": ("Gratis", "Free"),
-    "fee_varies": ("Biaya sesuai ketentuan", "Fee as regulated"),
     "fee": ("Biaya", "Fee"),
     "target": ("Target layanan", "Target time"),
     "requirements": ("Persyaratan", "Requirements"),
@@ -64,11 +69,20 @@ def say(key: str, language: str) -> str:
     return english if language == "en" else indonesian
 
 
-def fee_text(service: ServiceOut, language: str) -> str:
-    """The fee in a few words; a charge that varies (a tax, a bill) says so instead of 'free'."""
-    if service.fee > 0:
-        return rupiah(service.fee)
-    return say("fee_varies", language) if service.fee_note else say("free", language)
+def fee_of(service: ServiceOut, language: str) -> Fee:
+    """The fee in the catalogue's words (``common.formats.fee``), in the kiosk's language."""
+    return fee(service.fee, service.fee_note, service.fee_note_en, language)
+
+
+def queue_text(waiting: int, wait_minutes: int | None, language: str) -> str:
+    """How long the line is, in words a citizen reads at a glance: "Tidak ada antrean" when
+    nobody waits, the wait only when there is one."""
+    if waiting <= 0:
+        return say("no_queue", language)
+    text = f"{waiting} {say('waiting', language)}"
+    if wait_minutes:
+        text += f" · ±{wait_minutes} {say('minutes', language)}"
+    return text
 
 
 def service_name(service: ServiceOut, language: str) -> str:
@@ -89,5 +103,5 @@ def closed_text(service: ServiceOut, language: str, timezone: str) -> str | None
     if service.next_opening is not None:
         local = service.next_opening.astimezone(ZoneInfo(timezone))
         day = day_name(local, language)
-        text += f" · {say('opens', language)} {day} {local:%H:%M}"
+        text += f" · {say('opens', language)} {day} {clock_time(local)}"
     return text

@@ -46,7 +46,11 @@ def register(subcommands: Any) -> None:
 
     config = subcommands.add_parser("config", help="check a hall's configuration file")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = config_sub.add_parser("check", help="validate a hall's TOML file and list problems")
+    check = config_sub.add_parser(
+        "check", help="validate a hall's TOML file and list problems",
+        description="List every problem of a hall's TOML file at once, each with its line, "
+                    "what is wrong and what to do, in Indonesian and English. Exit status 1 when "
+                    "the file has errors; warnings alone do not fail.")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_config_check)
     sample = config_sub.add_parser("sample", help="print the sample hall's TOML to start from")
@@ -108,7 +112,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
-    from server.config.hall import ConfigError, load_hall
+    from server.config.hall import check_file
+    from server.config.problems import report
     from server.public_address import of_server
 
     own = of_server(args.host, args.port)
@@ -126,11 +131,12 @@ def _serve(args: argparse.Namespace) -> int:
                   "(`antrean region add CODE` on the centre prints it)", file=sys.stderr)
             return 2
     if settings.config_path is not None and not settings.demo:
-        try:
-            configured = load_hall(settings.config_path).site.public_base_url
-        except ConfigError as exc:
-            print(exc, file=sys.stderr)
+        checked = check_file(settings.config_path)
+        if checked.problems:  # warnings too: the hall starts, but IT staff should read them
+            print(report(str(settings.config_path), checked.problems), file=sys.stderr)
+        if checked.hall is None:
             return 2
+        configured = checked.hall.site.public_base_url
     printed = configured or own.url
     source = "site.public_base_url in the hall's file" if configured else own.source
     if settings.demo:
@@ -146,15 +152,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from server.config.hall import ConfigError, hall_warnings, load_hall
+    from server.config.hall import check_file
+    from server.config.problems import report
 
-    try:
-        hall = load_hall(args.file)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    checked = check_file(args.file)
+    if checked.problems:  # errors, and warnings (which leave the hall usable), on stderr
+        print(report(str(args.file), checked.problems), file=sys.stderr)
+    if checked.hall is None:
         return 1
-    for warning in hall_warnings(hall, args.file.read_text(encoding="utf-8")):
-        print(f"WARNING: {args.file}: {warning}", file=sys.stderr)
+    hall = checked.hall
     print(f"{args.file}: OK — {hall.site.name}: {len(hall.agency)} agencies, "
           f"{len(hall.service)} services, {len(hall.counter)} counters, "
           f"{len(hall.device)} devices, {len(hall.officer)} officers")

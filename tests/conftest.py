@@ -63,6 +63,20 @@ def need_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+def need_system_package(present: bool, what: str, package: str) -> None:
+    """Skip without a program or font the test drives (say which Debian package brings it),
+    unless the run demands everything (ANTREAN_REQUIRE_SERVICES=1, as in CI): then fail."""
+    if present:
+        return
+    message = f"{what} is not installed (Debian package {package})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " and ANTREAN_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
 async def _postgres_admin(statement: str) -> None:
     import asyncpg
 
@@ -252,11 +266,7 @@ def zbar_decode(png: Path) -> list[str]:
     """The QR codes zbar (an outside decoder: zbarimg, from zbar-tools) reads in a picture."""
     import shutil
 
-    if shutil.which("zbarimg") is None:
-        message = "zbarimg (Debian package zbar-tools) is not installed"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + " and ANTREAN_REQUIRE_SERVICES=1")
-        pytest.skip(message)
+    need_system_package(shutil.which("zbarimg") is not None, "zbarimg", "zbar-tools")
     found = subprocess.run(["zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", str(png)],
                            capture_output=True, text=True, timeout=60)
     assert found.returncode in (0, 4), found.stderr  # 4: nothing found

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 PriorityReason = Literal["disability", "elderly", "pregnant", "child", "disaster_victim"]
+# The words an Indonesian would type for each group; a request may use them, the ticket keeps
+# the canonical value.
+PRIORITY_WORDS: dict[str, PriorityReason] = {
+    "lansia": "elderly", "lanjut usia": "elderly",
+    "disabilitas": "disability", "penyandang disabilitas": "disability", "difabel": "disability",
+    "ibu hamil": "pregnant", "hamil": "pregnant",
+    "anak": "child", "anak-anak": "child",
+    "korban bencana": "disaster_victim",
+}
 TicketStatus = Literal[
     "reserved", "waiting", "called", "serving", "finished", "no_show", "cancelled", "expired"
 ]
@@ -40,6 +50,30 @@ class _Request(_Model):
         if _has_nul(data):
             raise ValueError("text must not contain NUL characters")
         return data
+
+
+def _priority_reason(value: object) -> object:
+    """A canonical value or an Indonesian word (any case, spaces as typed) → the canonical value."""
+    if not isinstance(value, str):
+        return value
+    word = " ".join(value.lower().replace("_", " ").split())
+    canonical = PRIORITY_WORDS.get(word) or word.replace(" ", "_")
+    if canonical in get_args(PriorityReason):
+        return canonical
+    choices = ", ".join(f"{reason} ({next(w for w, r in PRIORITY_WORDS.items() if r == reason)})"
+                        for reason in get_args(PriorityReason))
+    shown = value[:40]
+    raise PydanticCustomError(
+        "priority_reason", "'{value}' is not a priority group; use one of {choices}",
+        {"value": shown, "choices": choices,
+         "message_id": f"'{shown}' bukan kelompok prioritas; pakai salah satu dari {choices}"})
+
+
+PriorityReasonIn = Annotated[
+    PriorityReason, BeforeValidator(_priority_reason),
+    WithJsonSchema({"type": "string", "enum": [*get_args(PriorityReason), *PRIORITY_WORDS]},
+                   mode="validation"),
+]
 
 
 class ErrorDetail(_Model):
@@ -82,6 +116,7 @@ class ServiceOut(_Model):
     requirements_en: list[str]
     fee: int
     fee_note: str
+    fee_note_en: str = Field(default="", description="the fee note in English; empty: use fee_note")
     sla_minutes: int
     open_now: bool
     next_opening: datetime | None
@@ -144,8 +179,12 @@ class TicketOut(_Model):
 
 class IssueTicketRequest(_Request):
     service: str = Field(min_length=1, max_length=40, description="service code, e.g. KTP")
-    priority_reason: PriorityReason | None = Field(
-        default=None, description="set for the groups UU 25/2009 entitles to priority"
+    priority_reason: PriorityReasonIn | None = Field(
+        default=None,
+        description="set for the groups UU 25/2009 entitles to priority: `elderly` (`lansia`), "
+        "`disability` (`disabilitas`), `pregnant` (`ibu hamil`, `hamil`), `child` (`anak`), "
+        "`disaster_victim` (`korban bencana`). The Indonesian words are accepted in any case; "
+        "the ticket answers with the English value.",
     )
     channel: Literal["kiosk", "web"] = "kiosk"
     reserve: bool = Field(

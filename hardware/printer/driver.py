@@ -8,6 +8,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import qrcode
 import serial
@@ -310,22 +311,28 @@ class TicketPrinter:
         self._disconnect()
 
 
-def sample_ticket() -> TicketData:
-    """A believable ticket for ``antrean printer test`` and for looking at the layout."""
-    from datetime import UTC, datetime
+def sample_ticket(*, hall_name: str = "Mal Pelayanan Publik",
+                  agency_name: str = "Dinas Kependudukan dan Pencatatan Sipil",
+                  service_name: str = "KTP-el", prefix: str = "A",
+                  requirements: Sequence[str] = ("Fotokopi Kartu Keluarga",),
+                  timezone: str = "Asia/Jakarta", base_url: str = "http://127.0.0.1:8000",
+                  issued_at: datetime | None = None) -> TicketData:
+    """A believable ticket for ``antrean printer test`` and for looking at the layout: the
+    hall's own names when the caller has them (``hardware.cli`` reads the hall's file), issued
+    now unless told otherwise."""
     from zoneinfo import ZoneInfo
 
     return TicketData(
-        hall_name="Mal Pelayanan Publik Kota Bandung",
-        agency_name="Dinas Kependudukan dan Pencatatan Sipil",
-        service_name="Perekaman & Pencetakan KTP-el",
-        number="A-012",
-        issued_at=datetime(2025, 5, 12, 1, 31, tzinfo=UTC),
-        timezone=ZoneInfo("Asia/Jakarta"),
+        hall_name=hall_name,
+        agency_name=agency_name,
+        service_name=service_name,
+        number=f"{prefix}-012",
+        issued_at=issued_at or datetime.now(UTC),
+        timezone=ZoneInfo(timezone),
         priority=True,
         priority_reason="elderly",
         people_ahead=4,
         estimated_wait_minutes=25,
-        tracking_url="https://antrean.example.go.id/t/7KQ2-M9XD",
-        requirements=("Fotokopi Kartu Keluarga", "Surat pengantar RT/RW (asli)"),
+        tracking_url=f"{base_url.rstrip('/')}/t/CONTOH2345",
+        requirements=tuple(requirements),
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from common.formats import long_date
+from common.formats import clock_time, long_date
 from common.protocol.models import TicketOut
 
 Align = Literal["left", "center", "right"]
@@ -147,7 +147,7 @@ class TicketData:
 
 
 def local_time_text(moment: datetime, zone: ZoneInfo) -> str:
-    """``2025-05-12 01:31 UTC`` in Asia/Jakarta → "Senin, 12 Mei 2025 08:31 WIB"."""
+    """``2025-05-12 01:31 UTC`` in Asia/Jakarta → "Senin, 12 Mei 2025 08.31 WIB"."""
     if moment.tzinfo is None:
         raise ValueError("issued_at must be timezone-aware (UTC)")
     local = moment.astimezone(zone)
@@ -155,7 +155,7 @@ def local_time_text(moment: datetime, zone: ZoneInfo) -> str:
     if abbreviation[:1] in "+-":  # zones without a letter abbreviation
         abbreviation = f"UTC{abbreviation}"
     return (
-        f"{long_date(local, 'id')} {local:%H:%M} {abbreviation}"
+        f"{long_date(local, 'id')} {clock_time(local)} {abbreviation}"
     ).rstrip()
 
 

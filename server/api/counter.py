@@ -22,9 +22,20 @@ from server.api.deps import (
     run_command,
 )
 from server.api.errors import ERROR_RESPONSES
-from server.services import counters, tickets
+from server.services import counters, tickets, views
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["counter"])
+
+
+@router.get("/api/v1/counters/{counter}", response_model=CounterOut)
+async def counter_desk(counter: CounterId, context: Context, actor: CurrentActor) -> CounterOut:
+    """The counter, for whoever may work it: an officer of its agency, a manager or admin of
+    its site, its own keypad. Anyone else gets 403 `wrong_agency`, naming the counter's agency
+    (the counter client asks at login, before it shows any button)."""
+    info = context.catalog.counter(counter)
+    tickets.authorize_counter(actor, info, context.catalog)
+    async with context.db.read() as session:
+        return await views.one_counter(session, context.catalog, info, context.clock())
 
 
 @router.post("/api/v1/counters/{counter}/open", response_model=CounterOut)

@@ -50,9 +50,12 @@ def error_response(status: int, code: str, message: str, message_en: str,
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: dict[str, Any], indonesian: bool = False) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
+    context = error.get("ctx") or {}
+    words = context.get("message_id") if indonesian and isinstance(context, dict) else None
+    message = words or error.get("msg", "invalid")
+    return f"{where}: {message}" if where else str(message)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -65,8 +68,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [_describe(e) for e in exc.errors()][:10]
+        problems_id = [_describe(e, indonesian=True) for e in exc.errors()][:10]
         return error_response(422, "invalid_request", "Data permintaan tidak valid: "
-                              + "; ".join(problems), "The request is not valid: "
+                              + "; ".join(problems_id), "The request is not valid: "
                               + "; ".join(problems), {"problems": problems})
 
     @app.exception_handler(HTTPException)

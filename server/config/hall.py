@@ -9,23 +9,49 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from common.protocol.models import BUS_ADDRESSES
+from server.config.checks import CHECKS, RawHall
+from server.config.problems import (
+    ConfigError,
+    ConfigProblem,
+    Finding,
+    Said,
+    in_file_order,
+    invalid,
+    plain_words,
+    problem,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAY_NAMES = {"mon": ("Senin", "Monday"), "tue": ("Selasa", "Tuesday"), "wed": ("Rabu", "Wednesday"),
+             "thu": ("Kamis", "Thursday"), "fri": ("Jumat", "Friday"), "sat": ("Sabtu", "Saturday"),
+             "sun": ("Minggu", "Sunday")}
+HOURS_ADVICE = ("use HH:MM-HH:MM, several separated by commas, e.g. 08:00-15:00 or "
+                "08:00-11:30, 13:00-15:00; an empty text \"\" means closed",
+                "tulis JJ:MM-JJ:MM, beberapa dipisah koma, mis. 08:00-15:00 atau "
+                "08:00-11:30, 13:00-15:00; teks kosong \"\" berarti tutup")
 _HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
+
+
+class HoursError(ValueError):
+    """An opening-hours text that cannot be read; ``str()`` is English, ``message_id`` Indonesian."""
+
+    def __init__(self, message: str, message_id: str) -> None:
+        super().__init__(message)
+        self.message_id = message_id
 
 
 def parse_hours(text: str) -> tuple[tuple[time, time], ...]:
@@ -34,22 +60,39 @@ def parse_hours(text: str) -> tuple[tuple[time, time], ...]:
     for part in text.split(","):
         if not part.strip():
             continue
+        window = part.strip()
         match = _HOURS_RANGE.match(part)
         if match is None:
-            raise ValueError(f"'{part.strip()}' is not a time range like 08:00-15:00")
+            raise HoursError(f"'{window}' is not a time range like 08:00-15:00",
+                             f"'{window}' bukan rentang jam seperti 08:00-15:00")
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
-            raise ValueError(f"'{part.strip()}' has an impossible time")
+            raise HoursError(f"'{window}' has an impossible time (hours go to 24, minutes to 59)",
+                             f"'{window}' berisi jam yang tidak ada (jam sampai 24, menit sampai 59)")
         start = time(h1, m1)
         end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
         if end <= start:
-            raise ValueError(f"'{part.strip()}' ends before it starts")
+            raise HoursError(f"'{window}' ends before it starts",
+                             f"'{window}' berakhir sebelum dimulai")
         windows.append((start, end))
     windows.sort()
     for (_, end), (start, _) in pairwise(windows):
         if start < end:
-            raise ValueError(f"opening windows in '{text}' overlap")
+            raise HoursError(f"opening windows in '{text}' overlap",
+                             f"jam buka di '{text}' saling tumpang tindih")
     return tuple(windows)
+
+
+def _hours_text(text: str) -> str:
+    try:
+        parse_hours(text)
+    except HoursError as exc:
+        raise invalid(str(exc), exc.message_id, *HOURS_ADVICE) from exc
+    return text
+
+
+HoursText = Annotated[str, AfterValidator(_hours_text)]
+_WORKING_WEEK: dict[Weekday, str] = {d: "08:00-15:00" for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
 class _Strict(BaseModel):
@@ -70,9 +113,7 @@ class SiteConfig(_Strict):
     timezone: str = "Asia/Jakarta"
     public_base_url: str | None = None  # None: the server's own address (server.public_address)
     always_open: bool = False
-    hours: dict[str, str] = Field(
-        default_factory=lambda: {d: "08:00-15:00" for d in WEEKDAYS[:5]}
-    )
+    hours: dict[Weekday, HoursText] = Field(default_factory=lambda: dict(_WORKING_WEEK))
     holidays: list[date] = Field(default_factory=list)
     running_text: str = ""
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
@@ -84,7 +125,10 @@ class SiteConfig(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}' (try Asia/Jakarta)") from exc
+            raise invalid(f"unknown time zone '{value}'", f"zona waktu '{value}' tidak dikenal",
+                          "use Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)",
+                          "pakai Asia/Jakarta (WIB), Asia/Makassar (WITA) atau Asia/Jayapura (WIT)"
+                          ) from exc
         return value
 
     @field_validator("public_base_url")
@@ -94,16 +138,11 @@ class SiteConfig(_Strict):
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"'{value}' is not an address like http://192.168.1.20:8000")
+            raise invalid(f"'{value}' is not an address", f"'{value}' bukan alamat",
+                          "write the address phones in the hall reach, like "
+                          "http://192.168.1.20:8000", "tulis alamat yang dijangkau ponsel di "
+                          "gedung, seperti http://192.168.1.20:8000")
         return value.rstrip("/")
-
-    @field_validator("hours")
-    @classmethod
-    def _valid_hours(cls, value: dict[str, str]) -> dict[str, str]:
-        for day, text in value.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"'{day}' is not a day; use {', '.join(WEEKDAYS)}")
-            parse_hours(text)
         return value
 
 
@@ -125,17 +164,11 @@ class ServiceConfig(_Strict):
     requirements_en: list[str] = Field(default_factory=list)
     fee: int = Field(default=0, ge=0)
     fee_note: str = ""
+    fee_note_en: str = ""
     sla_minutes: int = Field(default=30, ge=1, le=24 * 60)
     service_minutes: float = Field(default=10, gt=0, le=24 * 60)
     daily_quota: int | None = Field(default=None, ge=1)
-    hours: str | None = None
-
-    @field_validator("hours")
-    @classmethod
-    def _valid_hours(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_hours(value)
-        return value
+    hours: HoursText | None = None
 
 
 class CounterConfig(_Strict):
@@ -149,8 +182,11 @@ class CounterConfig(_Strict):
     @classmethod
     def _positive_weights(cls, value: dict[str, int]) -> dict[str, int]:
         for code, weight in value.items():
-            if not 1 <= weight <= 100:
-                raise ValueError(f"the weight of '{code}' must be between 1 and 100")
+            if isinstance(weight, bool) or not 1 <= weight <= 100:
+                raise invalid(f"the weight of '{code}' must be between 1 and 100",
+                              f"bobot '{code}' harus antara 1 dan 100",
+                              f"write e.g. {{ {code} = 1 }}; a higher weight is served first",
+                              f"tulis mis. {{ {code} = 1 }}; bobot lebih tinggi dilayani dulu")
         return value
 
 
@@ -187,233 +223,107 @@ class HallConfig(_Strict):
 
 
 @dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong with a configuration file, said so that IT staff can fix it."""
+class HallCheck:
+    """What checking a hall file found: the hall when it can be used, and every problem."""
 
-    where: str
-    message: str
-    line: int | None = None
+    hall: HallConfig | None
+    problems: list[ConfigProblem]
 
-    def __str__(self) -> str:
-        at = f"line {self.line}, " if self.line else ""
-        return f"{at}{self.where}: {self.message}"
-
-
-class ConfigError(Exception):
-    def __init__(self, source: str, problems: list[ConfigProblem]) -> None:
-        self.source = source
-        self.problems = problems
-        listing = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s)\n{listing}")
+    @property
+    def errors(self) -> list[ConfigProblem]:
+        return [p for p in self.problems if p.severity == "error"]
 
 
-_FRIENDLY = {
-    "missing": "this setting is required but missing",
-    "extra_forbidden": "this setting is not known (a typo?)",
-    "int_parsing": "must be a whole number",
-    "int_type": "must be a whole number",
-    "float_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "string_type": "must be text in quotes",
-    "list_type": "must be a list like [\"a\", \"b\"]",
-    "dict_type": "must be a table like { KTP = 1 }",
-    "date_from_datetime_parsing": "must be a date like 2026-12-25",
-    "date_parsing": "must be a date like 2026-12-25",
-    "date_type": "must be a date like 2026-12-25",
+_TABLES: dict[str, type[BaseModel]] = {
+    "site": SiteConfig, "dispatch": DispatchSettings, "agency": AgencyConfig,
+    "service": ServiceConfig, "counter": CounterConfig, "zone": ZoneConfig,
+    "device": DeviceConfig, "officer": OfficerConfig,
 }
 
 
-_PATTERN_HINTS = {
-    "prefix": "use 1 to 3 capital letters, like A or KTP",
-    "color": "write a colour like #1f6feb",
-}
-_CODE_HINT = "use only letters, digits, '_', '.' and '-', starting with a letter or a digit"
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the block a location points into may hold (for "did you mean …?")."""
+    tables = [str(part) for part in loc[:-1] if isinstance(part, str)]
+    model: type[BaseModel] = HallConfig
+    for name in tables:
+        model = _TABLES.get(name, model)
+    return list(model.model_fields)
 
 
-def _friendly(error: dict[str, object]) -> str:
-    kind = str(error.get("type", ""))
-    ctx = error.get("ctx")
-    limits = ctx if isinstance(ctx, dict) else {}
-    if kind in _FRIENDLY:
-        return _FRIENDLY[kind]
-    if kind == "string_pattern_mismatch":
-        loc = error.get("loc")
-        field = str(loc[-1]) if isinstance(loc, tuple) and loc else ""
-        return f"'{error.get('input')}' is not allowed here: {_PATTERN_HINTS.get(field, _CODE_HINT)}"
-    if kind in {"string_too_short", "too_short"} and limits.get("min_length") == 1:
-        return "must not be empty"
-    if kind == "string_too_short":
-        return f"must be at least {limits.get('min_length')} characters long"
-    if kind == "string_too_long":
-        return f"must be at most {limits.get('max_length')} characters long"
-    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        return f"{error.get('msg', '')}".replace("Input should be", "must be")
-    if kind == "literal_error":
-        return f"{error.get('msg', '')}".replace("Input should be", "must be")
-    if kind == "too_short":
-        return f"must have at least {limits.get('min_length')} entries"
-    if kind == "too_long":
-        return f"must have at most {limits.get('max_length')} entries"
-    message = str(error.get("msg", "is not valid"))
-    return message.removeprefix("Value error, ")
+def _schema_finding(error: dict[str, Any]) -> Finding:
+    loc = tuple(error["loc"])
+    said = plain_words(error, _known_keys(loc))
+    if len(loc) == 1 and error.get("type") in ("missing", "too_short"):
+        header = "[site]" if loc[0] == "site" else f"[[{loc[0]}]]"
+        said = Said(f"the file has no {header}", f"berkas ini tidak punya {header}",
+                    f"add {header} (`antrean config sample` prints a whole hall to start from)",
+                    f"tambahkan {header} (`antrean config sample` mencetak contoh lengkap)")
+    elif loc[:2] == ("site", "hours") and len(loc) > 2:
+        day = str(loc[2])
+        if loc[-1] == "[key]":
+            said = replace(said, message=f"'{day}' is not a day",
+                           message_id=f"'{day}' bukan nama hari",
+                           advice="use mon, tue, wed, thu, fri, sat or sun",
+                           advice_id="pakai mon, tue, wed, thu, fri, sat atau sun (Senin = mon)")
+        elif day in DAY_NAMES:
+            indonesian, english = DAY_NAMES[day]
+            said = replace(said, message=f"{english}: {said.message}",
+                           message_id=f"{indonesian}: {said.message_id}")
+    return Finding(loc, said)
 
 
-def _where(loc: tuple[object, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item + 1}]" if parts else f"[{item + 1}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts)
+def check_hall(text: str, source: str = "<config>") -> HallCheck:
+    """Every problem of a hall's TOML text in one pass: the schema's and the rules across tables.
 
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(#.*)?$")
-
-
-def _locate(lines: list[str], loc: tuple[object, ...]) -> int | None:
-    """Find the 1-based line a location like ("service", 3, "fee") refers to.
-
-    The search stays inside the table the location names, so a key missing from ``[site]`` is
-    never "found" in an ``[[agency]]`` further down, and ``[site.hours]`` is searched as a table
-    of its own.
-    """
-    if not loc:
-        return None
-    table = str(loc[0])
-    index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
-    keys = [str(k) for k in loc[(2 if index is not None else 1) :] if not isinstance(k, int)]
-    headers = [(number, match.group(1), match.group(2))
-               for number, line in enumerate(lines) if (match := _HEADER.match(line))]
-    name, depth = table, 0
-    if index is None:  # descend into sub-tables the location names: [site] → [site.hours]
-        names = {header for _, brackets, header in headers if brackets == "["}
-        while depth < len(keys) and f"{name}.{keys[depth]}" in names:
-            name, depth = f"{name}.{keys[depth]}", depth + 1
-    wanted = "[[" if index is not None else "["
-    blocks = [number for number, brackets, header in headers if brackets == wanted and header == name]
-    if index is not None:
-        blocks = blocks[index : index + 1]
-    if not blocks:
-        inside = [number for number, _, header in headers if header.startswith(f"{name}.")]
-        return inside[0] + 1 if inside and index is None else None
-    block_start = blocks[0]
-    if depth < len(keys):
-        key = re.compile(rf"^\s*{re.escape(keys[depth])}\s*=")
-        for number in range(block_start + 1, len(lines)):
-            if _HEADER.match(lines[number]):
-                break
-            if key.match(lines[number]):
-                return number + 1
-    return block_start + 1
-
-
-def _cross_check(hall: HallConfig) -> list[tuple[tuple[object, ...], str]]:
-    problems: list[tuple[tuple[object, ...], str]] = []
-    agencies = {a.code for a in hall.agency}
-    services = {s.code for s in hall.service}
-
-    def duplicates(table: str, values: Sequence[object], key: str, what: str) -> None:
-        seen: set[object] = set()
-        for i, value in enumerate(values):
-            if value is None:  # not set: nothing to clash with
-                continue
-            if value in seen:
-                problems.append(((table, i, key), f"{what} '{value}' is used twice"))
-            seen.add(value)
-
-    duplicates("agency", [a.code for a in hall.agency], "code", "agency code")
-    duplicates("service", [s.code for s in hall.service], "code", "service code")
-    duplicates("service", [s.prefix for s in hall.service], "prefix", "ticket prefix")
-    duplicates("counter", [c.number for c in hall.counter], "number", "counter number")
-    duplicates("device", [d.name for d in hall.device], "name", "device name")
-    duplicates("officer", [o.username for o in hall.officer], "username", "username")
-    duplicates("zone", [z.code for z in hall.zone], "code", "zone code")
-    # the full list, so that the index names the counter (not the n-th counter with an address)
-    duplicates("counter", [c.bus_address for c in hall.counter], "bus_address", "bus address")
-
-    for i, service in enumerate(hall.service):
-        if service.agency not in agencies:
-            problems.append((("service", i, "agency"), f"no agency has the code '{service.agency}'"))
-    service_agency = {s.code: s.agency for s in hall.service}
-    for i, counter in enumerate(hall.counter):
-        if counter.agency not in agencies:
-            problems.append((("counter", i, "agency"), f"no agency has the code '{counter.agency}'"))
-        for code in counter.services:
-            if code not in services:
-                problems.append((("counter", i, "services"), f"no service has the code '{code}'"))
-            elif service_agency[code] != counter.agency:
-                problems.append(
-                    (("counter", i, "services"),
-                     f"service '{code}' belongs to agency '{service_agency[code]}', "
-                     f"not to this counter's agency '{counter.agency}'")
-                )
-    zones = {z.code for z in hall.zone}
-    for i, zone in enumerate(hall.zone):
-        for code in zone.agencies:
-            if code not in agencies:
-                problems.append((("zone", i, "agencies"), f"no agency has the code '{code}'"))
-    counters = {c.number for c in hall.counter}
-    for i, device in enumerate(hall.device):
-        if device.zone is not None and device.zone not in zones:
-            problems.append((("device", i, "zone"), f"no zone has the code '{device.zone}'"))
-        if device.counter is not None and device.counter not in counters:
-            problems.append((("device", i, "counter"), f"no counter has the number {device.counter}"))
-    for i, officer in enumerate(hall.officer):
-        if officer.agency is not None and officer.agency not in agencies:
-            problems.append((("officer", i, "agency"), f"no agency has the code '{officer.agency}'"))
-        if officer.role == "officer" and officer.agency is None:
-            problems.append((("officer", i, "agency"), "an officer must belong to an agency"))
-    return problems
-
-
-def parse_hall(text: str, source: str = "<config>") -> HallConfig:
-    """Parse and validate a hall's TOML text; raise ConfigError listing every problem found."""
+    Only a file that is not TOML at all stops at its first mistake (the reader cannot go on)."""
     lines = text.splitlines()
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line_match = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(
-            source,
-            [ConfigProblem("file", f"is not valid TOML: {exc}",
-                           int(line_match.group(1)) if line_match else None)],
-        ) from exc
+        return HallCheck(None, [ConfigProblem(
+            "file", f"is not valid TOML: {exc}", int(line_match.group(1)) if line_match else None,
+            f"bukan TOML yang sah: {exc}",
+            'check the quotes, brackets and "=" on this line or the one above',
+            'periksa tanda kutip, kurung dan "=" di baris ini atau di atasnya')])
+    findings: list[Finding] = []
+    hall: HallConfig | None = None
     try:
         hall = HallConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = [
-            ConfigProblem(_where(tuple(e["loc"])), _friendly(dict(e)), _locate(lines, tuple(e["loc"])))
-            for e in exc.errors()
-        ]
-        raise ConfigError(source, problems) from exc
-    cross = _cross_check(hall)
-    if cross:
-        raise ConfigError(
-            source, [ConfigProblem(_where(loc), message, _locate(lines, loc)) for loc, message in cross]
-        )
-    return hall
+        findings += [_schema_finding(dict(e)) for e in exc.errors()]
+    raw_hall = RawHall(raw)
+    for check in CHECKS:
+        findings += check(raw_hall)
+    problems = in_file_order(problem(lines, f) for f in findings)
+    usable = hall if not any(p.severity == "error" for p in problems) else None
+    return HallCheck(usable, problems)
 
 
-def hall_warnings(hall: HallConfig, text: str) -> list[ConfigProblem]:
-    """What the hall loads with but will probably regret, pointed at like a problem: a ticket
-    address phones cannot reach (loopback, a name that does not resolve)."""
-    from server.public_address import warnings
-
-    if hall.site.public_base_url is None:
-        return []
-    where = ("site", "public_base_url")
-    line = _locate(text.splitlines(), where)
-    return [ConfigProblem(_where(where), message, line) for message in warnings(hall.site.public_base_url)]
+def parse_hall(text: str, source: str = "<config>") -> HallConfig:
+    """Parse and validate a hall's TOML text; raise ConfigError listing every problem found."""
+    checked = check_hall(text, source)
+    if checked.hall is None:
+        raise ConfigError(source, checked.errors)
+    return checked.hall
 
 
-def load_hall(path: Path) -> HallConfig:
+def check_file(path: Path) -> HallCheck:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(str(path), [ConfigProblem("file", f"cannot be read: {exc.strerror}")]) from exc
-    return parse_hall(text, str(path))
+        return HallCheck(None, [ConfigProblem(
+            "file", f"cannot be read: {exc.strerror}", None,
+            f"tidak dapat dibaca: {exc.strerror}", "check the path and the file's permissions",
+            "periksa jalur dan izin berkas")])
+    return check_hall(text, str(path))
+
+
+def load_hall(path: Path) -> HallConfig:
+    checked = check_file(path)
+    if checked.hall is None:
+        raise ConfigError(str(path), checked.errors)
+    return checked.hall
 
 
 def sample_hall_path() -> Path:

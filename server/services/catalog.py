@@ -45,6 +45,7 @@ class AgencyInfo:
     name_en: str | None
     color: str
     icon: str
+    position: int = 0  # in the hall's file
 
     def out(self) -> AgencyOut:
         return AgencyOut(code=self.code, name=self.name, name_en=self.name_en,
@@ -64,10 +65,12 @@ class ServiceInfo:
     requirements_en: tuple[str, ...]
     fee: int
     fee_note: str
+    fee_note_en: str
     sla_minutes: int
     service_minutes: float
     daily_quota: int | None
     opening: OpeningHours
+    position: int = 0  # in the hall's file
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ class Catalog:
         for agency in (await session.scalars(select(m.Agency).where(m.Agency.active))).all():
             catalog.agencies[agency.id] = AgencyInfo(
                 agency.id, agency.site_id, agency.code, agency.name, agency.name_en,
-                agency.color, agency.icon)
+                agency.color, agency.icon, agency.position)
         site_rows = {s.id: s for s in (await session.scalars(select(m.Site))).all()}
         for service in (await session.scalars(select(m.Service).where(m.Service.active))).all():
             site_row = site_rows[service.site_id]
@@ -128,7 +131,8 @@ class Catalog:
                 code=service.code, prefix=service.prefix, name=service.name,
                 name_en=service.name_en, requirements=tuple(service.requirements),
                 requirements_en=tuple(service.requirements_en), fee=service.fee,
-                fee_note=service.fee_note, sla_minutes=service.sla_minutes,
+                fee_note=service.fee_note, fee_note_en=service.fee_note_en,
+                sla_minutes=service.sla_minutes, position=service.position,
                 service_minutes=service.service_minutes, daily_quota=service.daily_quota,
                 opening=OpeningHours.build(site_row.timezone, site_row.hours,
                                            [date.fromisoformat(d) for d in site_row.holidays],
@@ -176,8 +180,17 @@ class Catalog:
         return self._counters_by_service.get(service_id, [])
 
     def site_services(self, site_id: int) -> list[ServiceInfo]:
-        return sorted((s for s in self.services.values() if s.site_id == site_id),
-                      key=lambda s: (self.agencies[s.agency_id].code, s.code))
+        """The site's services agency by agency, both in the order of the hall's file."""
+        def order(service: ServiceInfo) -> tuple[int, str, int, str]:
+            agency = self.agencies[service.agency_id]
+            return agency.position, agency.code, service.position, service.code
+
+        return sorted((s for s in self.services.values() if s.site_id == site_id), key=order)
+
+    def site_agencies(self, site_id: int) -> list[AgencyInfo]:
+        """The site's agencies in the order of the hall's file."""
+        return sorted((a for a in self.agencies.values() if a.site_id == site_id),
+                      key=lambda a: (a.position, a.code))
 
     def site_counters(self, site_id: int) -> list[CounterInfo]:
         return sorted((c for c in self.counters.values() if c.site_id == site_id),

@@ -28,7 +28,7 @@ ALLOWED = {
 async def change_state(uow: UnitOfWork, counter_id: int, command: str,
                        reason: str | None = None) -> CounterOut:
     counter = uow.catalog.counter(counter_id)
-    authorize_counter(uow.actor, counter)
+    authorize_counter(uow.actor, counter, uow.catalog)
     row = await load_counter_row(uow, counter_id)
     if row.state not in ALLOWED[command]:
         raise Conflict(f"{counter.name} berstatus {row.state}; tidak bisa {command}.",

@@ -29,7 +29,7 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
     site.name, site.name_en, site.timezone = cfg.name, cfg.name_en, cfg.timezone
     site.public_base_url = cfg.public_base_url or ""  # empty: the server's own address
     site.always_open = cfg.always_open or always_open
-    site.hours = dict(cfg.hours)
+    site.hours = {str(day): text for day, text in cfg.hours.items()}
     site.holidays = [d.isoformat() for d in cfg.holidays]
     site.running_text = cfg.running_text
     site.dispatch = cfg.dispatch.model_dump()
@@ -40,10 +40,11 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
         select(m.Agency).where(m.Agency.site_id == site.id))).all()}
     for a in agencies.values():
         a.active = False
-    for agency_cfg in hall.agency:
+    for position, agency_cfg in enumerate(hall.agency):
         agency = agencies.get(agency_cfg.code) or m.Agency(site_id=site.id, code=agency_cfg.code)
         agency.name, agency.name_en, agency.color, agency.icon = (
             agency_cfg.name, agency_cfg.name_en, agency_cfg.color, agency_cfg.icon)
+        agency.position = position
         agency.active = True
         session.add(agency)
         agencies[agency_cfg.code] = agency
@@ -53,13 +54,14 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
         select(m.Service).where(m.Service.site_id == site.id))).all()}
     for s in services.values():
         s.active = False
-    for item in hall.service:
+    for position, item in enumerate(hall.service):
         service = services.get(item.code) or m.Service(site_id=site.id, code=item.code)
+        service.position = position
         service.agency_id = agencies[item.agency].id
         service.prefix, service.name, service.name_en = item.prefix, item.name, item.name_en
         service.requirements, service.requirements_en = list(item.requirements), list(
             item.requirements_en)
-        service.fee, service.fee_note = item.fee, item.fee_note
+        service.fee, service.fee_note, service.fee_note_en = item.fee, item.fee_note, item.fee_note_en
         service.sla_minutes, service.service_minutes = item.sla_minutes, item.service_minutes
         service.daily_quota, service.hours = item.daily_quota, item.hours
         service.active = True

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 
 from common.announce import call_text
-from common.formats import day_name
+from common.formats import clock_time, day_name
 from common.protocol.events import (
     CounterRef,
     TicketCalled,
@@ -36,7 +36,7 @@ from server.domain.tickets import (
     next_status,
 )
 from server.services.actor import Actor
-from server.services.catalog import CounterInfo, SiteInfo
+from server.services.catalog import Catalog, CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.new_tickets import insert_new_ticket
 from server.services.queries import line_heads_and_queue, ticket_out
@@ -124,7 +124,7 @@ async def _lock_with_its_counter(uow: UnitOfWork, ticket_id: int
     return ticket, counter_row
 
 
-def authorize_counter(actor: Actor, counter: CounterInfo) -> None:
+def authorize_counter(actor: Actor, counter: CounterInfo, catalog: Catalog) -> None:
     """An officer acts only at counters of their own agency; a keypad only at its own counter."""
     actor.require_site(counter.site_id)
     if actor.kind == "device":
@@ -135,14 +135,22 @@ def authorize_counter(actor: Actor, counter: CounterInfo) -> None:
     if actor.role in ("admin", "manager"):
         return
     if actor.agency_id != counter.agency_id:
-        raise Forbidden(f"Anda bukan petugas instansi {counter.name}.",
-                        f"You are not an officer of the agency of {counter.name}.",
-                        code="wrong_agency")
+        owner = catalog.agencies[counter.agency_id]
+        mine = catalog.agencies.get(actor.agency_id) if actor.agency_id is not None else None
+        yours_id = f"Anda petugas {mine.name}" if mine else "Anda tidak terdaftar di instansi itu"
+        yours_en = (f"you are an officer of {mine.name_en or mine.name}" if mine
+                    else "you are not registered with it")
+        raise Forbidden(
+            f"{counter.name} adalah loket {owner.name}; {yours_id}. Masuklah di loket "
+            "instansi Anda.",
+            f"{counter.name} is a counter of {owner.name_en or owner.name}; {yours_en}. Log in "
+            "at a counter of your own agency.",
+            code="wrong_agency", counter_agency=owner.code)
 
 
 def authorize_ticket(uow: UnitOfWork, ticket: m.Ticket) -> None:
     if ticket.counter_id is not None:
-        authorize_counter(uow.actor, uow.catalog.counter(ticket.counter_id))
+        authorize_counter(uow.actor, uow.catalog.counter(ticket.counter_id), uow.catalog)
         return
     service = uow.catalog.services[ticket.service_id]
     uow.actor.require_site(service.site_id)
@@ -181,8 +189,8 @@ def _closed_message(site: SiteInfo, opening_at: object) -> tuple[str, str]:
 
     assert isinstance(opening_at, datetime)
     local = opening_at.astimezone(ZoneInfo(site.timezone))
-    when_id = f"{day_name(local, 'id')} {local:%d/%m} pukul {local:%H:%M}"
-    when_en = f"{local:%A %d/%m} at {local:%H:%M}"
+    when_id = f"{day_name(local, 'id')} {local:%d/%m} pukul {clock_time(local)}"
+    when_en = f"{local:%A %d/%m} at {clock_time(local)}"
     return (f"Layanan ini sedang tutup. Buka kembali {when_id}.",
             f"This service is closed. It opens again {when_en}.")
 
@@ -364,7 +372,7 @@ async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Cou
 
 async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
     counter = uow.catalog.counter(counter_id)
-    authorize_counter(uow.actor, counter)
+    authorize_counter(uow.actor, counter, uow.catalog)
     counter_row = await load_counter_row(uow, counter_id)
     _require_open(counter_row, counter)
     await _finish_current(uow, counter_row, counter)
@@ -405,7 +413,7 @@ async def call_specific(uow: UnitOfWork, counter_id: int, which: int | str,
                         reason: str) -> TicketOut:
     """Call a ticket out of order, named by its id or by its number as printed."""
     counter = uow.catalog.counter(counter_id)
-    authorize_counter(uow.actor, counter)
+    authorize_counter(uow.actor, counter, uow.catalog)
     ticket_id = (which if isinstance(which, int)
                  else await _ticket_numbered(uow, counter.site_id, which))
     counter_row = await load_counter_row(uow, counter_id)
@@ -436,7 +444,7 @@ async def _at_counter(uow: UnitOfWork, ticket_id: int) -> tuple[m.Ticket, m.Coun
                        f"Ticket {ticket.number} is not at any counter now.",
                        code="not_at_counter", status=ticket.status)
     counter = uow.catalog.counter(counter_row.id)
-    authorize_counter(uow.actor, counter)
+    authorize_counter(uow.actor, counter, uow.catalog)
     _require_counter_holds(counter_row, ticket)
     return ticket, counter_row, counter
 
@@ -584,7 +592,7 @@ async def rate(uow: UnitOfWork, ticket_id: int, rating: int) -> TicketOut:
         raise Conflict("Hanya layanan yang sudah selesai yang dapat dinilai.",
                        "Only a finished ticket can be rated.", code="not_finished")
     if ticket.counter_id is not None:
-        authorize_counter(uow.actor, uow.catalog.counter(ticket.counter_id))
+        authorize_counter(uow.actor, uow.catalog.counter(ticket.counter_id), uow.catalog)
     if ticket.rating is not None:
         raise Conflict("Tiket ini sudah dinilai.", "This ticket has already been rated.",
                        code="already_rated")

@@ -63,7 +63,8 @@ async def list_services(session: AsyncSession, catalog: Catalog, site: SiteInfo,
             agency=catalog.agencies[service.agency_id].out(), name=service.name,
             name_en=service.name_en, requirements=list(service.requirements),
             requirements_en=list(service.requirements_en), fee=service.fee,
-            fee_note=service.fee_note, sla_minutes=service.sla_minutes, open_now=open_now,
+            fee_note=service.fee_note, fee_note_en=service.fee_note_en,
+            sla_minutes=service.sla_minutes, open_now=open_now,
             next_opening=None if open_now else service.opening.next_opening(now),
             closed_reason=closed_reason, waiting=waiting,
             estimated_wait_minutes=expected_wait(catalog, service, waiting, open_ids),
@@ -107,6 +108,15 @@ async def list_counters(session: AsyncSession, catalog: Catalog, site: SiteInfo,
     served = await served_today(session, site.id, today(catalog, site.id, now))
     return [counter_out(catalog, catalog.counters[row.id], row, name, served.get(row.id, 0))
             for row, name in await _counter_rows(session, site.id) if row.id in catalog.counters]
+
+
+async def one_counter(session: AsyncSession, catalog: Catalog, counter: CounterInfo,
+                      now: datetime) -> CounterOut:
+    row, name = (await session.execute(
+        select(m.Counter, m.Officer.name).outerjoin(m.Officer, m.Officer.id == m.Counter.officer_id)
+        .where(m.Counter.id == counter.id))).one()
+    served = await served_today(session, counter.site_id, today(catalog, counter.site_id, now))
+    return counter_out(catalog, counter, row, name, served.get(counter.id, 0))
 
 
 async def snapshot(session: AsyncSession, catalog: Catalog, site: SiteInfo, now: datetime,

@@ -89,6 +89,7 @@ class Agency(Base):
     name_en: Mapped[str | None] = mapped_column(String(120))
     color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     icon: Mapped[str] = mapped_column(String(40), default="building")
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # file order
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -106,6 +107,8 @@ class Service(Base):
     requirements_en: Mapped[list[Any]] = mapped_column(JSON, default=list)
     fee: Mapped[int] = mapped_column(BigInteger, default=0)
     fee_note: Mapped[str] = mapped_column(Text, default="")
+    fee_note_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # file order
     sla_minutes: Mapped[int] = mapped_column(Integer, default=30)
     service_minutes: Mapped[float] = mapped_column(Float, default=10.0)
     daily_quota: Mapped[int | None] = mapped_column(Integer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -47,42 +48,82 @@ def horizontal_bars(bars: Sequence[Bar], *, title: str, maximum: float | None = 
     return Markup("".join(parts))
 
 
+def axis(value: float, *, whole: bool = False) -> tuple[float, float]:
+    """A round top and step for an axis reaching ``value``: steps of 1, 2 or 5 × 10ⁿ, four to
+    five of them (whole numbers only, for counts)."""
+    value = max(value, 1.0)
+    for exponent in range(-2, 7):
+        for base in (1, 2, 2.5, 5):
+            step = base * 10 ** exponent
+            if (whole and step != int(step)) or step < value / 5:
+                continue
+            return math.ceil(value / step - 1e-9) * step, step
+    return value, value
+
+
 def columns(values: Sequence[tuple[int, float | None, str]], *, title: str, unit: str,
-            line: Sequence[tuple[int, float]] = (), line_label: str = "") -> Markup:
-    """Columns per hour of day (0–23 shown only where there is data) with an optional second
-    series drawn as dots (e.g. tickets issued), on its own scale."""
+            line: Sequence[tuple[int, float]] = (), line_label: str = "",
+            span: tuple[int, int] | None = None) -> Markup:
+    """Columns per hour of day with an optional second series drawn as dots (e.g. tickets
+    issued) on its own scale, at the right. The hours shown are ``span`` (the hall's opening
+    hours) widened to the hours that have data; each axis has round steps and is labelled."""
     if not values:
         return Markup("")
     hours = [h for h, _, _ in values]
-    first, last = min([*hours, 7]), max([*hours, 17])  # at least a working day, so one busy
-    # hour still draws as one column among many rather than one wall
+    first, last = span if span is not None else (min(hours), max(hours))
+    first, last = min(first, *hours), max(last, *hours)
+    while last - first < 5:  # at least six hours, so one busy hour is one column of many
+        first, last = max(0, first - 1), min(23, last + 1)
     slots = last - first + 1
-    left, bottom, plot_h, slot_w = 40, 28, 160, max(18, min(40, 600 // slots))
-    width, height = left + slot_w * slots + 10, plot_h + bottom + 16
-    top = max(1.0, *((v or 0.0) for _, v, _ in values))
-    line_top = max((v for _, v in line), default=0.0) or 1.0
+    left, right, bottom, top_pad, plot_h = 46, 46, 30, 22, 170
+    slot_w = max(22, min(56, 640 // slots))
+    width, height = left + slot_w * slots + right, top_pad + plot_h + bottom
+    base = top_pad + plot_h
+    top, step = axis(max((v or 0.0) for _, v, _ in values))
+    line_top, line_step = axis(max((v for _, v in line), default=0.0), whole=True)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>",
-             f'<line x1="{left}" y1="{plot_h + 8}" x2="{width - 6}" y2="{plot_h + 8}" class="axis"/>',
-             f'<text x="{left - 4}" y="14" text-anchor="end" class="lbl">{top:.0f}</text>',
-             f'<text x="{left - 4}" y="{plot_h + 8}" text-anchor="end" class="lbl">0</text>',
-             f'<text x="{left}" y="{height - 2}" class="lbl">{escape(unit)}</text>']
+             f'<text x="{left - 6}" y="12" text-anchor="end" class="lbl">{escape(unit)}</text>']
+    if line:
+        parts.append(f'<text x="{width - right + 6}" y="12" class="lbl line-lbl">'
+                     f"{escape(line_label)}</text>")
+    ticks = round(top / step)
+    for index in range(ticks + 1):  # gridlines at the left axis' round steps
+        y = base - plot_h * index / ticks
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+                     f'class="{"axis" if index == 0 else "grid"}"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="lbl">'
+                     f"{_tick(step * index)}</text>")
+    if line:  # the right axis at its own round steps
+        for index in range(round(line_top / line_step) + 1):
+            y = base - plot_h * line_step * index / line_top
+            parts.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}" class="lbl line-lbl">'
+                         f"{_tick(line_step * index)}</text>")
+    for hour in range(first, last + 1):
+        x = left + (hour - first) * slot_w
+        parts.append(f'<text x="{x + slot_w / 2:.1f}" y="{base + 16}" text-anchor="middle" '
+                     f'class="lbl">{hour:02d}</text>')
     for hour, value, text in values:
         x = left + (hour - first) * slot_w
         h = 0.0 if value is None else plot_h * value / top
-        parts.append(f'<rect x="{x + 2}" y="{plot_h + 8 - h:.1f}" width="{slot_w - 4}" '
-                     f'height="{h:.1f}" fill="#1f6feb"><title>{hour:02d}.00: {escape(text)}'
-                     f"</title></rect>")
-        parts.append(f'<text x="{x + slot_w / 2:.1f}" y="{plot_h + 22}" text-anchor="middle" '
-                     f'class="lbl">{hour:02d}</text>')
+        parts.append(f'<rect x="{x + 3}" y="{base - h:.1f}" width="{slot_w - 6}" '
+                     f'height="{h:.1f}" fill="#1f6feb" data-hour="{hour}"><title>{hour:02d}.00: '
+                     f"{escape(text)}</title></rect>")
     for hour, value in line:
         cx = left + (hour - first) * slot_w + slot_w / 2
-        y = plot_h + 8 - plot_h * value / line_top
+        y = base - plot_h * value / line_top
         parts.append(f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="3.5" fill="#d9480f">'
                      f"<title>{hour:02d}.00: {value:.0f} {escape(line_label)}</title></circle>")
+    parts.append(f'<text x="{left + slot_w * slots / 2:.1f}" y="{height - 1}" '
+                 f'text-anchor="middle" class="lbl">jam</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _tick(value: float) -> str:
+    """A step's label as Indonesians write numbers: 2,5 rather than 2.5."""
+    return f"{value:.0f}" if value == int(value) else f"{value:g}".replace(".", ",")
 
 
 def _clip(text: str, length: int) -> str:

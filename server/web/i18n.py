@@ -55,7 +55,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "requirements": ("Persyaratan", "Requirements"),
     "no_requirements": ("Tidak ada persyaratan khusus.", "No particular requirements."),
     "fee": ("Biaya", "Fee"),
-    "free": ("Gratis", "Free"),
     "target_time": ("Target waktu tunggu", "Target waiting time"),
     "open_now": ("Buka", "Open"),
     "closed_now": ("Tutup", "Closed"),
@@ -73,6 +72,3 @@ def translator(lang: str) -> Callable[[str], str]:
 
     return t
 
-
-def rupiah(amount: int) -> str:
-    return "Rp " + f"{amount:,}".replace(",", ".")

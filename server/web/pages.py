@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from common.formats import day_month_year, fee, parse_day, short_date
 from common.protocol.models import TicketOut
 from common.protocol.stats import GroupBy, HallNow, StatsOut, SurveyRequest
 from server.api.deps import Context
@@ -27,7 +28,7 @@ from server.services.actor import Actor
 from server.services.catalog import Catalog, SiteInfo
 from server.services.errors import DomainError, NotFound
 from server.web import charts
-from server.web.i18n import LANGUAGES, WORDS, rupiah, translator
+from server.web.i18n import LANGUAGES, WORDS, translator
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -38,7 +39,7 @@ _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(css|js|svg)$")
 _CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(rupiah=rupiah, ikm_elements=IKM_ELEMENTS,
+templates.env.globals.update(fee=fee, ikm_elements=IKM_ELEMENTS,
                              ikm_names=IKM_ELEMENT_NAMES, band_words=band_words)
 router = APIRouter(include_in_schema=False)
 
@@ -91,10 +92,13 @@ async def _tracking_page(request: Request, context: ServerContext, code: str, la
     if ticket is None:
         return _render(request, "not_found.html", lang, status=404, code=code)
     site = context.catalog.site(ticket.site)
+    agency = next((a for a in context.catalog.site_agencies(site.id) if a.code == ticket.agency),
+                  None)
+    agency_name = (agency.name_en or agency.name) if agency and lang == "en" else ticket.agency_name
     labels = {k: v[1 if lang == "en" else 0] for k, v in WORDS.items()
               if k.startswith("st_") or k in ("minutes", "about", "go_to", "offline_note")}
     return _render(request, "track.html", lang, status=status, ticket=ticket, site=site,
-                   survey=survey, local=clock_of(site), labels=labels,
+                   survey=survey, local=clock_of(site), labels=labels, agency_name=agency_name,
                    now=context.clock(), **extra)
 
 
@@ -216,11 +220,23 @@ def _query(context: export.Store, site: SiteInfo, date_from: date | None, date_t
                             group_by=group_by, agency=agency or None)
 
 
+def _days(date_from: str | None, date_to: str | None) -> tuple[date | None, date | None, str | None]:
+    """The period's days as the form sends them (DD/MM/YYYY, or ISO from links), or why not."""
+    days: list[date | None] = []
+    for text in (date_from, date_to):
+        try:
+            days.append(parse_day(text) if text else None)
+        except ValueError:
+            return None, None, (f"Tanggal '{(text or '')[:20]}' tidak dapat dibaca; tulis "
+                                "HH/BB/TTTT, mis. 02/03/2026.")
+    return days[0], days[1], None
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(
     request: Request, context: Context, site: str | None = None,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
+    date_from: Annotated[str | None, Query(max_length=20, description="DD/MM/YYYY")] = None,
+    date_to: Annotated[str | None, Query(max_length=20, description="DD/MM/YYYY")] = None,
     group_by: GroupBy = "service", agency: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     actor = await _manager(request, context)
@@ -236,13 +252,13 @@ async def dashboard(
 
 
 async def dashboard_page(request: Request, store: export.Store, info: SiteInfo, actor: Actor,
-                         now: HallNow | None, date_from: date | None, date_to: date | None,
+                         now: HallNow | None, date_from: str | None, date_to: str | None,
                          group_by: GroupBy, agency: str | None, **extra: Any) -> HTMLResponse:
     """The dashboard of one hall from a store: the hall's own, or a centre's mirror of it
     (``extra``: the page's base address, where its now.json is, a banner, the words shown
     while the queue of now is not available)."""
-    query = _query(store, info, date_from, date_to, group_by, agency)
-    error = None
+    first, last, error = _days(date_from, date_to)
+    query = _query(store, info, first, last, group_by, agency)
     async with store.db.read() as session:
         try:
             result = await stats.statistics(session, store.catalog, info,
@@ -254,11 +270,12 @@ async def dashboard_page(request: Request, store: export.Store, info: SiteInfo, 
                                             replace(query, group_by="service"), store.clock())
         table = result.rows if group_by == "service" else await stats.grouped_rows(
             session, store.catalog, info, query, store.clock())
-    agencies = sorted({a.code for a in store.catalog.agencies.values() if a.site_id == info.id})
+    agencies = [a.code for a in store.catalog.site_agencies(info.id)]
     return _render(request, "dashboard.html", "id", site=info, actor=actor, now=now,
                    result=result, table=table, query=query, agencies=agencies, error=error,
                    charts=_charts(store.catalog, info, result), export_query=_export_query(query),
-                   local=clock_of(info), **extra)
+                   local=clock_of(info), short_date=short_date, day_month_year=day_month_year,
+                   **extra)
 
 
 @router.get("/dashboard/now.json")
@@ -300,12 +317,28 @@ def _minutes(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds / 60:.1f} mnt"
 
 
+def _bare_minutes(seconds: float | None) -> str:
+    """Minutes for a table whose heading says the unit."""
+    return "–" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _opening_span(site: SiteInfo) -> tuple[int, int] | None:
+    """The first and last hour of the day the hall opens in its week (None: open all day)."""
+    windows = [w for day in site.opening.weekly.values() for w in day]
+    if site.opening.always_open or not windows:
+        return None
+    last = max(end for _, end in windows)
+    return (min(start for start, _ in windows).hour,
+            last.hour - 1 if last.minute == 0 and last.second == 0 else last.hour)
+
+
 def _charts(catalog: Catalog, site: SiteInfo, result: StatsOut) -> dict[str, Any]:
     waits = charts.columns(
         [(h.hour, None if h.wait_mean is None else h.wait_mean / 60,
           f"{_minutes(h.wait_mean)}, {h.issued} tiket") for h in result.hours],
         title="Rata-rata waktu tunggu per jam pengambilan", unit="menit",
-        line=[(h.hour, float(h.issued)) for h in result.hours], line_label="tiket")
+        line=[(h.hour, float(h.issued)) for h in result.hours], line_label="tiket",
+        span=_opening_span(site))
     sla_rows = result.rows  # always grouped by service
     sla = charts.horizontal_bars(
         [charts.Bar(r.label, None if r.sla_share is None else r.sla_share * 100,
@@ -327,4 +360,4 @@ def _charts(catalog: Catalog, site: SiteInfo, result: StatsOut) -> dict[str, Any
         [charts.Bar(catalog.agencies[a].name, float(n), f"{n} tiket", colors[a])
          for a, n in sorted(by_agency.items(), key=lambda item: -item[1])],
         title="Beban per instansi (tiket diambil)")
-    return {"waits": waits, "sla": sla, "load": load, "minutes": _minutes}
+    return {"waits": waits, "sla": sla, "load": load, "minutes": _minutes, "mins": _bare_minutes}

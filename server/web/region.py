@@ -106,8 +106,8 @@ async def region_export(fmt: Literal["csv", "xlsx"], request: Request, context: 
 @router.get("/region/{code}", response_class=HTMLResponse)
 async def hall_page(
     code: str, request: Request, context: Context,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
+    date_from: Annotated[str | None, Query(max_length=20, description="DD/MM/YYYY")] = None,
+    date_to: Annotated[str | None, Query(max_length=20, description="DD/MM/YYYY")] = None,
     group_by: GroupBy = "service", agency: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     actor = await _region_manager(request, context)

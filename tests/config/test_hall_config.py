@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.config.hall import ConfigError, ConfigProblem, load_hall, parse_hall, parse_hours
+from server.config.hall import (
+    ConfigError,
+    ConfigProblem,
+    check_hall,
+    load_hall,
+    parse_hall,
+    parse_hours,
+)
 
 # ---------------------------------------------------------------------------------------------
 # parse_hours
@@ -171,8 +178,13 @@ def problems_of(text: str) -> list[ConfigProblem]:
     assert error.source == "hall.toml"
     assert error.problems, "a ConfigError must list at least one problem"
     for problem in error.problems:
-        assert not any(word in problem.message for word in JARGON), problem.message
-        assert problem.message[:1].islower() or problem.message[:1] in "'\"", problem.message
+        for words in (problem.message, problem.message_id, problem.advice, problem.advice_id):
+            assert not any(word in words for word in JARGON), words
+        assert problem.message_id and problem.message_id != problem.message, problem
+        assert bool(problem.advice) == bool(problem.advice_id), problem
+        first = problem.message.split(": ")[-1] if problem.where.startswith("site.hours.") \
+            else problem.message
+        assert first[:1].islower() or first[:1] in "'\"", problem.message
     return error.problems
 
 
@@ -214,8 +226,9 @@ def test_a_bad_prefix(prefix: str) -> None:
     problem = only_problem(text)
     assert problem.where == "service[2].prefix"
     assert problem.line == line_of(text, f'prefix = "{prefix}"')
-    assert f"'{prefix}'" in problem.message
-    assert "capital letters" in problem.message  # says what a prefix should look like
+    assert f"'{prefix}'" in problem.message and f"'{prefix}'" in problem.message_id
+    assert "capital letters" in problem.advice  # says what a prefix should look like
+    assert "huruf kapital" in problem.advice_id
 
 
 def test_a_bad_colour_says_what_a_colour_looks_like() -> None:
@@ -223,7 +236,7 @@ def test_a_bad_colour_says_what_a_colour_looks_like() -> None:
     problem = only_problem(text)
     assert problem.where == "agency[2].color"
     assert problem.line == line_of(text, 'color = "blue"')
-    assert "'blue'" in problem.message and "#" in problem.message
+    assert "'blue'" in problem.message and "#1f6feb" in problem.advice
 
 
 def test_a_bad_code_says_which_characters_are_allowed() -> None:
@@ -234,7 +247,7 @@ def test_a_bad_code_says_which_characters_are_allowed() -> None:
     assert problem.where == "service[2].code"
     assert problem.line == line_of(text, 'code = "Kartu Keluarga"')
     assert "'Kartu Keluarga' is not allowed here" in problem.message
-    assert "letters, digits" in problem.message
+    assert "letters, digits" in problem.advice
 
 
 @pytest.mark.parametrize(
@@ -297,7 +310,8 @@ def test_a_bad_time_zone() -> None:
     assert problem.where == "site.timezone"
     assert problem.line == line_of(text, "timezone =")
     assert "unknown time zone 'Asia/Jakata'" in problem.message
-    assert "Asia/Jakarta" in problem.message.split("'Asia/Jakata'")[1]  # suggests the fix
+    assert "zona waktu 'Asia/Jakata' tidak dikenal" in problem.message_id
+    assert "Asia/Jakarta" in problem.advice and "Asia/Jakarta" in problem.advice_id  # the fix
 
 
 def test_bad_toml_gives_the_line_of_the_mistake() -> None:
@@ -314,19 +328,25 @@ def test_a_missing_equals_sign_in_toml() -> None:
     assert problem.line == line_of(text, "number 3")
 
 
-def test_bad_site_hours_point_into_the_site_not_at_a_service() -> None:
+def test_bad_site_hours_point_at_the_day_not_at_a_service() -> None:
     text = edited('fri = "08:00-11:30, 13:00-15:00"', 'fri = "13:00-11:30"')
     problem = only_problem(text)
-    assert problem.where == "site.hours"
-    assert "'13:00-11:30' ends before it starts" in problem.message
-    # the [site.hours] table, or the day's line in it; never a service's `hours =` further down
-    assert problem.line in (line_of(text, "[site.hours]"), line_of(text, 'fri = "13:00-11:30"'))
+    assert problem.where == "site.hours.fri"
+    assert problem.message == "Friday: '13:00-11:30' ends before it starts"
+    assert problem.message_id == "Jumat: '13:00-11:30' berakhir sebelum dimulai"
+    # the day's own line; not the [site.hours] header, never a service's `hours =` further down
+    assert problem.line == line_of(text, 'fri = "13:00-11:30"')
+    assert "HH:MM-HH:MM" in problem.advice and "08:00-15:00" in problem.advice
+    assert "JJ:MM-JJ:MM" in problem.advice_id
 
 
 def test_a_bad_day_name() -> None:
     text = edited('mon = "08:00-15:00"', 'senin = "08:00-15:00"')
     problem = only_problem(text)
-    assert "'senin' is not a day" in problem.message and "mon" in problem.message
+    assert problem.where == "site.hours.senin"
+    assert problem.line == line_of(text, "senin =")
+    assert "'senin' is not a day" in problem.message and "mon" in problem.advice
+    assert "bukan nama hari" in problem.message_id
 
 
 def test_bad_service_hours() -> None:
@@ -375,9 +395,9 @@ def test_a_weight_out_of_range() -> None:
     ("old", "new", "where", "words"),
     [
         ("number = 3", 'number = "tiga"', "counter[3].number", "whole number"),
-        ("number = 3", "number = 0", "counter[3].number", "greater than or equal to 1"),
-        ("bus_address = 6", "bus_address = 300", "counter[3].bus_address", "less than or equal to 254"),
-        ('name = "Paspor"', 'name = "Paspor"\nfee = -5', "service[3].fee", "greater than or equal to 0"),
+        ("number = 3", "number = 0", "counter[3].number", "at least 1"),
+        ("bus_address = 6", "bus_address = 300", "counter[3].bus_address", "at most 254"),
+        ('name = "Paspor"', 'name = "Paspor"\nfee = -5', "service[3].fee", "at least 0"),
         ('name = "Paspor"', 'name = "Paspor"\nrequirements = "KTP"', "service[3].requirements", "list"),
         ('name = "Siti"\n', 'name = "Siti"\nrole = "boss"\n', "officer[1].role",
          "'officer', 'manager' or 'admin'"),
@@ -421,8 +441,9 @@ def test_every_problem_is_listed_at_once() -> None:
     text = edited("number = 3", "number = 1", text)
     text = edited('agency = "IMIGRASI"\nservices', 'agency = "IMIGRASII"\nservices', text)
     problems = problems_of(text)
+    # (the counter's services are not said to belong elsewhere: its agency is the problem)
     assert {p.where for p in problems} == {"service[3].prefix", "counter[3].number",
-                                           "counter[3].agency", "counter[3].services"}
+                                           "counter[3].agency"}
     assert all(p.line is not None for p in problems)
 
 
@@ -431,10 +452,12 @@ def test_the_error_text_reads_as_a_list_with_line_numbers() -> None:
     with pytest.raises(ConfigError) as raised:
         parse_hall(text, "hall.toml")
     message = str(raised.value)
-    assert message.splitlines()[0] == "hall.toml: 1 problem(s)"
-    assert re.fullmatch(
-        rf"  - line {line_of(text, 'timezone')}, site\.timezone: unknown time zone 'WIB'.*",
-        message.splitlines()[1])
+    line = line_of(text, "timezone")
+    assert message.splitlines()[0] == "hall.toml: 1 masalah (1 problem(s))"
+    assert re.fullmatch(rf"  - baris {line}, site\.timezone: zona waktu 'WIB' tidak dikenal; "
+                        r"pakai .*", message.splitlines()[1])  # Indonesian first
+    assert re.fullmatch(rf"    line {line}, site\.timezone: unknown time zone 'WIB'; use .*",
+                        message.splitlines()[2])
 
 
 def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
@@ -448,3 +471,80 @@ def test_load_hall_reads_utf8(tmp_path: Path) -> None:
     path = tmp_path / "hall.toml"
     path.write_text(edited('name = "Paspor"', 'name = "Paspor — Layanan Cepat"'), encoding="utf-8")
     assert load_hall(path).service[2].name == "Paspor — Layanan Cepat"
+
+
+# ---------------------------------------------------------------------------------------------
+# One pass: independent problems do not hide each other
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_bad_time_an_unknown_agency_and_an_unknown_key_are_reported_together() -> None:
+    # The first hour of a new hall: each of these once hid the ones after it.
+    text = edited('mon = "08:00-15:00"', 'mon = "25:00-26:00"')
+    text = edited('agency = "IMIGRASI"\nservices', 'agency = "IMIGRASII"\nservices', text)
+    text = edited("number = 1\n", 'number = 1\nnama = "Loket Satu"\n', text)
+    problems = problems_of(text)
+    by_where = {p.where: p for p in problems}
+    assert set(by_where) == {"site.hours.mon", "counter[1].nama", "counter[3].agency"}
+    assert [p.line for p in problems] == sorted(p.line for p in problems if p.line)  # file order
+
+    monday = by_where["site.hours.mon"]
+    assert monday.line == line_of(text, 'mon = "25:00-26:00"')  # the value's line, not the header
+    assert monday.message.startswith("Monday: '25:00-26:00' has an impossible time")
+    assert monday.message_id.startswith("Senin: '25:00-26:00' berisi jam yang tidak ada")
+    assert "HH:MM-HH:MM, several separated by commas, e.g. 08:00-15:00" in monday.advice
+    assert "JJ:MM-JJ:MM" in monday.advice_id and "mis. 08:00-15:00" in monday.advice_id
+
+    unknown = by_where["counter[1].nama"]
+    assert unknown.line == line_of(text, 'nama = "Loket Satu"')
+    assert "not known" in unknown.message and "tidak dikenal" in unknown.message_id
+    assert unknown.advice == "did you mean 'name'?" and unknown.advice_id == "maksudnya 'name'?"
+
+    agency = by_where["counter[3].agency"]
+    assert agency.line == line_of(text, 'agency = "IMIGRASII"')
+    assert agency.message == "no agency has the code 'IMIGRASII'"
+    assert agency.message_id == "tidak ada instansi berkode 'IMIGRASII'"
+    assert "DUKCAPIL, IMIGRASI" in agency.advice and "DUKCAPIL, IMIGRASI" in agency.advice_id
+
+
+def test_five_independent_problems_each_with_its_line_and_advice() -> None:
+    text = edited('agency = "IMIGRASI"\ncode = "PASPOR"', 'agency = "KANIM"\ncode = "PASPOR"')
+    text = edited('prefix = "B"', 'prefix = "A"', text)
+    text = edited('name = "Kartu Keluarga"', 'name = "Kartu Keluarga"\nfee = "gratis"', text)
+    text = edited('hours = "08:00-12:00"', 'hours = "08.00-12.00"', text)
+    text = edited('name = "Siti"\nagency = "DUKCAPIL"\n', 'name = "Siti"\n', text)
+    problems = problems_of(text)
+    expected = {  # where → (the line's text, words in English, words in Indonesian)
+        "service[2].prefix": ('prefix = "A"', "ticket prefix 'A' is used twice", "dipakai dua kali"),
+        "service[2].fee": ('fee = "gratis"', "must be a whole number", "harus bilangan bulat"),
+        "service[3].agency": ('agency = "KANIM"', "no agency has the code 'KANIM'",
+                              "tidak ada instansi berkode 'KANIM'"),
+        "service[3].hours": ('hours = "08.00-12.00"', "'08.00-12.00' is not a time range",
+                             "bukan rentang jam"),
+        "officer[1].agency": ('[[officer]]', "must belong to an agency", "harus milik satu instansi"),
+    }
+    assert {p.where for p in problems} == set(expected)
+    for problem in problems:
+        fragment, english, indonesian = expected[problem.where]
+        occurrence = 2 if fragment == 'prefix = "A"' else 1
+        assert problem.line == line_of(text, fragment, occurrence), problem
+        assert english in problem.message and indonesian in problem.message_id
+        assert problem.advice and problem.advice_id, problem
+
+
+def test_a_warning_alone_leaves_the_hall_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.config import checks
+    from server.config.problems import Finding, Said
+
+    def loopback(hall: checks.RawHall) -> list[Finding]:  # the shape of a warning rule
+        return [Finding(("site", "public_base_url"), Said("points at this computer",
+                        "menunjuk komputer ini", "use the hall's address", "pakai alamat gedung"),
+                        severity="warning")]
+
+    monkeypatch.setattr(checks, "CHECKS", [*checks.CHECKS, loopback])
+    monkeypatch.setattr("server.config.hall.CHECKS", checks.CHECKS)
+    checked = check_hall(GOOD, "hall.toml")
+    assert checked.hall is not None and checked.errors == []
+    (warning,) = checked.problems
+    assert warning.severity == "warning" and warning.where == "site.public_base_url"
+    assert "PERINGATAN: menunjuk komputer ini" in warning.indonesian()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -257,3 +258,35 @@ def test_an_expired_session_asks_to_log_in_and_keeps_the_command(
                           "logged in again and the call went through")
     assert state.current is not None and state.current.id == ticket["id"]
     assert tracked(server, ticket)["call_count"] == 1
+
+
+def test_an_officer_of_another_agency_is_refused_at_login_naming_the_counters_agency(
+        server: ServerProcess) -> None:
+    import pygame
+
+    from common import ui
+    from counter_client.screens import CounterView
+
+    ui.use_headless_drivers()
+    pygame.init()
+    counter = Counter(server)  # Loket 1, a Dukcapil counter
+    try:
+        counter.core.dispatch_login("budi", "rahasia-budi")  # Budi works for Samsat
+        state = counter.until(lambda d: d.login is not None and not d.login.busy
+                              and d.error is not None, "the login refused")
+        assert state.session == "none" and state.counter_id is None  # no desk was loaded
+        assert state.error is not None
+        message, message_en = state.error
+        assert "Dinas Kependudukan dan Pencatatan Sipil" in message and "Samsat" in message
+        assert "Loket 1" in message and "Log in at a counter of your own agency" in message_en
+        assert counter.link.token is None  # the session was ended on the server too
+        with ui.watching_text() as report:
+            targets = CounterView().draw(pygame.Surface((480, 720)), state, datetime.now(UTC))
+        assert {t.action for t in targets} == {"language"}  # no live button behind the form
+        shown = " ".join(t.text for t in report.drawn)
+        assert "Dinas Kependudukan" in shown and report.cut == []
+
+        counter.login()  # the right officer at the same window carries on
+        assert counter.desk.officer == "Siti Aminah" and counter.desk.error is None
+    finally:
+        counter.close()

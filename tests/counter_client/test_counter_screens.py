@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import DEJAVU, need_system_package
 from counter_samples import NOW, SERVICES, counter, snapshot, ticket
 
 from common import ui
@@ -52,11 +53,16 @@ def states() -> list[tuple[str, desk.Desk]]:
                                                  field="password"))),
         ("session-expired", replace(d, session="expired",
                                     login=desk.LoginForm(username="siti", field="password"))),
+        ("wrong-agency", desk.Desk(login=desk.LoginForm(username="budi"), error=(
+            "Loket 1 adalah loket Dinas Kependudukan dan Pencatatan Sipil; Anda petugas Samsat. "
+            "Masuklah di loket instansi Anda.", "Loket 1 is a counter of Civil Registry; you are "
+            "an officer of Samsat. Log in at a counter of your own agency."))),
     ]
 
 
 @pytest.fixture(scope="module")
 def view() -> CounterView:
+    need_system_package(DEJAVU.exists(), "the DejaVu fonts", "fonts-dejavu-core")
     pygame.init()
     return CounterView()
 
@@ -135,3 +141,39 @@ def test_function_keys_text_and_clicks_reach_the_desk(view: CounterView) -> None
     window.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=finish.rect.center))
     [send] = core.effects
     assert isinstance(send, desk.Send) and send.command.path == "/api/v1/tickets/101/finish"
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("size", SIZES)
+def test_every_state_is_whole_inside_and_readable(view: CounterView, size: tuple[int, int],
+                                                  language: str) -> None:
+    for name, state in states():
+        surface = pygame.Surface(size)
+        with ui.watching_text() as report:
+            targets = view.draw(surface, replace(state, language=language), NOW)
+        where = f"{size} {language} {name}"
+        assert report.cut == [], f"{where}: cut {report.cut}"
+        assert report.outside == [], f"{where}: beyond the window {report.outside}"
+        assert report.low_contrast() == [], f"{where}: below WCAG AA {report.low_contrast()}"
+        assert all(surface.get_rect().contains(t.rect) for t in targets), where
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_function_keys_are_as_large_as_their_labels(view: CounterView, size: tuple[int, int]
+                                                    ) -> None:
+    with ui.watching_text() as report:
+        view.draw(pygame.Surface(size), base(), NOW)
+    keys = [t for t in report.drawn if t.text in SHORTCUTS and t.text.startswith("F")]
+    assert {t.text for t in keys} == {f"F{n}" for n in range(1, 11)}
+    finish = next(t for t in report.drawn if t.text == "Selesai")
+    assert min(t.size for t in keys) >= finish.size * 0.9  # no longer a footnote on the button
+    assert all(t.size >= int(view.unit * 0.9) for t in keys)
+
+
+def test_the_wait_is_labelled_as_the_time_spent_in_line(view: CounterView) -> None:
+    for language, label in (("id", "Lama menunggu"), ("en", "Waited in line")):
+        with ui.watching_text() as report:
+            view.draw(pygame.Surface((480, 720)), replace(base(), language=language), NOW)
+        texts = [t.text for t in report.drawn]
+        assert label in texts and "Menunggu" not in texts
+        assert texts[texts.index(label) + 1] == "19:00"  # issued 23 minutes before, called at 4

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KIOSK, ServerProcess
+from conftest import KIOSK, ServerProcess, need_system_package
 
 from counter_client.core import CounterCore
 from counter_client.devices import SerialCounterDevices, open_devices
@@ -39,8 +39,7 @@ def pty_pair(host: Path, device: Path) -> subprocess.Popen[bytes]:
 
 @pytest.fixture
 def lines(tmp_path: Path) -> Iterator[tuple[Path, Path, Path, Path]]:
-    if shutil.which("socat") is None:
-        pytest.skip("socat is not installed")
+    need_system_package(shutil.which("socat") is not None, "socat", "socat")
     paths = tuple(tmp_path / name for name in ("keys-host", "keys-dev", "led-host", "led-dev"))
     processes = [pty_pair(paths[0], paths[1]), pty_pair(paths[2], paths[3])]
     yield paths  # type: ignore[misc]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import need_system_package
 
 
 @dataclass
@@ -51,8 +52,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
 
 @pytest.fixture(name="pty_pair")
 def pty_pair_fixture(tmp_path: Path) -> Iterator[PtyPair]:
-    if shutil.which("socat") is None:
-        pytest.skip("socat is not installed")
+    need_system_package(shutil.which("socat") is not None, "socat", "socat")
     pair = PtyPair(host=tmp_path / "host", device=tmp_path / "device")
     pair.plug()
     yield pair

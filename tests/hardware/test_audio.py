@@ -9,14 +9,20 @@ from array import array
 from pathlib import Path
 
 import pytest
+from conftest import need_system_package
 
 from hardware.audio import Announcer, EspeakVoice, MixerPlayer
 from hardware.audio.chime import RATE, chime_samples, chime_wav, write_wav
 from hardware.audio.speech import ClipCache
 
-needs_espeak = pytest.mark.skipif(
-    EspeakVoice.find("id") is None, reason="espeak-ng with an Indonesian voice is not installed"
-)
+
+@pytest.fixture
+def _espeak() -> None:
+    need_system_package(EspeakVoice.find("id") is not None,
+                        "espeak-ng with an Indonesian voice", "espeak-ng")
+
+
+needs_espeak = pytest.mark.usefixtures("_espeak")
 
 
 class _Playback:
@@ -219,8 +225,7 @@ def _sox_level(path: Path) -> float:
     import shutil
     import subprocess
 
-    if shutil.which("sox") is None:
-        pytest.skip("sox is not installed")
+    need_system_package(shutil.which("sox") is not None, "sox", "sox")
     stats = subprocess.run(["sox", str(path), "-n", "silence", "-l", "1", "0.02", "-50d",
                             "-1", "0.02", "-50d", "stats"], capture_output=True, text=True,
                            timeout=60, check=True).stderr

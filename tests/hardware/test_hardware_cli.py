@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import SMALL_HALL
 from PIL import Image
 
 from common.cli import main
+from common.formats import long_date
+from hardware.printer.render import render
 
 
 def test_printer_test_save_and_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -17,9 +22,41 @@ def test_printer_test_save_and_render(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["printer", "render", str(saved), "--png", str(png), "--paper", "58"]) == 0
     out = capsys.readouterr().out
     assert "sample ticket A-012 printed on 58 mm paper" in out
-    assert "QR: https://antrean.example.go.id/t/7KQ2-M9XD" in out
+    assert "QR: http://127.0.0.1:8000/t/CONTOH2345" in out  # the sample hall's address
     with Image.open(png) as image:
         assert image.width == 384 + 2 * 16
+
+
+def test_render_without_a_file_draws_the_configured_halls_ticket_of_today(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    hall = tmp_path / "hall.toml"
+    hall.write_text(SMALL_HALL.read_text(encoding="utf-8").replace(
+        'timezone = "Asia/Jakarta"\n',
+        'timezone = "Asia/Jakarta"\npublic_base_url = "http://antrean.mpp-uji.go.id"\n', 1),
+        encoding="utf-8")
+    monkeypatch.setenv("ANTREAN_CONFIG", str(hall))
+    png = tmp_path / "sample.png"
+    assert main(["printer", "render", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "the sample ticket of Mal Pelayanan Publik Uji, A-012" in out
+    assert "QR: http://antrean.mpp-uji.go.id/t/CONTOH2345" in out
+    text = "\n".join(render_file(png.with_suffix(".bin"), hall, tmp_path))
+    today = long_date(datetime.now(ZoneInfo("Asia/Jakarta")), "id")
+    assert "Mal Pelayanan Publik Uji" in text and today in text and "Bandung" not in text
+
+
+def render_file(bin_path: Path, hall: Path, tmp_path: Path) -> list[str]:
+    """The sample ticket's printed lines, as the simulator receives them."""
+    assert main(["printer", "test", "sim://", "--save", str(bin_path), "--config", str(hall)]) == 0
+    return render(bin_path.read_bytes(), 576).text_lines
+
+
+def test_render_of_a_missing_file_says_where_tickets_come_from(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["printer", "render", str(tmp_path / "ticket.bin"), "--png",
+                 str(tmp_path / "t.png")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "antrean printer test sim:// --save ticket.bin" in err
 
 
 def test_printer_status_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

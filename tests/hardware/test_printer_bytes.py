@@ -13,7 +13,7 @@ from hardware.printer.escpos_stream import Command, TextRun, Tokenizer, tokenize
 from hardware.printer.layout import PAPER_58, PAPER_80, Cut, Qr, Text, layout_ticket
 from hardware.printer.render import render
 
-URL = "https://antrean.example.go.id/t/7KQ2-M9XD"
+URL = "http://127.0.0.1:8000/t/CONTOH2345"
 
 
 def test_job_starts_with_init_and_code_page_and_ends_with_cut() -> None:

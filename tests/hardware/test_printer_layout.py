@@ -24,20 +24,28 @@ from hardware.printer.layout import (
 )
 
 
+def sample() -> TicketData:
+    return sample_ticket(hall_name="Mal Pelayanan Publik Kota Contoh",
+                         service_name="Perekaman & Pencetakan KTP-el",
+                         requirements=("Fotokopi Kartu Keluarga", "Surat pengantar RT/RW (asli)"),
+                         base_url="https://antrean.example.go.id/",
+                         issued_at=datetime(2025, 5, 12, 1, 31, tzinfo=UTC))
+
+
 def _texts(ops: list) -> list[Text]:
     return [op for op in ops if isinstance(op, Text)]
 
 
 @pytest.mark.parametrize("paper", [PAPER_58, PAPER_80])
 def test_every_line_fits_the_paper(paper: Paper) -> None:
-    ops = layout_ticket(sample_ticket(), paper)
+    ops = layout_ticket(sample(), paper)
     for op in _texts(ops):
         assert len(op.text) * op.width <= paper.columns, op
 
 
 @pytest.mark.parametrize("paper", [PAPER_58, PAPER_80])
 def test_number_is_the_largest_text_and_centered(paper: Paper) -> None:
-    ops = layout_ticket(sample_ticket(), paper)
+    ops = layout_ticket(sample(), paper)
     number = next(op for op in _texts(ops) if op.text == "A-012")
     assert number.align == "center" and number.bold
     assert number.width >= 4 and number.height >= 4
@@ -45,16 +53,16 @@ def test_number_is_the_largest_text_and_centered(paper: Paper) -> None:
 
 
 def test_ticket_contents_in_order() -> None:
-    ops = layout_ticket(sample_ticket(), PAPER_80)
+    ops = layout_ticket(sample(), PAPER_80)
     lines = [op.text for op in _texts(ops)]
     assert "Dinas Kependudukan dan Pencatatan Sipil" in lines
     assert "Perekaman & Pencetakan KTP-el" in lines
     assert " PRIORITAS: LANSIA " in lines
-    assert "Senin, 12 Mei 2025 08:31 WIB" in lines
+    assert "Senin, 12 Mei 2025 08.31 WIB" in lines
     assert "Antrean di depan Anda: 4" in lines
     assert "Perkiraan tunggu: ± 25 menit" in lines
     assert "- Fotokopi Kartu Keluarga" in lines
-    assert [op.data for op in ops if isinstance(op, Qr)] == ["https://antrean.example.go.id/t/7KQ2-M9XD"]
+    assert [op.data for op in ops if isinstance(op, Qr)] == ["https://antrean.example.go.id/t/CONTOH2345"]
     assert isinstance(ops[-1], Cut) and sum(isinstance(op, Cut) for op in ops) == 1
     assert lines.index("A-012") < lines.index(" PRIORITAS: LANSIA ")
 
@@ -75,7 +83,7 @@ def test_no_priority_mark_without_priority_and_no_qr_without_url() -> None:
 
 
 def test_long_requirement_wraps_with_hanging_indent() -> None:
-    data = sample_ticket()
+    data = sample()
     long = "Surat keterangan pindah dari daerah asal yang sudah dilegalisir oleh Disdukcapil"
     ops = layout_ticket(TicketData(**{**data.__dict__, "requirements": (long,)}), PAPER_58)
     lines = [op.text for op in _texts(ops)]
@@ -87,9 +95,9 @@ def test_long_requirement_wraps_with_hanging_indent() -> None:
 @pytest.mark.parametrize(
     ("zone", "expected"),
     [
-        ("Asia/Jakarta", "Senin, 12 Mei 2025 08:31 WIB"),
-        ("Asia/Makassar", "Senin, 12 Mei 2025 09:31 WITA"),
-        ("Asia/Jayapura", "Senin, 12 Mei 2025 10:31 WIT"),
+        ("Asia/Jakarta", "Senin, 12 Mei 2025 08.31 WIB"),
+        ("Asia/Makassar", "Senin, 12 Mei 2025 09.31 WITA"),
+        ("Asia/Jayapura", "Senin, 12 Mei 2025 10.31 WIT"),
     ],
 )
 def test_local_time_in_the_halls_zone(zone: str, expected: str) -> None:
@@ -124,12 +132,12 @@ def test_from_ticket_out() -> None:
     )
     lines = [op.text for op in _texts(layout_ticket(data, PAPER_80))]
     assert "C-101" in lines and "Kantor Imigrasi" in lines
-    assert "Selasa, 13 Mei 2025 06:59 WIB" in lines  # issued after midnight local time
+    assert "Selasa, 13 Mei 2025 06.59 WIB" in lines  # issued after midnight local time
     assert "Perkiraan tunggu: segera" in lines
 
 
 def test_a_long_priority_mark_wraps_on_58_mm_and_keeps_one_line_on_80() -> None:
-    data = replace(sample_ticket(), priority=True, priority_reason="disability")
+    data = replace(sample(), priority=True, priority_reason="disability")
     narrow = [op.text.strip() for op in layout_ticket(data, PAPER_58)
               if isinstance(op, Text) and op.invert]
     assert narrow == ["PRIORITAS", "PENYANDANG DISABILITAS"]

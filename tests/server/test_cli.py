@@ -42,8 +42,13 @@ def test_config_check_points_at_the_offending_line(tmp_path: Path) -> None:
     prefix_line = next(i for i, line in enumerate(lines, 1) if 'prefix = "p1"' in line)
     result = antrean("config", "check", str(path))
     assert result.returncode == 1
-    assert f"line {prefix_line}, service[4].prefix" in result.stderr
-    assert "'KTP' belongs to agency 'DUKCAPIL'" in result.stderr or "not allowed" in result.stderr
+    assert f"line {prefix_line}, service[4].prefix: 'p1' is not allowed here; use 1 to 3 " \
+        "capital letters" in result.stderr
+    assert f"baris {prefix_line}, service[4].prefix: 'p1' tidak boleh di sini; pakai 1 sampai 3 " \
+        "huruf kapital" in result.stderr
+    # the counter's problem is listed in the same run, not after the prefix is fixed
+    assert "service 'KTP' belongs to agency 'DUKCAPIL'" in result.stderr
+    assert "layanan 'KTP' milik instansi 'DUKCAPIL'" in result.stderr
 
 
 async def test_provisioned_officer_and_device_can_work(hall: Hall, database_url: str) -> None:

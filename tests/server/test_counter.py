@@ -182,6 +182,28 @@ async def test_officers_act_only_at_their_own_agency(hall: Hall) -> None:
             ).status_code == 200
 
 
+async def test_the_counter_read_says_whose_counter_it_is(hall: Hall) -> None:
+    budi = await hall.login("budi")  # Samsat
+    siti = await hall.login("siti")  # Dukcapil
+    counter = await hall.counter_id(1)
+    mine = await hall.client.get(f"/api/v1/counters/{counter}", headers=siti)
+    assert mine.status_code == 200
+    assert mine.json()["number"] == 1 and mine.json()["agency"]["code"] == "DUKCAPIL"
+    refused = await hall.client.get(f"/api/v1/counters/{counter}", headers=budi)
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert error["code"] == "wrong_agency" and error["details"]["counter_agency"] == "DUKCAPIL"
+    assert "Loket 1 adalah loket Dinas Kependudukan dan Pencatatan Sipil" in error["message"]
+    assert "Anda petugas Samsat" in error["message"]
+    assert "Loket 1 is a counter of" in error["message_en"]
+    # the same words when a command is refused
+    opened = await _post(hall, f"/api/v1/counters/{counter}/open", budi)
+    assert opened.json()["error"]["message"] == error["message"]
+    assert (await hall.client.get(f"/api/v1/counters/{counter}", headers=DISPLAY)).status_code == 403
+    assert (await hall.client.get(f"/api/v1/counters/{counter}")).status_code == 401
+    assert (await hall.client.get("/api/v1/counters/999", headers=siti)).status_code == 404
+
+
 async def test_a_keypad_works_its_own_counter_only(hall: Hall) -> None:
     one, two = await hall.counter_id(1), await hall.counter_id(2)
     assert (await _post(hall, f"/api/v1/counters/{one}/open", KEYPAD)).status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from conftest import DISPLAY, KIOSK, KIOSK_2, Hall
 
 
@@ -65,6 +66,34 @@ async def test_priority_ticket_is_ahead_of_regular_ones(hall: Hall) -> None:
     assert priority["people_ahead"] == 0
     regular = await hall.issue("KTP")
     assert regular["people_ahead"] == 3  # two earlier regulars and the priority ticket
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("lansia", "elderly"), ("Lansia", "elderly"), ("disabilitas", "disability"),
+    ("ibu hamil", "pregnant"), ("hamil", "pregnant"), ("anak", "child"), ("anak-anak", "child"),
+    ("korban bencana", "disaster_victim"), ("ELDERLY", "elderly")])
+async def test_priority_reason_in_the_words_an_indonesian_types(hall: Hall, typed: str,
+                                                                stored: str) -> None:
+    ticket = await hall.issue("KTP", priority_reason=typed)
+    assert ticket["priority"] is True and ticket["priority_reason"] == stored  # canonical
+    tracked = await hall.client.get(f"/api/v1/tickets/{ticket['tracking_code']}")
+    assert tracked.json()["priority_reason"] == stored
+
+
+async def test_an_unknown_priority_reason_lists_the_words_that_work(hall: Hall) -> None:
+    refused = await hall.client.post("/api/v1/sites/TEST/tickets", headers=KIOSK,
+                                     json={"service": "KTP", "priority_reason": "lanjut"})
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert "'lanjut' bukan kelompok prioritas" in error["message"]
+    assert "'lanjut' is not a priority group" in error["message_en"]
+    for words in ("elderly (lansia)", "pregnant (ibu hamil)", "disaster_victim (korban bencana)"):
+        assert words in error["message"] and words in error["message_en"]
+    schema = (await hall.client.get("/openapi.json")).json()
+    field = schema["components"]["schemas"]["IssueTicketRequest"]["properties"]["priority_reason"]
+    listed = next(option["enum"] for option in field["anyOf"] if "enum" in option)
+    assert {"elderly", "lansia", "ibu hamil", "korban bencana"} <= set(listed)
+    assert "lansia" in field["description"]
 
 
 async def test_refusals_are_4xx_with_words_for_people(hall: Hall) -> None:
@@ -201,7 +230,7 @@ async def test_a_closed_service_says_when_it_opens(database_url: str, tmp_path) 
         assert refused.status_code == 409
         error = refused.json()["error"]
         assert error["code"] == "service_closed"
-        assert "Selasa 24/11 pukul 08:00" in error["message"]
+        assert "Selasa 24/11 pukul 08.00" in error["message"]
         assert error["details"]["next_opening"].startswith("2026-11-24T01:00")
         services = (await hall.client.get("/api/v1/sites/TEST/services")).json()
         assert all(s["closed_reason"] == "closed" and not s["open_now"] for s in services)

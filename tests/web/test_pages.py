@@ -115,6 +115,13 @@ async def test_dashboard_needs_a_manager_login(morning: tuple[Hall, dict]) -> No
     assert 'data-kpi="issued">6<' in page.text and 'data-kpi="sla">75%<' in page.text
     assert "87.50 <small>B</small>" in page.text and "<svg" in page.text
     assert "pemohon lansia, berkas lengkap" in page.text
+    written = "10/03/2025"  # DAY as the form sends it: day first, whatever the browser
+    hall_way = await hall.client.get("/dashboard", params={"date_from": written,
+                                                           "date_to": written})
+    assert 'data-kpi="issued">6<' in hall_way.text
+    assert f'value="{written}"' in hall_way.text and ">10 Maret 2025<" in hall_way.text
+    garbled = await hall.client.get("/dashboard", params={"date_from": "13/13/2026"})
+    assert garbled.status_code == 200 and "tidak dapat dibaca" in garbled.text
     now = await hall.client.get("/dashboard/now.json")
     assert now.json()["waiting"] == 1 and now.json()["counters_open"] == 1  # P-001 waits
     await hall.client.post("/dashboard/logout")

@@ -7,6 +7,16 @@
   var site = root.getAttribute("data-site");
   var url = root.getAttribute("data-now-url") ||
     "/dashboard/now.json?site=" + encodeURIComponent(site);
+  var zone = root.getAttribute("data-timezone") || undefined;
+
+  // The hall's clock, HH.MM.SS, in the hall's time zone whatever the browser's locale or zone.
+  function clock(moment) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {timeZone: zone, hour: "2-digit", minute: "2-digit",
+                                      second: "2-digit", hourCycle: "h23"})
+      .formatToParts(moment).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.hour + "." + parts.minute + "." + parts.second;
+  }
 
   function minutes(seconds) {
     return seconds === null || seconds === undefined ? "–" : (seconds / 60).toFixed(1) + " mnt";
@@ -41,8 +51,7 @@
       return;
     }
     show(true);
-    var at = new Date(now.at);
-    set("at", at.toTimeString().slice(0, 8).replace(/:/g, "."));
+    set("at", clock(new Date(now.at)));
     set("waiting", now.waiting);
     set("longest", minutes(now.longest_wait_seconds));
     set("open", now.counters_open);

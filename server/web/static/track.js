@@ -17,7 +17,16 @@
     if (el && value !== null && value !== undefined) { el.textContent = String(value); }
   }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  var zone = root.getAttribute("data-timezone") || undefined;
+
+  // HH.MM in the hall's time zone, as every screen of the hall writes the time.
+  function clock(moment) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {timeZone: zone, hour: "2-digit", minute: "2-digit",
+                                      hourCycle: "h23"})
+      .formatToParts(moment).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.hour + "." + parts.minute;
+  }
 
   function poll() {
     var request = new XMLHttpRequest();
@@ -29,8 +38,7 @@
       if (ticket.status !== status) { window.location.reload(); return; }
       set("people_ahead", ticket.people_ahead);
       set("estimated_wait_minutes", ticket.estimated_wait_minutes);
-      var now = new Date();
-      set("updated", pad(now.getHours()) + "." + pad(now.getMinutes()));
+      set("updated", clock(new Date()));
       if (live) { live.textContent = liveText; }
       delay = 5000;
       schedule();
