@@ -203,6 +203,10 @@ async def issue(
         raise Forbidden("Hanya kios yang dapat mengambil nomor.", "Only a kiosk may issue tickets.")
     actor.require_site(site.id)
     service = uow.catalog.service(site.id, service_code)
+    if actor.kind == "officer" and actor.role == "officer" and actor.agency_id != service.agency_id:
+        raise Forbidden("Petugas hanya dapat mengambil nomor untuk layanan instansinya.",
+                        "An officer may issue tickets only for their own agency's services.",
+                        code="wrong_agency")
     if not service.opening.is_open(uow.now):
         message, message_en = _closed_message(site, service.opening.next_opening(uow.now))
         next_open = service.opening.next_opening(uow.now)
@@ -245,6 +249,8 @@ async def confirm(uow: UnitOfWork, ticket_id: int) -> TicketOut:
     if actor.kind == "device" and (actor.role != "kiosk" or ticket.device_id != actor.id):
         raise Forbidden("Hanya kios yang mencetak tiket ini yang dapat mengonfirmasinya.",
                         "Only the kiosk that reserved this ticket may confirm it.")
+    if actor.kind != "device":
+        authorize_ticket(uow, ticket)  # an officer of the service's agency, or a manager
     if ticket.status == TicketStatus.WAITING:
         return await ticket_out(uow.session, uow.catalog, ticket)  # confirming twice is harmless
     if (ticket.status == TicketStatus.RESERVED and ticket.reserve_expires_at is not None
