@@ -169,6 +169,8 @@ async def call_flat_out(ports: list[int], counters: int, seconds: float) -> tupl
                 calls += 1
             else:
                 refused += 1
+                if refused <= 3:
+                    print(f"refused: {response.status} {response.text[:160]}", file=sys.stderr)
 
     try:
         await asyncio.gather(*(desk_loop(i) for i in range(counters)))
@@ -202,8 +204,19 @@ def run_turn(name: str, code: Path, url: str, workdir: Path, processes: int, cou
     ports = [free_port() for _ in range(processes)]
     for n in range(processes):
         (workdir / f"{name}-{n}").mkdir(exist_ok=True)
-    servers = [start_antrean(["--database-url", url], workdir / f"{name}-{n}", port, env={},
-                             timeout=120, code=code) for n, port in enumerate(ports)]
+    servers = []
+    try:
+        for n, port in enumerate(ports):
+            servers.append(start_antrean(["--database-url", url], workdir / f"{name}-{n}",
+                                         port, env={}, timeout=120, code=code))
+    except RuntimeError:
+        for server in servers:
+            server.terminate()
+        for n in range(processes):
+            log = workdir / f"{name}-{n}" / "server.log"
+            if log.exists():
+                print(log.read_text()[-3000:], file=sys.stderr)
+        raise
     try:
         calls, refused = asyncio.run(call_flat_out(ports, counters, seconds))
     finally:
