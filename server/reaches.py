@@ -37,8 +37,8 @@ def _sansio_connection() -> None:
     from websockets.server import ServerProtocol
 
     connection = ServerProtocol()
-    for attribute in ("state", "extensions", "parser_exc", "receive_data", "events_received",
-                      "data_to_send"):
+    for attribute in ("state", "extensions", "parser_exc", "handshake_exc", "receive_data",
+                      "events_received", "data_to_send"):
         if not hasattr(connection, attribute):
             raise AttributeError(f"websockets' ServerProtocol has no {attribute}")
     if connection.state is not State.CONNECTING:

@@ -122,8 +122,9 @@ if WebSocketsSansIOProtocol is not None:
         """uvicorn's sans-I/O WebSocket protocol, answering a handshake it cannot parse.
 
         uvicorn handles a parser error only once the socket is open (it asserts a close frame
-        was sent), so an upgrade request whose address is over the websockets library's 8 KiB
-        line limit left the connection hanging. Before the handshake this answers 414 with
+        was sent) and never writes the answer websockets makes to a handshake it refuses, so
+        an upgrade request whose address is over the websockets library's 8 KiB line limit
+        left the connection hanging. Before the handshake this answers 414 with
         our error body and closes; after it, uvicorn's own handling stands."""
 
         def data_received(self, data: bytes) -> None:
@@ -131,11 +132,14 @@ if WebSocketsSansIOProtocol is not None:
                 super().data_received(data)
                 return
             self.conn.receive_data(data)
-            if self.conn.parser_exc is None:
+            # websockets answers a request line or header too long with a response of its own
+            # (handshake_exc) that uvicorn never writes; other parser errors set parser_exc.
+            failure = self.conn.handshake_exc or self.conn.parser_exc
+            if failure is None:
                 self.handle_events()
                 return
-            self.logger.info("refused an unreadable WebSocket handshake: %s",
-                             self.conn.parser_exc)
+            self.conn.data_to_send()  # its own plain-text answer: ours goes instead
+            self.logger.info("refused an unreadable WebSocket handshake: %s", failure)
             self.transport.write(_UNREADABLE_HANDSHAKE % (len(_UNREADABLE_BODY),
                                                           _UNREADABLE_BODY))
             self.close_sent = True
