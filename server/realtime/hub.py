@@ -62,12 +62,17 @@ class HubSettings:
     silent_heartbeats: int = 3  # close a client that sent nothing for this many heartbeats
     send_queue: int = 256  # frames held for a client that cannot keep up, then it is dropped
     send_buffer_bytes: int = 4 << 20  # the same in bytes, for a socket the hub writes to directly
-    # A socket written to directly gets no more than this in its transport's buffer; the rest
-    # waits in the hub's backlog, which the hub can drop: the close frame of a client dropped
-    # for reading too slowly then reaches it behind this much at most, not behind megabytes.
+    # A socket written to directly keeps its kernel send buffer this small, and no more than
+    # a quarter of the bound (at most 1 MiB) in its transport's buffer; the rest waits in the
+    # hub's backlog, which the hub can drop: the close frame of a client dropped for reading
+    # too slowly then reaches it behind that much, not behind megabytes the kernel held.
     socket_buffer_bytes: int = 64 << 10
-    drain_seconds: float = 0.05  # how often a backlog is moved on to its socket
+    drain_seconds: float = 0.005  # how often a backlog is moved on to its socket
     close_grace_seconds: float = 30.0  # how long a dropped client has to read its close frame
+
+    @property
+    def transport_buffer_bytes(self) -> int:
+        return min(1 << 20, self.send_buffer_bytes // 4)
     gap_wait: float = 0.2  # how long an early event waits for the ones before it
     poll_seconds: float = 2.0  # how often the log's head is compared with what was delivered
 
@@ -178,7 +183,7 @@ class Connection:
         socket = self.socket
         if socket is not None:
             settings = self.hub.settings
-            if self.held or socket.buffered > settings.socket_buffer_bytes:
+            if self.held or socket.buffered > settings.transport_buffer_bytes:
                 self.held.append(burst.data)
                 self.held_bytes += len(burst.data)
                 if self.held_bytes > settings.send_buffer_bytes:
@@ -229,7 +234,7 @@ class Connection:
         try:
             while self.held and self.state is State.LIVE:
                 await asyncio.sleep(settings.drain_seconds)
-                while self.held and socket.buffered <= settings.socket_buffer_bytes:
+                while self.held and socket.buffered <= settings.transport_buffer_bytes:
                     data = self.held.popleft()
                     self.held_bytes -= len(data)
                     if not socket.write(data):
@@ -402,7 +407,7 @@ class Hub:
         if socket is None:
             return
         # The close frame waits behind what the socket's buffers hold (see
-        # socket_buffer_bytes): a slow reader gets it in a while; one that reads nothing at
+        # transport_buffer_bytes): a slow reader gets it in a while; one that reads nothing at
         # all is cut off.
         give_up = time.monotonic() + self.settings.close_grace_seconds
         while socket.buffered and time.monotonic() < give_up:
