@@ -44,16 +44,18 @@ def free_port() -> int:
 
 
 def start_antrean(arguments: list[str], workdir: Path, port: int, *, env: dict[str, str],
-                  unset: tuple[str, ...] = (), timeout: float) -> subprocess.Popen[bytes]:
+                  unset: tuple[str, ...] = (), timeout: float, code: Path = ROOT
+                  ) -> subprocess.Popen[bytes]:
     """`antrean serve ARGUMENTS --data-dir WORKDIR/data --port PORT`, logging to
     WORKDIR/server.log, once it answers; ``env`` is added to this process's environment and
-    ``unset`` left out of it (so is the Redis bus: one process is measured)."""
+    ``unset`` left out of it (so is the Redis bus: one process is measured); ``code``: the
+    source tree to run (another revision's, for a before/after comparison)."""
     environment = {**os.environ, "ANTREAN_LOG_LEVEL": "WARNING", **env}
     for name in ("ANTREAN_REDIS_URL", *unset):
         environment.pop(name, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "common.cli", "serve", *arguments, "--data-dir",
-         str(workdir / "data"), "--port", str(port)], cwd=ROOT, env=environment,
+         str(workdir / "data"), "--port", str(port)], cwd=code, env=environment,
         stdout=open(workdir / "server.log", "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -83,6 +83,14 @@ class ApiError(Exception):
                        response.text[:200])
 
 
+def retry_after(response: httpx.Response) -> float:
+    """The seconds of a Retry-After header (0 without one, or with a date)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:
+        return 0.0
+
+
 class StreamRefused(Exception):
     """The server will not stream to this token or these topics (a close code 44xx)."""
 
@@ -152,6 +160,7 @@ class AsyncClient:
                     params: dict[str, Any] | None, headers: dict[str, str]) -> httpx.Response:
         attempt = 0
         while True:
+            delay = self.backoff.delay(attempt)
             try:
                 response = await self._http.request(method, path, json=body, params=params,
                                                     headers={**self._headers(), **headers})
@@ -164,7 +173,12 @@ class AsyncClient:
                     return response
                 if response.status_code not in _RETRY_STATUS or attempt >= self.retries:
                     raise ApiError.of(response)
-            await asyncio.sleep(self.backoff.delay(attempt))
+                # The server says when it expects to serve again (its database restarting):
+                # no sooner, but never longer than the backoff's own longest wait.
+                delay = max(delay, min(retry_after(response), self.backoff.longest))
+                log.info("%s %s: %s; retrying in %.1fs", method, path,
+                         ApiError.of(response).message_en, delay)
+            await asyncio.sleep(delay)
             attempt += 1
 
     async def snapshot(self) -> Snapshot:
@@ -208,6 +222,11 @@ class AsyncClient:
                 detail = f"cannot connect: {exc}"
             finally:
                 self._socket = None
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled while a timeout or a closing socket ended the session: end here,
+                # do not reconnect.
+                raise asyncio.CancelledError
             yield Connection(False, detail)
             delay = self.backoff.delay(attempt)
             log.info("stream %s; reconnecting in %.1fs from #%s", detail, delay, self.last_seq)
@@ -215,14 +234,18 @@ class AsyncClient:
             attempt += 1
 
     async def _session(self, socket: ClientConnection) -> AsyncIterator[StreamItem]:
-        welcome = Welcome.model_validate_json(await asyncio.wait_for(socket.recv(), 10))
+        # asyncio.timeout, not wait_for: wait_for runs recv as a task of its own, and a cancel
+        # that meets it finishing could be lost (the stream then went on, reconnecting).
+        async with asyncio.timeout(10):
+            welcome = Welcome.model_validate_json(await socket.recv())
         self.site = welcome.site
         beat = welcome.heartbeat_seconds
         yield Connection(True, f"{welcome.site}: {', '.join(welcome.topics)}")
         pinger = asyncio.create_task(self._ping(socket, beat))
         try:
             while True:
-                raw = await asyncio.wait_for(socket.recv(), beat * 2.5)  # silence: reconnect
+                async with asyncio.timeout(beat * 2.5):  # silence: reconnect
+                    raw = await socket.recv()
                 message = json.loads(raw)
                 kind = message.get("type")
                 if kind == "snapshot":

@@ -49,7 +49,8 @@ class ServerContext:
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
         self.hub = Hub(self.db, lambda: self.catalog, self.clock,
-                       HubSettings(heartbeat_seconds=self.settings.heartbeat_seconds))
+                       HubSettings(heartbeat_seconds=self.settings.heartbeat_seconds,
+                                   send_buffer_bytes=self.settings.ws_send_buffer_bytes))
         self.bus.subscribe(self.hub.on_events)
 
     async def reload_catalog(self) -> None:

@@ -115,6 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
     from server.config.hall import check_file
     from server.config.problems import report
     from server.public_address import of_server
+    from server.realtime.direct import WEBSOCKET_PROTOCOL
 
     own = of_server(args.host, args.port)
     settings = _settings(args, config_path=args.config, demo=args.demo or None,
@@ -144,10 +145,13 @@ def _serve(args: argparse.Namespace) -> int:
               "officer login see the sample hall)", file=sys.stderr)
     print(f"Tickets' QR codes lead to {printed}/t/…  ({source})", file=sys.stderr)
     # The sans-I/O WebSocket implementation lets the hub write a burst of events to a socket
-    # at once; compression would cost every display memory and time for small JSON frames.
+    # at once (ours answers a handshake it cannot parse, see direct); compression would cost
+    # every display memory and time for small JSON frames. No pings of uvicorn's own: the
+    # hub's heartbeats and its send bound decide when a client is gone or too slow (4408,
+    # 4429); uvicorn's closed a slow reader with 1011 first.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                access_log=False, lifespan="on", ws="websockets-sansio",
-                ws_per_message_deflate=False)
+                access_log=False, lifespan="on", ws=WEBSOCKET_PROTOCOL,
+                ws_per_message_deflate=False, ws_ping_interval=None)
     return 0
 
 

@@ -21,6 +21,7 @@ class Settings:
     redis_channel: str = "antrean:events"  # halls sharing one Redis but not one database differ
     event_log_keep: int = 100_000  # events kept per site for clients resuming with since=SEQ
     heartbeat_seconds: float = 15.0  # WebSocket heartbeat both ways
+    ws_send_buffer_bytes: int = 4 << 20  # events held for a slow socket before it is dropped
     maintenance_seconds: float = 5.0  # how often reservations and past days are expired
     public_base_url: str | None = None  # the server's own address, for halls that name none
     upstream_url: str | None = None  # a site server: its centre (docs/region.md)
@@ -48,6 +49,8 @@ class Settings:
             "uplink_batch": int(v) if (v := os.environ.get("ANTREAN_UPLINK_BATCH")) else None,
             "region_live_seconds": (float(v) if (v := os.environ.get("ANTREAN_REGION_LIVE_SECONDS"))
                                     else None),
+            "ws_send_buffer_bytes": (int(v) if (v := os.environ.get(
+                "ANTREAN_WS_SEND_BUFFER_BYTES")) else None),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values = {k: v for k, v in values.items() if v is not None}  # unset: the default

@@ -23,6 +23,9 @@ TicketStatus = Literal[
 ]
 CounterState = Literal["open", "paused", "closed"]
 Role = Literal["officer", "manager", "admin"]
+# The largest id a request may name: every id column is a signed 64-bit integer, and a number
+# past it would fail in the database instead of being refused as the bad input it is.
+MAX_ID = 2**62
 
 
 def _has_nul(value: object) -> bool:
@@ -198,7 +201,7 @@ class CallTicketRequest(_Request):
     """Which ticket: its id, or its number as printed (today's ticket of that number at the
     counter's site), exactly one of the two."""
 
-    ticket_id: int | None = Field(default=None, ge=1)
+    ticket_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     number: str | None = Field(default=None, pattern=r"^[A-Z]{1,3}-[0-9]{3,6}$",
                                description="the number as printed, e.g. A-013")
     reason: str = Field(min_length=3, max_length=500, description="why out of order; audited")
@@ -250,6 +253,13 @@ class TokenOut(_Model):
     token_type: Literal["bearer"] = "bearer"
     expires_at: datetime
     officer: OfficerOut
+
+
+class LockoutOut(_Model):
+    key: str = Field(description="user:USERNAME or addr:ADDRESS")
+    failures: int = Field(description="wrong passwords in a row")
+    last_failure_at: datetime
+    locked_until: datetime
 
 
 class DeviceStatusRequest(_Request):

@@ -7,14 +7,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from common.protocol.models import _Model
+from common.protocol.models import _Model, _Request
 
 GroupBy = Literal["site", "agency", "service", "counter", "officer", "hour"]
 Score = Literal[1, 2, 3, 4]
 Band = Literal["A", "B", "C", "D"]
 
 
-class SurveyRequest(_Model):
+class SurveyRequest(_Request):
     """The nine elements of PermenPANRB 14/2017, each 1 (not good) … 4 (very good)."""
 
     requirements: Score = Field(description="U1 persyaratan")

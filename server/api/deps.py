@@ -8,14 +8,15 @@ from fastapi import Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.types import Scope
 
+from common.protocol.models import MAX_ID
+from server.api.gate import ACTOR_KEY
 from server.app import ServerContext
 from server.services.actor import Actor
 from server.services.catalog import SiteInfo
 from server.services.errors import Unauthorized
 from server.services.runner import Command, Idempotency
-
-MAX_ID = 2**62
 
 SiteCode = Annotated[str, Path(max_length=40, description="the site's code, e.g. MPP-SLEMAN")]
 CounterId = Annotated[int, Path(ge=1, le=MAX_ID, description="the counter's id")]
@@ -42,11 +43,23 @@ Context = Annotated[ServerContext, Depends(get_context)]
 BearerToken = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def get_actor(context: Context, credentials: BearerToken) -> Actor:
-    if credentials is None:
+async def actor_for(context: ServerContext, token: str | None) -> Actor:
+    if token is None:
         raise Unauthorized("Silakan masuk atau pasang token perangkat.",
                            "Send an Authorization: Bearer token.", code="no_token")
-    return await context.actors.resolve(context.db, credentials.credentials, context.clock())
+    return await context.actors.resolve(context.db, token, context.clock())
+
+
+async def gate_actor(scope: Scope, token: str | None) -> Actor:
+    """The caller, for the request gate (which checks a token before the body is read)."""
+    return await actor_for(scope["app"].state.context, token)
+
+
+async def get_actor(request: Request, context: Context, credentials: BearerToken) -> Actor:
+    gated: Actor | None = request.scope.get(ACTOR_KEY)
+    if gated is not None:
+        return gated
+    return await actor_for(context, credentials.credentials if credentials else None)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.protocol.models import ErrorBody, ErrorDetail
 from server.services.errors import DomainError
-from server.services.runner import is_transient
+from server.store.db import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "unknown site, service, counter or ticket"),
         (409, "the state forbids it now (closed service, quota reached, counter paused…)"),
         (422, "the request does not validate"),
-        (503, "the database is busy; retry with the same Idempotency-Key"),
+        (503, "the database is busy or unreachable; retry after Retry-After seconds with "
+              "the same Idempotency-Key"),
     )
 }
 
@@ -59,9 +60,13 @@ def _describe(error: dict[str, Any], indonesian: bool = False) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(AnswerEveryFailure)
+
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if "retry_after" in exc.details:
+            headers = {"Retry-After": str(exc.details["retry_after"])}
         return error_response(exc.status, exc.code, exc.message, exc.message_en,
                               {k: v for k, v in exc.details.items()}, headers)
 
@@ -79,12 +84,61 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, message, str(exc.detail),
                               headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(DBAPIError)
-    async def _busy(_: Request, exc: DBAPIError) -> JSONResponse:
-        if not isinstance(exc, OperationalError) and not is_transient(exc):
-            raise exc  # a fault of ours: the server's own error page and log
-        log.error("database unavailable: %s", exc.orig)
-        return error_response(503, "database_busy",
-                              "Server sedang sibuk; silakan coba lagi sebentar.",
-                              "The database is busy or unreachable; retry shortly.",
-                              headers={"Retry-After": "1"})
+
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable_response() -> JSONResponse:
+    """The database cannot serve now (see ``server.store.db.unavailable``): try again soon."""
+    return error_response(
+        503, "database_unavailable",
+        "Server sedang sibuk atau basis datanya tidak terjangkau; coba lagi sebentar.",
+        "The database is busy or unreachable; retry shortly with the same Idempotency-Key.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def internal_error_response() -> JSONResponse:
+    return error_response(500, "internal_error",
+                          "Terjadi kesalahan di server; petugas TI sudah dicatatkan.",
+                          "The server failed; the error is in its log.")
+
+
+class AnswerEveryFailure:
+    """ASGI middleware, inside Starlette's own error middleware: an exception no handler took
+    becomes our JSON error (503 with Retry-After when the database cannot serve, else 500),
+    on a connection that stays open. Left to Starlette and uvicorn it became a plain-text 500
+    and uvicorn closed the connection, so that a client's next request on it, sent before it
+    saw the close, was reset."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            if started:
+                raise  # a streamed answer broke off: only closing the connection can say so
+            if unavailable(exc):
+                log.error("database unavailable for %s %s: %s", scope.get("method"),
+                          scope.get("path"), _words_of(exc))
+                response = unavailable_response()
+            else:
+                log.exception("%s %s failed", scope.get("method"), scope.get("path"))
+                response = internal_error_response()
+            await response(scope, receive, send)
+
+
+def _words_of(error: BaseException) -> str:
+    orig = getattr(error, "orig", None)
+    return f"{type(error).__name__}: {orig if orig is not None else error}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from common.protocol.stats import GroupBy, StatsOut, SurveyOut, SurveyRequest
-from server.api.deps import Context, CurrentActor, SiteCode, run_command, site_of
+from server.api.deps import Context, CurrentActor, IdempotencyKey, SiteCode, run_command, site_of
 from server.api.errors import ERROR_RESPONSES
 from server.app import ServerContext
 from server.domain.numbering import service_day
@@ -85,12 +86,13 @@ async def site_export(
 @router.post("/api/v1/tickets/{tracking_code}/survey", response_model=SurveyOut,
              status_code=201, tags=["public"])
 async def answer_survey(tracking_code: TrackingCode, body: SurveyRequest, request: Request,
-                        context: Context) -> Response:
+                        context: Context, idempotency_key: IdempotencyKey = None) -> Response:
     """The citizen's nine-element satisfaction survey (IKM) of a finished ticket, once per
     ticket; the tracking code printed on the ticket is the credential."""
-    return await run_command(request, context, CITIZEN,
-                             lambda uow: surveys.submit(uow, tracking_code, body), None, body,
-                             created=True)
+    citizen = replace(CITIZEN, ticket_code=tracking_code.upper())
+    return await run_command(request, context, citizen,
+                             lambda uow: surveys.submit(uow, tracking_code, body),
+                             idempotency_key, body, created=True)
 
 
 @router.get("/api/v1/tickets/{tracking_code}/survey", response_model=SurveyOut, tags=["public"])

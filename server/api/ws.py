@@ -48,7 +48,10 @@ async def stream(websocket: WebSocket) -> None:
         await _refuse(websocket, CLOSE_UNAUTHORIZED, "send a device or officer token: ?token=…")
         return
     since_text = params.get("since")
-    if since_text is not None and not since_text.isdigit():
+    # ASCII digits only ("²" is a digit to str.isdigit, and int() refuses it), and no more
+    # than a sequence number can have.
+    if since_text is not None and not (since_text.isascii() and since_text.isdigit()
+                                       and len(since_text) <= 18):
         await _refuse(websocket, CLOSE_BAD_REQUEST, "since must be a sequence number (0 or more)")
         return
     catalog = context.catalog

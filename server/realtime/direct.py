@@ -11,6 +11,8 @@ Frames from a server are unmasked, so a frame is the payload behind a two-to-ten
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import struct
 from collections.abc import MutableMapping
 from typing import Any
@@ -24,6 +26,15 @@ try:  # the one server implementation whose socket we know how to reach
     from websockets.protocol import State as _SocketState
 except ImportError:  # pragma: no cover - uvicorn without websockets
     WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+
+# What a handshake the websockets library cannot parse (a request line or a header over its
+# 8 KiB, too many headers) is answered with.
+_UNREADABLE_HANDSHAKE = (
+    b"HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n%s")
+_UNREADABLE_BODY = (b'{"error":{"code":"bad_handshake","message":"Permintaan WebSocket terlalu '
+                    b'panjang atau tidak terbaca.","message_en":"The WebSocket request is too '
+                    b'long or unreadable.","details":{}}}')
 
 
 def text_frame(text: str) -> bytes:
@@ -57,6 +68,14 @@ class DirectSocket:
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
+
+    def limit_kernel_buffer(self, size: int) -> None:
+        """Keep the kernel's send buffer of this socket small: left to grow (up to 4 MiB on
+        Linux), it hid megabytes a client did not read from the hub's own bound."""
+        raw = self._protocol.transport.get_extra_info("socket")
+        if raw is not None:
+            with contextlib.suppress(OSError):
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
 
     @classmethod
     def of(cls, scope: MutableMapping[str, Any]) -> DirectSocket | None:
@@ -93,3 +112,37 @@ class DirectSocket:
             return False
         self._protocol.transport.write(frames)
         return True
+
+
+# What ``antrean serve`` hands uvicorn as its WebSocket implementation.
+WEBSOCKET_PROTOCOL: Any = "websockets-sansio"
+
+if WebSocketsSansIOProtocol is not None:
+    class RefusingSansIOProtocol(WebSocketsSansIOProtocol):
+        """uvicorn's sans-I/O WebSocket protocol, answering a handshake it cannot parse.
+
+        uvicorn handles a parser error only once the socket is open (it asserts a close frame
+        was sent) and never writes the answer websockets makes to a handshake it refuses, so
+        an upgrade request whose address is over the websockets library's 8 KiB line limit
+        left the connection hanging. Before the handshake this answers 414 with
+        our error body and closes; after it, uvicorn's own handling stands."""
+
+        def data_received(self, data: bytes) -> None:
+            if self.conn.state is not _SocketState.CONNECTING:
+                super().data_received(data)
+                return
+            self.conn.receive_data(data)
+            # websockets answers a request line or header too long with a response of its own
+            # (handshake_exc) that uvicorn never writes; other parser errors set parser_exc.
+            failure = self.conn.handshake_exc or self.conn.parser_exc
+            if failure is None:
+                self.handle_events()
+                return
+            self.conn.data_to_send()  # its own plain-text answer: ours goes instead
+            self.logger.info("refused an unreadable WebSocket handshake: %s", failure)
+            self.transport.write(_UNREADABLE_HANDSHAKE % (len(_UNREADABLE_BODY),
+                                                          _UNREADABLE_BODY))
+            self.close_sent = True
+            self.transport.close()
+
+    WEBSOCKET_PROTOCOL = RefusingSansIOProtocol

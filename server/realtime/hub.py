@@ -61,7 +61,18 @@ class HubSettings:
     heartbeat_seconds: float = 15.0
     silent_heartbeats: int = 3  # close a client that sent nothing for this many heartbeats
     send_queue: int = 256  # frames held for a client that cannot keep up, then it is dropped
-    send_buffer_bytes: int = 4 << 20  # the same, for a socket the hub writes to directly
+    send_buffer_bytes: int = 4 << 20  # the same in bytes, for a socket the hub writes to directly
+    # A socket written to directly keeps its kernel send buffer this small, and no more than
+    # a quarter of the bound (at most 1 MiB) in its transport's buffer; the rest waits in the
+    # hub's backlog, which the hub can drop: the close frame of a client dropped for reading
+    # too slowly then reaches it behind that much, not behind megabytes the kernel held.
+    socket_buffer_bytes: int = 64 << 10
+    drain_seconds: float = 0.005  # how often a backlog is moved on to its socket
+    close_grace_seconds: float = 30.0  # how long a dropped client has to read its close frame
+
+    @property
+    def transport_buffer_bytes(self) -> int:
+        return min(1 << 20, self.send_buffer_bytes // 4)
     gap_wait: float = 0.2  # how long an early event waits for the ones before it
     poll_seconds: float = 2.0  # how often the log's head is compared with what was delivered
 
@@ -154,6 +165,8 @@ class Connection:
         self.state = State.SYNCING
         self.pending: list[tuple[int, Outgoing]] = []  # live events that arrived while syncing
         self.backlog: deque[Outgoing] = deque()
+        self.held: deque[bytes] = deque()  # bursts for a direct socket whose buffer is full
+        self.held_bytes = 0
         self.socket: DirectSocket | None = None  # frames go straight to it when the server allows
         self.last_received = time.monotonic()
         self._sender: asyncio.Task[None] | None = None
@@ -169,10 +182,16 @@ class Connection:
             return
         socket = self.socket
         if socket is not None:
-            if not socket.write(burst.data):
+            settings = self.hub.settings
+            if self.held or socket.buffered > settings.transport_buffer_bytes:
+                self.held.append(burst.data)
+                self.held_bytes += len(burst.data)
+                if self.held_bytes > settings.send_buffer_bytes:
+                    self.hub.close(self, CLOSE_TOO_SLOW, "too slow: the send buffer overflowed")
+                elif self._sender is None:
+                    self._sender = asyncio.get_running_loop().create_task(self._drain_held())
+            elif not socket.write(burst.data):
                 self.hub.close(self, None, "")
-            elif socket.buffered > self.hub.settings.send_buffer_bytes:
-                self.hub.close(self, CLOSE_TOO_SLOW, "too slow: the send buffer overflowed")
             return
         for message in burst.messages:
             if self.state is not State.LIVE:
@@ -208,6 +227,22 @@ class Connection:
         finally:
             self._sender = None
 
+    async def _drain_held(self) -> None:
+        """Move the held bursts on to the socket as its buffer empties."""
+        socket, settings = self.socket, self.hub.settings
+        assert socket is not None
+        try:
+            while self.held and self.state is State.LIVE:
+                await asyncio.sleep(settings.drain_seconds)
+                while self.held and socket.buffered <= settings.transport_buffer_bytes:
+                    data = self.held.popleft()
+                    self.held_bytes -= len(data)
+                    if not socket.write(data):
+                        self.hub.close(self, None, "")
+                        return
+        finally:
+            self._sender = None
+
     def hold(self, events: list[tuple[int, Outgoing]]) -> None:
         """Live events that arrive while syncing wait for the sync to end."""
         if len(self.pending) + len(events) > self.hub.settings.send_queue * 4:
@@ -217,6 +252,8 @@ class Connection:
 
     def stop_sending(self) -> None:
         self.backlog.clear()
+        self.held.clear()
+        self.held_bytes = 0
         if self._sender is not None:
             self._sender.cancel()
             self._sender = None
@@ -359,13 +396,24 @@ class Hub:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    @staticmethod
-    async def _send_close(connection: Connection, code: int, reason: str) -> None:
+    async def _send_close(self, connection: Connection, code: int, reason: str) -> None:
+        socket = connection.socket
         try:
             await asyncio.wait_for(connection.websocket.close(code, reason[:120]), timeout=2)
         except Exception:
-            if connection.socket is not None:  # it does not read: not even the close frame
-                connection.socket.abort()
+            if socket is not None:
+                socket.abort()
+            return
+        if socket is None:
+            return
+        # The close frame waits behind what the socket's buffers hold (see
+        # transport_buffer_bytes): a slow reader gets it in a while; one that reads nothing at
+        # all is cut off.
+        give_up = time.monotonic() + self.settings.close_grace_seconds
+        while socket.buffered and time.monotonic() < give_up:
+            await asyncio.sleep(0.2)
+        if socket.buffered:
+            socket.abort()
 
     async def serve(self, websocket: WebSocket, subscription: Subscription, site: str,
                     since: int | None) -> None:
@@ -448,5 +496,7 @@ class Hub:
         await websocket.send_text(Synced(seq=position).model_dump_json())
         held, connection.pending = connection.pending, []
         connection.socket = DirectSocket.of(websocket.scope)
+        if connection.socket is not None:
+            connection.socket.limit_kernel_buffer(self.settings.socket_buffer_bytes)
         connection.state = State.LIVE
         connection.offer(Burst(*(message for seq, message in held if seq > position)))

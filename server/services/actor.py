@@ -18,9 +18,13 @@ class Actor:
     agency_id: int | None = None
     counter_id: int | None = None  # a keypad bound to one counter
     zone_code: str | None = None  # a display showing one zone of the hall
+    ticket_code: str | None = None  # a citizen, known only by the ticket they hold
 
     @property
     def principal(self) -> str:
+        """Whose Idempotency-Keys these are: each caller's keys are its own."""
+        if self.ticket_code is not None:
+            return f"ticket:{self.ticket_code}"
         return f"{self.kind}:{self.id}"
 
     def require_role(self, *roles: str) -> None:

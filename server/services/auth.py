@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.protocol.models import OfficerOut, TokenOut
+from common.protocol.models import LockoutOut, OfficerOut, TokenOut
+from server.domain.throttle import PER_ADDRESS, PER_USERNAME
 from server.services.actor import Actor
 from server.services.catalog import Catalog
-from server.services.errors import Conflict, Invalid, NotFound, Unauthorized
+from server.services.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from server.services.security import hash_password, new_token, token_hash, verify_password
 from server.store import models as m
 from server.store.db import Database
@@ -34,16 +36,80 @@ def officer_out(catalog: Catalog, officer: m.Officer) -> OfficerOut:
                       site=site.code if site else None, agency=agency.code if agency else None)
 
 
+# Checked when the username is unknown, so that a wrong username costs the time a wrong
+# password does: the answer's delay told which usernames exist (57 ms against 6 ms).
+_NOBODY_HASH = hash_password(new_token("nobody"))
+# The longest a username may be; a key of the login_failures table holds it.
+_KEY_ROOM = 60
+
+
+class _Failures:
+    """The login failures of one attempt's username and address (see domain.throttle)."""
+
+    def __init__(self, username: str, address: str | None) -> None:
+        self.keys = {f"user:{username[:_KEY_ROOM]}": PER_USERNAME}
+        if address:
+            self.keys[f"addr:{address[:_KEY_ROOM]}"] = PER_ADDRESS
+
+    async def refuse_if_locked(self, db: Database, now: datetime) -> None:
+        async with db.read() as session:
+            rows = (await session.scalars(select(m.LoginFailure).where(
+                m.LoginFailure.key.in_(list(self.keys))))).all()
+        until = max((row.locked_until for row in rows
+                     if row.locked_until is not None and row.locked_until > now), default=None)
+        if until is not None:
+            seconds = max(1, math.ceil((until - now).total_seconds()))
+            raise TooManyRequests(
+                f"Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {seconds} detik.",
+                f"Too many failed logins. Try again in {seconds} seconds.",
+                code="login_locked", retry_after=seconds)
+
+    async def record(self, session: AsyncSession, now: datetime, officer: m.Officer | None
+                     ) -> None:
+        rows = {row.key: row for row in (await session.scalars(
+            select(m.LoginFailure).where(m.LoginFailure.key.in_(list(self.keys)))
+            .with_for_update())).all()}
+        for key, throttle in self.keys.items():
+            row = rows.get(key)
+            failures = throttle.failures_after(row.failures if row else 0,
+                                               row.last_failure_at if row else None, now)
+            locked = throttle.lockout(failures)
+            if row is None:
+                row = m.LoginFailure(key=key, failures=failures, last_failure_at=now)
+                session.add(row)
+            row.failures, row.last_failure_at = failures, now
+            row.locked_until = now + timedelta(seconds=locked) if locked else None
+            if locked:
+                log.warning("login locked for %s for %.0f s after %d failures", key, locked,
+                            failures)
+                session.add(m.AuditEntry(
+                    site_id=officer.site_id if officer else None, at=now, actor_type="system",
+                    actor_id=None, actor_name="login", action="login.locked_out",
+                    details={"key": key, "failures": failures, "seconds": locked,
+                             "until": row.locked_until.isoformat() if row.locked_until
+                             else None}))
+
+    async def forget_username(self, session: AsyncSession) -> None:
+        await session.execute(delete(m.LoginFailure).where(
+            m.LoginFailure.key == next(iter(self.keys))))
+
+
 async def login(db: Database, catalog: Catalog, username: str, password: str,
-                now: datetime) -> TokenOut:
+                now: datetime, address: str | None = None) -> TokenOut:
     """Check the password outside any transaction and off the loop (scrypt takes tens of
-    milliseconds by design), then record the session."""
+    milliseconds by design), then record the session; failures count towards a lockout of
+    the username and of the caller's ``address`` (429 while it lasts)."""
+    failures = _Failures(username, address)
+    await failures.refuse_if_locked(db, now)
     by_name = select(m.Officer).where(m.Officer.username == username)
     async with db.read() as session:
         known = await session.scalar(by_name)
     stored = known.password_hash if known is not None and known.active else None
-    if not await asyncio.to_thread(verify_password, password, stored):
+    if not await asyncio.to_thread(verify_password, password, stored or _NOBODY_HASH) or (
+            stored is None):
         log.info("failed login for %r", username)
+        async with db.write() as session:
+            await failures.record(session, now, known)
         raise _BAD_LOGIN
     async with db.write() as session:
         officer = await session.scalar(by_name)
@@ -51,6 +117,7 @@ async def login(db: Database, catalog: Catalog, username: str, password: str,
         if officer is None or not officer.active or officer.password_hash != stored:
             log.info("failed login for %r", username)
             raise _BAD_LOGIN
+        await failures.forget_username(session)
         token = new_token("ofc")
         expires = now + timedelta(hours=SESSION_HOURS)
         session.add(m.AuthSession(token_hash=token_hash(token), officer_id=officer.id,
@@ -60,6 +127,15 @@ async def login(db: Database, catalog: Catalog, username: str, password: str,
                                  action="officer.login", details={}))
         return TokenOut(access_token=token, expires_at=expires,
                         officer=officer_out(catalog, officer))
+
+
+async def lockouts(session: AsyncSession, now: datetime) -> list[LockoutOut]:
+    """Usernames and addresses locked out now, for admins."""
+    rows = (await session.scalars(select(m.LoginFailure).where(
+        m.LoginFailure.locked_until > now).order_by(m.LoginFailure.locked_until.desc()))).all()
+    return [LockoutOut(key=row.key, failures=row.failures, last_failure_at=row.last_failure_at,
+                       locked_until=row.locked_until) for row in rows
+            if row.locked_until is not None]
 
 
 async def logout(session: AsyncSession, token: str) -> None:

@@ -40,3 +40,10 @@ class Unauthorized(DomainError):
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
+
+
+class TooManyRequests(DomainError):
+    """Refused for a while; ``retry_after`` (seconds) in the details."""
+
+    status = 429
+    code = "too_many_requests"

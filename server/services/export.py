@@ -60,17 +60,14 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else round((end - start).total_seconds(), 1)
 
 
-async def ticket_rows(context: Store, site: SiteInfo, query: stats.StatsQuery
-                      ) -> AsyncIterator[list[Any]]:
-    zone = ZoneInfo(site.timezone)
+async def ticket_rows(context: Store, sel: stats.Selection) -> AsyncIterator[list[Any]]:
+    zone = ZoneInfo(sel.site.timezone)
     catalog = context.catalog
 
     def local(moment: datetime | None) -> str:
         return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
     async with context.db.read(streaming=True) as session:
-        sel = stats.Selection(catalog, site, query, session.get_bind().dialect.name,
-                               context.clock())
         statement = (sel.tickets(T, m.Officer.username)
                      .outerjoin(m.Officer, m.Officer.id == T.officer_id)
                      .order_by(T.service_day, T.issued_at, T.id)
@@ -166,13 +163,17 @@ async def response(context: Store, site: SiteInfo, query: stats.StatsQuery, kind
         }
         return sheets_response(sheets, fmt, _filename(site, kind, query, fmt))
 
+    # Checked here, before the answer starts: once the file's first line is out, a refusal
+    # can only cut it short.
+    sel = stats.Selection(context.catalog, site, query, context.db.dialect, context.clock())
+
     if fmt == "csv":
         async def lines() -> AsyncIterator[str]:
             yield _csv_line(TICKET_COLUMNS)
-            async for row in ticket_rows(context, site, query):
+            async for row in ticket_rows(context, sel):
                 yield _csv_line(row)
         return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=headers)
-    rows = [row async for row in ticket_rows(context, site, query)]
+    rows = [row async for row in ticket_rows(context, sel)]
     return Response(_xlsx({"tickets": (TICKET_COLUMNS, rows)}), media_type=XLSX_TYPE,
                     headers=headers)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from types import MappingProxyType
@@ -23,6 +23,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.engine import Result, Row
@@ -159,50 +160,70 @@ def line_head_query(service_id: int, day: date | BindParameter[date],
 
 
 @lru_cache(maxsize=4096)
-def line_heads_query(lines: tuple[tuple[int, bool], ...],
-                     skip_locked: bool) -> CompoundSelect[*tuple[Any, ...]]:
+def line_heads_query(lines: tuple[tuple[int, bool], ...]) -> CompoundSelect[*tuple[Any, ...]]:
     """The heads of several lines (service, priority) in one statement, one index seek each,
     for the day bound as ``day``. Built once per set of lines: a counter asks on every call.
     Rows tagged "head": the ticket's id, service, priority (1 or 0) and time it joined.
 
-    ``skip_locked`` (PostgreSQL): a head that another counter is choosing right now is locked;
-    take the one behind it instead of waiting."""
+    A plain read: a command that may take a head holds its lines first (``lock_lines``), so
+    the heads it reads are the heads. Locking the rows instead fails both ways on PostgreSQL:
+    with SKIP LOCKED another counter takes the ticket behind a head being chosen (out of
+    issue order), and without it a head called meanwhile drops out of ``LIMIT 1`` and the
+    line looks empty."""
     day = bindparam("day", type_=Date)
     heads = []
     for service_id, priority in lines:
-        head = line_head_query(service_id, day, priority)
-        if skip_locked:
-            head = head.with_for_update(skip_locked=True)
-        inner = head.subquery()
+        inner = line_head_query(service_id, day, priority).subquery()
         heads.append(select(literal("head"), inner.c.id, inner.c.service_id,
                             case((inner.c.priority, 1), else_=0), inner.c.queued_at))
     return union_all(*heads)
 
 
 @lru_cache(maxsize=4096)
-def line_heads_and_queue_query(lines: tuple[tuple[int, bool], ...],
-                               skip_locked: bool) -> CompoundSelect[*tuple[Any, ...]]:
+def line_heads_and_queue_query(lines: tuple[tuple[int, bool], ...]
+                               ) -> CompoundSelect[*tuple[Any, ...]]:
     """The line heads, and in the same statement the waiting tickets of the services bound as
     ``service_ids`` and the site's open counters: a call takes a ticket from one of the
     lines, and its queue summary needs them."""
-    return union_all(*line_heads_query(lines, skip_locked).selects,
+    return union_all(*line_heads_query(lines).selects,
                      _WAITING_PER_SERVICE.add_columns(null()),
                      open_counter_rows(4).add_columns(null()))
 
 
 async def line_heads_and_queue(
-    session: AsyncSession, site_id: int, lines: tuple[tuple[int, bool], ...], day: date,
-    *, skip_locked: bool
+    session: AsyncSession, site_id: int, lines: tuple[tuple[int, bool], ...], day: date
 ) -> tuple[list[Row[*tuple[Any, ...]]], dict[int, tuple[int, int]], set[int]]:
     """The heads of ``lines`` (rows: tag, id, service_id, priority, queued_at); per service of
     the lines, the waiting tickets (all, priority); and the site's open counters."""
     service_ids = sorted({service_id for service_id, _ in lines})
     rows, open_ids = apart_from_open_counters(await session.execute(
-        line_heads_and_queue_query(lines, skip_locked),
+        line_heads_and_queue_query(lines),
         {"day": day, "service_ids": service_ids, "site_id": site_id}))
     heads = [row for row in rows if row[0] == "head"]
     waiting = {row[1]: (int(row[2]), int(row[3] or 0)) for row in rows if row[0] == "waiting"}
     return heads, waiting, open_ids
+
+
+# PostgreSQL's advisory locks of this class guard the lines of one service each (both
+# priority classes, every day): a number no other lock of ours uses.
+LINE_LOCKS = 0x4C494E  # "LIN"
+# Taken in the order of the services' ids, whatever order they are given in, so that two
+# commands holding some lines each never wait for each other; the sort comes before the
+# function is called (PostgreSQL evaluates a volatile select list after ORDER BY).
+_LOCK_LINES = text(
+    "SELECT pg_advisory_xact_lock(CAST(:space AS INTEGER), service_id) "
+    "FROM unnest(CAST(:service_ids AS INTEGER[])) AS service_id ORDER BY service_id")
+
+
+async def lock_lines(session: AsyncSession, service_ids: Iterable[int]) -> None:
+    """Hold the lines of these services until the transaction ends: the commands that take a
+    ticket out of a line, or put one into it ahead of others, go one at a time per line, so
+    a line's head is called before the ticket behind it. On SQLite the one writer holds
+    every line already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    await session.execute(_LOCK_LINES, {"space": LINE_LOCKS,
+                                        "service_ids": sorted(set(service_ids))})
 
 
 def _earlier_in_line(priority: bool, ticket_id: ColumnElement[int]) -> ColumnElement[bool]:

@@ -76,6 +76,9 @@ from server.store import models as m
 from server.store.models import BUCKET_COUNT, MEASURES, UtcDateTime
 
 MAX_RANGE_DAYS = 400
+# Service days statistics can be asked for: any date converts to an instant in every zone.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 OUT_OF_ORDER_SHOWN = 50
 OPEN_ACTIONS = ("counter.open", "counter.resume")
 COUNTER_ACTIONS = ("counter.open", "counter.pause", "counter.resume", "counter.close")
@@ -145,8 +148,22 @@ class Selection:
     end: datetime = field(init=False)
 
     def __post_init__(self) -> None:
-        self.start, self.end = day_bounds(self.query.date_from, self.query.date_to,
-                                          self.site.timezone)
+        """Refuses, before any query, a range no statistics can have and unknown filters: an
+        export checks here before the first byte of its file."""
+        q = self.query
+        if not FIRST_DAY <= q.date_from <= LAST_DAY or not FIRST_DAY <= q.date_to <= LAST_DAY:
+            raise Invalid(f"Tanggal harus antara {FIRST_DAY} dan {LAST_DAY}.",
+                          f"Dates must lie between {FIRST_DAY} and {LAST_DAY}.",
+                          code="date_out_of_range")
+        if q.date_to < q.date_from:
+            raise Invalid("Tanggal akhir sebelum tanggal awal.", "date_to is before date_from.",
+                          code="bad_range")
+        if (q.date_to - q.date_from).days >= MAX_RANGE_DAYS:
+            raise Invalid(f"Rentang paling panjang {MAX_RANGE_DAYS} hari.",
+                          f"The range may span at most {MAX_RANGE_DAYS} days.",
+                          code="range_too_long")
+        self.start, self.end = day_bounds(q.date_from, q.date_to, self.site.timezone)
+        self.check()
 
     def where(self) -> list[ColumnElement[bool]]:
         """Tickets of the range, less reservations that were never confirmed (never issued)."""
@@ -472,15 +489,8 @@ async def _grouped(session: AsyncSession, sel: Selection, group_by: GroupBy,
 
 async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, query: StatsQuery,
                      now: datetime) -> StatsOut:
-    if query.date_to < query.date_from:
-        raise Invalid("Tanggal akhir sebelum tanggal awal.", "date_to is before date_from.",
-                      code="bad_range")
-    if (query.date_to - query.date_from).days >= MAX_RANGE_DAYS:
-        raise Invalid(f"Rentang paling panjang {MAX_RANGE_DAYS} hari.",
-                      f"The range may span at most {MAX_RANGE_DAYS} days.", code="range_too_long")
     dialect = session.get_bind().dialect.name
     sel = Selection(catalog, site, query, dialect, now)
-    sel.check()
     marks = await _marks(session, sel)
     combos = await _measures(session, sel, marks, hourly=False)
     hourly = await _measures(session, sel, marks, hourly=True,
@@ -579,7 +589,6 @@ async def grouped_rows(session: AsyncSession, catalog: Catalog, site: SiteInfo,
                        query: StatsQuery, now: datetime) -> list[StatsRow]:
     """Only the per-group rows of ``statistics`` (for a second grouping of the same range)."""
     sel = Selection(catalog, site, query, session.get_bind().dialect.name, now)
-    sel.check()
     marks = await _marks(session, sel)
     combos = (None if query.group_by == "hour"
               else await _measures(session, sel, marks, hourly=False))

@@ -39,7 +39,7 @@ from server.services.actor import Actor
 from server.services.catalog import Catalog, CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.new_tickets import insert_new_ticket
-from server.services.queries import line_heads_and_queue, ticket_out
+from server.services.queries import line_heads_and_queue, lock_lines, ticket_out
 from server.services.stats_rollup import invalidate
 from server.services.uow import UnitOfWork
 from server.store import models as m
@@ -79,7 +79,8 @@ def counter_ref(uow: UnitOfWork, counter: CounterInfo) -> CounterRef:
 _TICKET = select(m.Ticket).where(m.Ticket.id == bindparam("id"))
 _TICKET_FOR_UPDATE = _TICKET.with_for_update()
 _COUNTER_FOR_UPDATE = select(m.Counter).where(m.Counter.id == bindparam("id")).with_for_update()
-_TICKET_PLACE = select(m.Ticket.status, m.Ticket.counter_id).where(m.Ticket.id == bindparam("id"))
+_TICKET_PLACE = select(m.Ticket.status, m.Ticket.counter_id, m.Ticket.service_id,
+                       m.Ticket.site_id).where(m.Ticket.id == bindparam("id"))
 _TICKET_NUMBERED = select(m.Ticket.id).where(
     m.Ticket.site_id == bindparam("site_id"), m.Ticket.service_day == bindparam("day"),
     m.Ticket.number == bindparam("number"))
@@ -105,14 +106,20 @@ def _counter_holding(status: str, counter_id: int | None) -> int | None:
     return counter_id if status in ACTIVE_AT_COUNTER else None
 
 
-async def _lock_with_its_counter(uow: UnitOfWork, ticket_id: int
-                                ) -> tuple[m.Ticket, m.Counter | None]:
+async def _lock_with_its_counter(uow: UnitOfWork, ticket_id: int, *,
+                                 joining: str | None = None
+                                 ) -> tuple[m.Ticket, m.Counter | None]:
     """The ticket, and the row of the counter holding it (if one does), both locked: the counter
     first, as call-next takes them. Taken the other way round, a finish and a call-next at one
-    counter could each hold the lock the other waits for."""
+    counter could each hold the lock the other waits for. ``joining``: the code of a service
+    whose line the ticket is about to join; that line and the ticket's own are held too (see
+    ``lock_lines``), between the counter and the ticket."""
     place = (await uow.session.execute(_TICKET_PLACE, {"id": ticket_id})).first()
-    holder = _counter_holding(*place) if place is not None else None
+    holder = _counter_holding(place.status, place.counter_id) if place is not None else None
     counter_row = await load_counter_row(uow, holder) if holder is not None else None
+    if joining is not None and place is not None:
+        target = uow.catalog.service(place.site_id, joining)
+        await lock_lines(uow.session, [place.service_id, target.id])
     ticket = await load_ticket(uow, ticket_id)
     now_at = _counter_holding(ticket.status, ticket.counter_id)
     if now_at is None:
@@ -204,6 +211,10 @@ async def issue(
         raise Forbidden("Hanya kios yang dapat mengambil nomor.", "Only a kiosk may issue tickets.")
     actor.require_site(site.id)
     service = uow.catalog.service(site.id, service_code)
+    if actor.kind == "officer" and actor.role == "officer" and actor.agency_id != service.agency_id:
+        raise Forbidden("Petugas hanya dapat mengambil nomor untuk layanan instansinya.",
+                        "An officer may issue tickets only for their own agency's services.",
+                        code="wrong_agency")
     if not service.opening.is_open(uow.now):
         message, message_en = _closed_message(site, service.opening.next_opening(uow.now))
         next_open = service.opening.next_opening(uow.now)
@@ -246,6 +257,8 @@ async def confirm(uow: UnitOfWork, ticket_id: int) -> TicketOut:
     if actor.kind == "device" and (actor.role != "kiosk" or ticket.device_id != actor.id):
         raise Forbidden("Hanya kios yang mencetak tiket ini yang dapat mengonfirmasinya.",
                         "Only the kiosk that reserved this ticket may confirm it.")
+    if actor.kind != "device":
+        authorize_ticket(uow, ticket)  # an officer of the service's agency, or a manager
     if ticket.status == TicketStatus.WAITING:
         return await ticket_out(uow.session, uow.catalog, ticket)  # confirming twice is harmless
     if (ticket.status == TicketStatus.RESERVED and ticket.reserve_expires_at is not None
@@ -319,8 +332,8 @@ async def _line_heads(uow: UnitOfWork, counter: CounterInfo
     day = service_day(uow.now, uow.catalog.sites[counter.site_id].timezone)
     lines = tuple((service_id, priority) for service_id in sorted(counter.weights)
                   for priority in (True, False))
-    rows, waiting, open_ids = await line_heads_and_queue(
-        uow.session, counter.site_id, lines, day, skip_locked=uow.dialect == "postgresql")
+    rows, waiting, open_ids = await line_heads_and_queue(uow.session, counter.site_id, lines,
+                                                         day)
     heads = []
     for _, ticket_id, service_id, priority, queued_at in sorted(
             rows, key=lambda row: (row[2], not row[3])):
@@ -370,25 +383,39 @@ async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Cou
     return await ticket_out(uow.session, uow.catalog, ticket)
 
 
+# How often call-next chooses again when the head it chose left its line while the counter
+# waited for the ticket's lock (cancelled, transferred, expired): each time is a new head.
+CHOOSE_ATTEMPTS = 5
+
+
 async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
     counter = uow.catalog.counter(counter_id)
     authorize_counter(uow.actor, counter, uow.catalog)
     counter_row = await load_counter_row(uow, counter_id)
     _require_open(counter_row, counter)
+    # The counter's lines are its own until the commit: no other counter reads their heads
+    # meanwhile, so nobody takes the ticket behind the one this counter is calling.
+    await lock_lines(uow.session, counter.weights)
     await _finish_current(uow, counter_row, counter)
     site = uow.catalog.sites[counter.site_id]
     rhythm = dispatch.Rhythm(counter_row.consecutive_priority, counter_row.regular_since_priority)
-    # The finished ticket is no longer waiting, so the line heads are the same with or without
-    # its changes written; they go out with the call's own, in fewer statements.
-    with uow.session.no_autoflush:
-        heads, line_before = await _line_heads(uow, counter)
-        chosen = dispatch.choose(heads, rhythm, site.policy, uow.now)
-        if chosen is None:
-            return None
-        ticket = await load_ticket(uow, chosen.ticket_id)
-    if ticket.status != TicketStatus.WAITING:  # cannot happen under our locks; refuse loudly
-        raise Conflict("Nomor ini baru saja dipanggil loket lain; coba lagi.",
-                       "That ticket was just called elsewhere; try again.", code="race")
+    for _ in range(CHOOSE_ATTEMPTS):
+        # The finished ticket is no longer waiting, so the line heads are the same with or
+        # without its changes written; they go out with the call's own, in fewer statements.
+        with uow.session.no_autoflush:
+            heads, line_before = await _line_heads(uow, counter)
+            chosen = dispatch.choose(heads, rhythm, site.policy, uow.now)
+            if chosen is None:
+                return None
+            ticket = await load_ticket(uow, chosen.ticket_id)
+        if ticket.status == TicketStatus.WAITING and ticket.service_id == chosen.service_id:
+            break
+        # A command that does not take the line (a cancel, housekeeping) changed it first.
+        log.info("%s left its line while %s chose it; choosing again", ticket.number,
+                 counter.name)
+    else:
+        raise Conflict("Antrean sedang berubah cepat; coba lagi.",
+                       "The line kept changing; try again.", code="race")
     after = dispatch.after_call(rhythm, chosen)
     counter_row.consecutive_priority = after.consecutive_priority
     counter_row.regular_since_priority = after.regular_since_priority
@@ -418,6 +445,11 @@ async def call_specific(uow: UnitOfWork, counter_id: int, which: int | str,
                  else await _ticket_numbered(uow, counter.site_id, which))
     counter_row = await load_counter_row(uow, counter_id)
     _require_open(counter_row, counter)
+    # Its line before the ticket, as call-next takes them: a call-next choosing this very
+    # ticket finishes first, and is not left holding a ticket called under it.
+    place = (await uow.session.execute(_TICKET_PLACE, {"id": ticket_id})).first()
+    if place is not None:
+        await lock_lines(uow.session, [place.service_id])
     ticket = await load_ticket(uow, ticket_id)
     if ticket.site_id != counter.site_id or ticket.service_id not in counter.weights:
         raise Invalid(f"{counter.name} tidak melayani tiket {ticket.number}.",
@@ -533,7 +565,8 @@ async def return_to_line(uow: UnitOfWork, ticket_id: int, reason: str | None) ->
 async def transfer(uow: UnitOfWork, ticket_id: int, service_code: str,
                    reason: str | None) -> TicketOut:
     """Move a ticket to another service's line, keeping its number and its place in issue order."""
-    ticket, counter_row = await _lock_with_its_counter(uow, ticket_id)
+    # Both lines, so that the ticket never joins or leaves one while a counter chooses from it.
+    ticket, counter_row = await _lock_with_its_counter(uow, ticket_id, joining=service_code)
     authorize_ticket(uow, ticket)
     target = uow.catalog.service(ticket.site_id, service_code)
     source = uow.catalog.services[ticket.service_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -30,6 +32,49 @@ from server.store.inline_sqlite import (
 
 WAIT_FOR_LOCK_SECONDS = 30
 LOOKUP_BUSY_MS = 20
+
+# SQLSTATEs of a database that cannot serve now and will again: a connection refused or lost
+# (class 08), out of connections or memory (53), shutting down or starting up (57P01-57P03),
+# and the deadlock and serialization failures a retry clears (40P01, 40001).
+_UNAVAILABLE_STATES = ("08", "53", "57P01", "57P02", "57P03", "40P01", "40001")
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot serve this request right now but may a
+    moment later: stopped, restarting, unreachable, out of connections, locked by another
+    writer, or the connection it had was cut. Such a request is answered "try again" (503),
+    never as a fault of the request or of the server.
+
+    Not all of these reach us as SQLAlchemy's errors: a refused connection is the socket's
+    own OSError, and the driver's errors while connecting ("the database system is starting
+    up") come unwrapped; the cause of a wrapped error tells what the wrapper does not."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OSError, PoolTimeout, DisconnectionError)):
+            return True  # OSError covers refused, reset and timed-out connections
+        if isinstance(current, DBAPIError) and (
+                current.connection_invalidated or isinstance(current, OperationalError)):
+            return True  # SQLite's "database is locked" and I/O errors are OperationalError
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        if _connection_broke(current):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
+def _connection_broke(error: BaseException) -> bool:
+    """asyncpg's own errors for a connection cut under a statement, or left unusable by that."""
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is None:
+        return False
+    failures = asyncpg.exceptions
+    return isinstance(error, (failures.ConnectionDoesNotExistError,
+                              failures.InternalClientError)) or (
+        isinstance(error, failures.InterfaceError) and "closed" in str(error))
 
 
 def sqlite_url(data_dir: Path) -> str:

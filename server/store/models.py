@@ -199,6 +199,16 @@ class AuthSession(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class LoginFailure(Base):
+    """Wrong passwords in a row for one username ("user:NAME") or one address ("addr:IP")."""
+
+    __tablename__ = "login_failures"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()
+
+
 class DailySequence(Base):
     """The last number issued per service and service day: survives restarts, never reused."""
 

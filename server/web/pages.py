@@ -188,11 +188,17 @@ async def login_page(request: Request) -> HTMLResponse:
 async def login(request: Request, context: Context,
                 username: Annotated[str, Form(max_length=40)],
                 password: Annotated[str, Form(max_length=200)]) -> Response:
+    if "\x00" in username or "\x00" in password:
+        return _render(request, "login.html", "id", status=422,
+                       error="Nama pengguna atau kata sandi memuat karakter yang tidak sah.")
     try:
         token = await auth.login(context.db, context.catalog, username, password,
-                                 context.clock())
+                                 context.clock(), request.client.host if request.client else None)
     except DomainError as exc:
-        return _render(request, "login.html", "id", status=exc.status, error=exc.message)
+        refusal = _render(request, "login.html", "id", status=exc.status, error=exc.message)
+        if "retry_after" in exc.details:
+            refusal.headers["Retry-After"] = str(exc.details["retry_after"])
+        return refusal
     if token.officer.role not in ("manager", "admin"):
         return _render(request, "login.html", "id", status=403,
                        error="Dasbor hanya untuk manajer dan admin.")

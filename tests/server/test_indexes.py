@@ -20,7 +20,7 @@ def _one_line() -> Executable:
 
 def _every_line_of_a_counter(postgres: bool) -> Executable:
     lines = ((1, True), (1, False), (2, True), (2, False))
-    return line_heads_query(lines, skip_locked=postgres).params(day=DAY)
+    return line_heads_query(lines).params(day=DAY)
 
 
 @pytest.mark.parametrize("shape", ["one line", "every line of a counter"])
@@ -51,7 +51,7 @@ async def test_lines_are_counted_from_the_line_index_alone(hall: Hall, shape: st
 
     postgres = not hall.context.db.is_sqlite
     lines = ((1, True), (1, False), (2, True), (2, False))
-    query = (queries.line_heads_and_queue_query(lines, skip_locked=postgres).params(
+    query = (queries.line_heads_and_queue_query(lines).params(
                  day=DAY, site_id=1, service_ids=[1, 2])
              if shape.startswith("a counter") else
              queries.LINE_OF_NEW_TICKET[False].params(
