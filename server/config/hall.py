@@ -63,6 +63,24 @@ class DispatchSettings(_Strict):
     sla_ageing: float = Field(default=1.0, gt=0, le=10)
 
 
+class VoiceConfig(_Strict):
+    """How calls are worded and whose voice says them (see docs/hall-config.md)."""
+
+    numbers: Literal["digits", "words"] = "digits"
+    pack: str | None = Field(default=None, min_length=1, max_length=400,
+                             description="a folder of recorded clips, relative to the hall's file")
+    agencies: dict[str, str] = Field(default_factory=dict,
+                                     description="agency code → the name said after the counter")
+
+    @field_validator("agencies")
+    @classmethod
+    def _spoken_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, name in value.items():
+            if not name.strip() or len(name) > 60:
+                raise ValueError(f"the spoken name of '{code}' must be 1 to 60 characters")
+        return value
+
+
 class SiteConfig(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=120)
@@ -77,6 +95,7 @@ class SiteConfig(_Strict):
     running_text: str = ""
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     reservation_seconds: int = Field(default=120, ge=10, le=3600)
+    voice: VoiceConfig = Field(default_factory=VoiceConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -360,6 +379,9 @@ def _cross_check(hall: HallConfig) -> list[tuple[tuple[object, ...], str]]:
             problems.append((("device", i, "zone"), f"no zone has the code '{device.zone}'"))
         if device.counter is not None and device.counter not in counters:
             problems.append((("device", i, "counter"), f"no counter has the number {device.counter}"))
+    for code in hall.site.voice.agencies:
+        if code not in agencies:
+            problems.append((("site", "voice", "agencies"), f"no agency has the code '{code}'"))
     for i, officer in enumerate(hall.officer):
         if officer.agency is not None and officer.agency not in agencies:
             problems.append((("officer", i, "agency"), f"no agency has the code '{officer.agency}'"))
@@ -398,22 +420,37 @@ def parse_hall(text: str, source: str = "<config>") -> HallConfig:
 
 def hall_warnings(hall: HallConfig, text: str) -> list[ConfigProblem]:
     """What the hall loads with but will probably regret, pointed at like a problem: a ticket
-    address phones cannot reach (loopback, a name that does not resolve)."""
+    address phones cannot reach (loopback, a name that does not resolve), a voice pack folder
+    that is not there."""
     from server.public_address import warnings
 
-    if hall.site.public_base_url is None:
-        return []
-    where = ("site", "public_base_url")
-    line = _locate(text.splitlines(), where)
-    return [ConfigProblem(_where(where), message, line) for message in warnings(hall.site.public_base_url)]
+    found: list[ConfigProblem] = []
+    lines = text.splitlines()
+    if hall.site.public_base_url is not None:
+        where = ("site", "public_base_url")
+        found += [ConfigProblem(_where(where), message, _locate(lines, where))
+                  for message in warnings(hall.site.public_base_url)]
+    pack = hall.site.voice.pack
+    if pack is not None and not Path(pack).is_dir():
+        where = ("site", "voice", "pack")
+        found.append(ConfigProblem(_where(where), f"no folder {pack}: espeak-ng says every call "
+                                   "(antrean voice record makes a pack)", _locate(lines, where)))
+    return found
 
 
 def load_hall(path: Path) -> HallConfig:
+    """The hall of a file; its voice pack's folder is taken relative to the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [ConfigProblem("file", f"cannot be read: {exc.strerror}")]) from exc
-    return parse_hall(text, str(path))
+    hall = parse_hall(text, str(path))
+    voice = hall.site.voice
+    if voice.pack is not None and not Path(voice.pack).is_absolute():
+        absolute = str((path.parent / voice.pack).resolve())
+        hall = hall.model_copy(update={"site": hall.site.model_copy(
+            update={"voice": voice.model_copy(update={"pack": absolute})})})
+    return hall
 
 
 def sample_hall_path() -> Path:
