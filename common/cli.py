@@ -19,6 +19,7 @@ AREAS = (
     "server.cli",
     "server.simulate",
     "hardware.cli",
+    "hardware.voice_cli",
     "kiosk.cli",
     "display.cli",
     "counter_client.cli",

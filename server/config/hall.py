@@ -427,14 +427,14 @@ def hall_warnings(hall: HallConfig, text: str) -> list[ConfigProblem]:
     found: list[ConfigProblem] = []
     lines = text.splitlines()
     if hall.site.public_base_url is not None:
-        where = ("site", "public_base_url")
-        found += [ConfigProblem(_where(where), message, _locate(lines, where))
+        address: tuple[object, ...] = ("site", "public_base_url")
+        found += [ConfigProblem(_where(address), message, _locate(lines, address))
                   for message in warnings(hall.site.public_base_url)]
     pack = hall.site.voice.pack
     if pack is not None and not Path(pack).is_dir():
-        where = ("site", "voice", "pack")
-        found.append(ConfigProblem(_where(where), f"no folder {pack}: espeak-ng says every call "
-                                   "(antrean voice record makes a pack)", _locate(lines, where)))
+        folder: tuple[object, ...] = ("site", "voice", "pack")
+        found.append(ConfigProblem(_where(folder), f"no folder {pack}: espeak-ng says every call "
+                                   "(antrean voice record makes a pack)", _locate(lines, folder)))
     return found
 
 
