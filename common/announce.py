@@ -166,27 +166,47 @@ def phrases(letters: Sequence[str] = LETTERS, agency_names: Sequence[str] = (),
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+|[,.]", re.UNICODE)
 
 
+class PhraseBook:
+    """Known phrases, to split sentences into (longest phrase first)."""
+
+    def __init__(self, known: Sequence[str]) -> None:
+        self.known = tuple(known)
+        self._table = {tuple(t.lower() for t in _TOKEN.findall(p)): p for p in known}
+        self._longest = max((len(k) for k in self._table), default=1)
+
+    def split(self, text: str) -> list[str] | None:
+        """``text`` as a list of known phrases and pauses (","), or None when a word is not
+        among them. Case and other punctuation do not matter."""
+        words = [w.lower() for w in _TOKEN.findall(text)]
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                phrase = self._table.get(tuple(words[i:i + size]))
+                if phrase is not None:
+                    out.append(phrase)
+                    i += size
+                    break
+            else:
+                if words[i] not in (",", "."):
+                    return None
+                if out and out[-1] != ",":
+                    out.append(",")
+                i += 1
+        while out and out[-1] == ",":
+            out.pop()
+        return out
+
+
 def split_phrases(text: str, known: Sequence[str]) -> list[str] | None:
-    """``text`` as a list of ``known`` phrases (longest first) and pauses (","), or None when a
-    word is not among them. Case and other punctuation do not matter."""
-    words = [w.lower() for w in _TOKEN.findall(text)]
-    table = {tuple(t.lower() for t in _TOKEN.findall(p)): p for p in known}
-    longest = max((len(k) for k in table), default=1)
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        for size in range(min(longest, len(words) - i), 0, -1):
-            phrase = table.get(tuple(words[i:i + size]))
-            if phrase is not None:
-                out.append(phrase)
-                i += size
-                break
-        else:
-            if words[i] not in (",", "."):
-                return None
-            if out and out[-1] != ",":
-                out.append(",")
-            i += 1
-    while out and out[-1] == ",":
-        out.pop()
-    return out
+    """``text`` as a list of ``known`` phrases and pauses, or None (see :class:`PhraseBook`)."""
+    return PhraseBook(known).split(text)
+
+
+def english_phrases(letters: Sequence[str] = LETTERS, agency_names: Sequence[str] = ()
+                    ) -> list[str]:
+    """What the English sentences are made of (counter numbers as digits, up to 9999)."""
+    numbers = sorted({word for n in range(1000) for word in english_cardinal(n).split()})
+    return ["ticket number", "please proceed to counter", *numbers, "thousand",
+            *(str(n) for n in range(1, 10_000)), *(letter.lower() for letter in letters),
+            *(name.lower() for name in agency_names)]

@@ -24,6 +24,7 @@ from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog
 from server.services.runner import Clock, CommandRunner, utc_now
+from server.services.voices import Voices
 from server.settings import Settings
 from server.store.db import Database
 from server.store.migrate import upgrade
@@ -43,17 +44,21 @@ class ServerContext:
     runner: CommandRunner = field(init=False)
     hub: Hub = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
+    voices: Voices = field(init=False)
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
         self.hub = Hub(self.db, lambda: self.catalog, self.clock,
                        HubSettings(heartbeat_seconds=self.settings.heartbeat_seconds))
+        self.voices = Voices(self.settings.data_dir / "audio", self.catalog)
         self.bus.subscribe(self.hub.on_events)
+        self.bus.subscribe(self.voices.on_events)
 
     async def reload_catalog(self) -> None:
         async with self.db.read() as session:
             self.catalog = await Catalog.load(session, self.settings.public_base_url or "")
         self.runner.catalog = self.catalog
+        self.voices.use(self.catalog)
         self.actors.forget()  # devices and officers may have changed with the hall
 
     async def log_out(self, token: str) -> None:
@@ -164,6 +169,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     await task
             await context.hub.stop()
             await context.bus.stop()
+            await context.voices.close()
             await db.dispose()
 
     app = FastAPI(

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.announce import split_phrases
+from common.announce import PhraseBook
 from hardware.audio.chime import write_wav
 from hardware.audio.loudness import active_level_db, to_level
 from hardware.audio.speech import ClipCache
@@ -161,6 +161,7 @@ class VoicePack:
         self.clips = clips
         self.rate = rate
         self.identity = identity  # changes whenever a clip does: rendered sentences key on it
+        self._book = PhraseBook(list(clips))
 
     @classmethod
     def load(cls, directory: Path, needed: Sequence[str]) -> VoicePack:
@@ -196,7 +197,7 @@ class VoicePack:
 
     def phrases(self, text: str) -> list[str] | None:
         """The phrases ``text`` is said in, or None when the pack cannot say it."""
-        return split_phrases(text, list(self.clips))
+        return self._book.split(text)
 
     def compose(self, text: str) -> Clip | None:
         """``text`` in the pack's voice, or None when a phrase of it is missing."""

@@ -4,7 +4,6 @@ recording walk-through fed a generated audio stream through the real command."""
 
 from __future__ import annotations
 
-import math
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from audio_samples import RATE, tone
 from conftest import ROOT, SMALL_HALL
 
 from common.announce import Wording, phrases, split_phrases
@@ -30,17 +30,7 @@ from hardware.audio.voice_pack import (
     read_clip,
 )
 
-RATE = 22050
 SMALL_HALL_PHRASES = phrases("ABCPZ")
-
-
-def tone(frequency: float, seconds: float, amplitude: float = 0.3, rate: int = RATE,
-         silence: float = 0.2) -> array[int]:
-    """A tone with ``silence`` seconds of quiet either side, as a recorded word has."""
-    quiet = array("h", bytes(2 * int(rate * silence)))
-    body = array("h", (max(-32768, min(32767, int(amplitude * 32767 * math.sin(
-        2 * math.pi * frequency * i / rate)))) for i in range(int(rate * seconds))))  # overdriven: clips
-    return quiet + body + quiet
 
 
 def frequency_of(phrase: str) -> float:

@@ -1,0 +1,50 @@
+"""What a TV display asks besides the event stream: the next announcement and its audio."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+
+from common.protocol.announcements import Language, PlanOut, PlanRequest
+from server.api.deps import Context, CurrentActor, SiteCode, site_of
+from server.api.errors import ERROR_RESPONSES
+from server.services.voices import LONGEST_TEXT
+
+router = APIRouter(responses=ERROR_RESPONSES, tags=["displays"])
+
+_WAV: dict[int | str, dict[str, Any]] = {200: {"description": "a WAV file (16-bit mono PCM)", "content": {"audio/wav": {}}}}
+
+
+@router.post("/api/v1/sites/{site}/announcements/next", response_model=PlanOut)
+async def next_announcement(site: SiteCode, body: PlanRequest, context: Context,
+                            actor: CurrentActor) -> PlanOut:
+    """The next utterance for the calls a display has waiting, by the hall's announcement
+    rules (bounded time, folded by agency, English only when the queue is short, a recall in
+    place of its call), with the audio of each sentence. Ask again when it has been played."""
+    info = site_of(context, site)
+    actor.require_site(info.id)
+    return await context.voices.plan(info, body)
+
+
+@router.get("/api/v1/sites/{site}/audio", response_class=FileResponse, responses=_WAV)
+async def audio(site: SiteCode, context: Context, actor: CurrentActor, language: Language,
+                text: Annotated[str, Query(min_length=1, max_length=LONGEST_TEXT)],
+                v: Annotated[str | None, Query(max_length=80, description=
+                                               "the voice's version, for caches")] = None,
+                ) -> FileResponse:
+    """A sentence of an announcement, rendered once in the hall's voice (its voice pack, else
+    espeak-ng) and kept: every display plays the same audio. Only announcements' words."""
+    info = site_of(context, site)
+    actor.require_site(info.id)
+    path, outcome = await context.voices.clip(info, language, text)
+    return FileResponse(path, media_type="audio/wav", headers={
+        "Cache-Control": "private, max-age=86400", "X-Antrean-Audio": outcome})
+
+
+@router.get("/api/v1/audio/chime.wav", response_class=FileResponse, responses=_WAV)
+async def chime(context: Context) -> FileResponse:
+    """The chime before every call (the same for every hall)."""
+    return FileResponse(context.voices.chime(), media_type="audio/wav",
+                        headers={"Cache-Control": "public, max-age=86400"})
