@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
+from common.design import design
 from common.protocol.announcements import Language, PlanOut, PlanRequest
 from server.api.deps import Context, CurrentActor, SiteCode, site_of
 from server.api.errors import ERROR_RESPONSES
@@ -41,6 +42,13 @@ async def audio(site: SiteCode, context: Context, actor: CurrentActor, language:
     path, outcome = await context.voices.clip(info, language, text)
     return FileResponse(path, media_type="audio/wav", headers={
         "Cache-Control": "private, max-age=86400", "X-Antrean-Audio": outcome})
+
+
+@router.get("/api/v1/design", tags=["public"])
+async def screens_design() -> dict[str, Any]:
+    """The colours, words, keys and timings every screen of the hall shares (the pygame apps
+    and the browser pages take them from one place, ``common.design``)."""
+    return design()
 
 
 @router.get("/api/v1/audio/chime.wav", response_class=FileResponse, responses=_WAV)
