@@ -24,6 +24,7 @@ from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog
 from server.services.runner import Clock, CommandRunner, utc_now
+from server.services.media import Playlist
 from server.services.voices import Voices
 from server.settings import Settings
 from server.store.db import Database
@@ -45,12 +46,14 @@ class ServerContext:
     hub: Hub = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
     voices: Voices = field(init=False)
+    playlist: Playlist = field(init=False)
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
         self.hub = Hub(self.db, lambda: self.catalog, self.clock,
                        HubSettings(heartbeat_seconds=self.settings.heartbeat_seconds))
         self.voices = Voices(self.settings.data_dir / "audio", self.catalog)
+        self.playlist = Playlist(self.settings.data_dir / "media")
         self.bus.subscribe(self.hub.on_events)
         self.bus.subscribe(self.voices.on_events)
 

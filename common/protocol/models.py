@@ -259,6 +259,15 @@ class Snapshot(_Model):
     recent_calls: list[TicketOut]
 
 
+class MediaItem(_Model):
+    """One image or video of a hall's playlist, shown on the displays between calls."""
+
+    name: str
+    kind: Literal["image", "video"]
+    url: str
+    bytes: int
+
+
 class Health(_Model):
     status: Literal["ok"]
     database: str

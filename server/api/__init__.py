@@ -6,10 +6,10 @@ from fastapi import FastAPI
 
 from server.api import auth, counter, display, kiosk, public, stats, ws
 from server.api.errors import install_error_handlers
-from server.web import pages
+from server.web import pages, screens
 
 
 def register_routes(app: FastAPI) -> None:
     install_error_handlers(app)
-    for module in (public, auth, kiosk, counter, display, ws, stats, pages):
+    for module in (public, auth, kiosk, counter, display, ws, stats, pages, screens):
         app.include_router(module.router)
