@@ -370,26 +370,48 @@
       draw();
     };
     socket.onclose = function (event) {
-      socket = null;
-      board.online = false;
-      dirty = true;
       if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
+        lost();
         setup((event.reason || "") + " (" + event.code + ")");
         return;
       }
-      var delay = Math.random() * Math.min(10000, 500 * Math.pow(2, attempt));
-      attempt += 1;
-      window.setTimeout(connect, delay);
+      lost();
+      reconnect();
     };
   }
 
-  // a connection that went quiet (Wi-Fi gone without a close) is dropped and made anew
+  function lost() {
+    if (socket) { socket.onclose = null; socket.onmessage = null; }
+    socket = null;
+    board.online = false;
+    dirty = true;
+    draw();
+  }
+
+  function reconnect() {
+    var delay = Math.random() * Math.min(10000, 500 * Math.pow(2, attempt));
+    attempt += 1;
+    window.setTimeout(connect, delay);
+  }
+
+  // A connection that went quiet (the Wi-Fi gone, no close ever arriving) is given up at once,
+  // shown offline, and made anew; its closing handshake may never finish.
+  var lastPing = 0;
   setInterval(function () {
-    if (socket && socket.readyState === 1 && performance.now() - heardAt > heartbeat * 2500) {
-      socket.close();
+    if (!socket || socket.readyState !== 1) { return; }
+    var now = performance.now();
+    if (now - heardAt > heartbeat * 2500) {
+      var quiet = socket;
+      lost();
+      quiet.close();
+      reconnect();
+      return;
     }
-    if (socket && socket.readyState === 1) { socket.send('{"type":"ping"}'); }
-  }, 5000);
+    if (now - lastPing > heartbeat * 1000) {
+      lastPing = now;
+      socket.send('{"type":"ping"}');
+    }
+  }, 1000);
 
   // ------------------------------------------------------------------ the voice
   var waiting = [];  // calls to be heard: {ticket_id, number, counter_number, agency, recall, since}

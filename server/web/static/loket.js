@@ -335,9 +335,11 @@
     if (state.lastSeq !== null) { query += "&since=" + state.lastSeq; }
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + "/api/v1/ws?" + query);
+    heardAt = performance.now();
     socket.onmessage = function (raw) {
+      heardAt = performance.now();
       var data = JSON.parse(raw.data);
-      if (data.type === "welcome") { state.online = true; attempt = 0; }
+      if (data.type === "welcome") { state.online = true; attempt = 0; heartbeat = data.heartbeat_seconds || 15; }
       else if (data.type === "snapshot") { applySnapshot(data.snapshot); }
       else if (data.type === "synced" || data.type === "ping") {
         if (typeof data.seq === "number") { state.lastSeq = Math.max(state.lastSeq || 0, data.seq); }
@@ -350,16 +352,40 @@
       render();
     };
     socket.onclose = function (event) {
-      socket = null;
-      state.online = false;
-      render();
+      lost();
       if (event.code === 4401) { return sessionEnded(null); }
-      var delay = Math.random() * Math.min(4000, 200 * Math.pow(2, attempt));
-      attempt += 1;
-      window.setTimeout(connect, delay);
+      reconnect();
     };
   }
-  setInterval(function () { if (socket && socket.readyState === 1) { socket.send('{"type":"ping"}'); } }, 10000);
+
+  function lost() {
+    if (socket) { socket.onclose = null; socket.onmessage = null; }
+    socket = null;
+    state.online = false;
+    render();
+  }
+
+  function reconnect() {
+    var delay = Math.random() * Math.min(4000, 200 * Math.pow(2, attempt));  // an officer waits
+    attempt += 1;
+    window.setTimeout(connect, delay);
+  }
+
+  // silence for two and a half heartbeats: the network is gone; say so and connect anew
+  var heartbeat = 15, heardAt = 0, lastPing = 0;
+  setInterval(function () {
+    if (!socket || socket.readyState !== 1) { return; }
+    var now = performance.now();
+    if (now - heardAt > heartbeat * 2500) {
+      var quiet = socket;
+      lost();
+      quiet.close();
+      reconnect();
+    } else if (now - lastPing > heartbeat * 1000) {
+      lastPing = now;
+      socket.send('{"type":"ping"}');
+    }
+  }, 1000);
 
   function mine(event) { return event.counter && event.counter.id === state.counter.id; }
 
