@@ -19,7 +19,7 @@ async def test_the_pages_get_the_design_the_pygame_apps_draw_with(hall: Hall) ->
     served = (await hall.client.get("/api/v1/design")).json()
     assert served == httpx.Response(200, json=design()).json()
     assert served["display"]["texts"]["calling"] == list(DISPLAY_TEXTS["calling"])
-    assert screens.TEXTS is DISPLAY_TEXTS and screens.NUMBER == DISPLAY_COLORS["number"]
+    assert screens.TEXTS is DISPLAY_TEXTS and DISPLAY_COLORS["number"] == screens.NUMBER
     assert served["display"]["colors"]["number"] == hex_of(screens.NUMBER) == "#ffd60a"
     assert served["palette"]["accent"] == hex_of(ui.ACCENT)
     # the same buttons in the same order; F-keys in the window, 1 … 0 in a browser
