@@ -23,8 +23,8 @@ from server.services import auth, housekeeping, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog
-from server.services.runner import Clock, CommandRunner, utc_now
 from server.services.media import Playlist
+from server.services.runner import Clock, CommandRunner, utc_now
 from server.services.voices import Voices
 from server.settings import Settings
 from server.store.db import Database

@@ -17,7 +17,8 @@ from server.services.voices import LONGEST_TEXT
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["displays"])
 
-_WAV: dict[int | str, dict[str, Any]] = {200: {"description": "a WAV file (16-bit mono PCM)", "content": {"audio/wav": {}}}}
+_WAV: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a WAV file (16-bit mono PCM)", "content": {"audio/wav": {}}}}
 
 
 @router.post("/api/v1/sites/{site}/announcements/next", response_model=PlanOut)

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 from urllib.parse import urlencode
 
 from common.announce import LETTERS, PhraseBook, english_phrases, phrases
@@ -31,7 +31,7 @@ from common.protocol.announcements import PlanOut, PlanRequest, Sentence, Uttera
 from common.protocol.events import Event, TicketCalled, TicketRecalled
 from hardware.audio.chime import chime_wav
 from hardware.audio.loudness import wav_seconds
-from hardware.audio.speech import ClipCache, EspeakVoice
+from hardware.audio.speech import ClipCache, Clips, EspeakVoice
 from hardware.audio.voice_pack import PackClips, VoicePack
 from server.services.catalog import Catalog, SiteInfo
 from server.services.errors import Invalid, NotFound
@@ -41,12 +41,6 @@ log = logging.getLogger(__name__)
 RENDERS = 2  # renderings at once: espeak-ng and the levelling take a core each
 LONGEST_TEXT = 600
 Outcome = Literal["hit", "joined", "rendered"]
-
-
-class Clips(Protocol):
-    def path(self, text: str) -> Path: ...
-
-    def get(self, text: str) -> Path: ...
 
 
 @dataclass

@@ -11,35 +11,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from audio_samples import tone
+from audio_samples import tone_pack, voiced_hall
 from conftest import DISPLAY, KIOSK, SMALL_HALL, Hall, running_hall
 
 from common.announce import Wording, phrases
 from common.announce_queue import AnnouncementQueue, Call, spoken_seconds
-from hardware.audio.chime import write_wav
-from hardware.audio.voice_pack import clip_name
 
-TONES = phrases("ABCPZ", ["Samsat"])
-
-
-def _pack(directory: Path) -> Path:
-    for index, phrase in enumerate(TONES):
-        write_wav(directory / clip_name(phrase), tone(300 + 40 * index, 0.2))
-    return directory
-
-
-def voiced_hall(path: Path, pack: Path | None) -> Path:
-    text = SMALL_HALL.read_text(encoding="utf-8")
-    voice = '[site.voice]\nnumbers = "words"\nagencies = { SAMSAT = "Samsat" }\n'
-    if pack is not None:
-        voice += f'pack = "{pack}"\n'
-    path.write_text(text.replace("[[agency]]", voice + "\n[[agency]]", 1), encoding="utf-8")
-    return path
+TONES = phrases("ABCPZ", ["Samsat", "Dukcapil"])
 
 
 @pytest.fixture
 async def voiced(tmp_path: Path) -> AsyncIterator[Hall]:
-    config = voiced_hall(tmp_path / "hall.toml", _pack(tmp_path / "pack"))
+    config = voiced_hall(tmp_path / "hall.toml", tone_pack(tmp_path / "pack", TONES), SMALL_HALL)
     async with running_hall(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
                             config) as hall:
         yield hall
@@ -65,9 +48,10 @@ async def test_a_call_is_worded_and_voiced_as_the_hall_says(voiced: Hall) -> Non
     samsat = await voiced.open_counter(3, budi)
     await voiced.client.post(f"/api/v1/counters/{samsat}/call-next", headers=budi)
     snapshot = (await voiced.client.get("/api/v1/sites/TEST/snapshot", headers=DISPLAY)).json()
-    assert snapshot["site"]["voice"] == {"numbers": "words", "agencies": {"SAMSAT": "Samsat"}}
+    assert snapshot["site"]["voice"] == {"numbers": "words", "agencies": {
+        "DUKCAPIL": "Dukcapil", "SAMSAT": "Samsat"}}
 
-    text = "Nomor antrean A dua belas, silakan menuju loket satu"
+    text = "Nomor antrean A dua belas, silakan menuju loket satu, Dukcapil"
     voices = voiced.context.voices
     for _ in range(100):  # rendered as soon as the call was committed, before anyone asked
         if voices.counts.rendered >= 13:
@@ -77,8 +61,8 @@ async def test_a_call_is_worded_and_voiced_as_the_hall_says(voiced: Hall) -> Non
         "language": "id", "text": text}, headers=DISPLAY)
     assert first.status_code == 200, first.text
     assert first.headers["content-type"] == "audio/wav" and first.headers["x-antrean-audio"] == "hit"
-    # eight phrases of 0.2 s, with short gaps and one pause at the comma: the pack, not espeak
-    assert 8 * 0.2 < _seconds(first.content) < 8 * 0.2 + 7 * 0.11 + 0.3
+    # nine phrases of 0.2 s, with short gaps and two pauses at commas: the pack, not espeak
+    assert 9 * 0.2 < _seconds(first.content) < 9 * 0.2 + 8 * 0.11 + 2 * 0.3
     samsat_text = "Nomor antrean P satu, silakan menuju loket tiga, Samsat"
     again = await voiced.client.get("/api/v1/sites/TEST/audio", params={
         "language": "id", "text": samsat_text}, headers=DISPLAY)
@@ -86,7 +70,7 @@ async def test_a_call_is_worded_and_voiced_as_the_hall_says(voiced: Hall) -> Non
 
 
 async def test_many_displays_asking_at_once_cost_one_rendering(voiced: Hall) -> None:
-    text = "Nomor antrean A satu ke loket satu, dan A dua ke loket dua"
+    text = "Nomor antrean A satu ke loket satu, dan A dua ke loket dua, Dukcapil"
     answers = await asyncio.gather(*(voiced.client.get(
         "/api/v1/sites/TEST/audio", params={"language": "id", "text": text}, headers=DISPLAY)
         for _ in range(20)))
@@ -119,7 +103,7 @@ async def test_the_planner_answers_as_the_announcement_queue(voiced: Hall) -> No
                                       headers=DISPLAY)
     assert answer.status_code == 200, answer.text
     plan = answer.json()
-    queue = AnnouncementQueue(wording=Wording("words", {"SAMSAT": "Samsat"}),
+    queue = AnnouncementQueue(wording=Wording("words", {"SAMSAT": "Samsat", "DUKCAPIL": "Dukcapil"}),
                               estimate=spoken_seconds, chime_seconds=1.4)
     for call in calls:
         queue.add(call)
