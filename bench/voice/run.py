@@ -24,6 +24,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -56,15 +57,18 @@ async def add_displays(url: str, counters: int, pack: Path | None) -> None:
 
 @dataclass
 class Display:
-    """One /display: its socket, its keep-alive HTTP connection, what it measured."""
+    """One /display: its socket, two keep-alive HTTP connections (a browser opens several),
+    what it measured."""
 
     http: KeepAlive
+    audio_http: KeepAlive
     events: dict[str, float] = field(default_factory=dict)  # number → when the event came
     ready: dict[str, float] = field(default_factory=dict)  # number → when its audio was in
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     chime: bool = False
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _fetching: asyncio.Lock = field(default_factory=asyncio.Lock)  # one request per connection
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def on_text(self, payload: bytes) -> None:
@@ -72,35 +76,48 @@ class Display:
             return
         arrived = time.monotonic()
         event = json.loads(payload)
-        number = event["ticket"]["number"]
-        self.events[number] = arrived
+        self.events[event["ticket"]["number"]] = arrived
         task = asyncio.get_running_loop().create_task(self._hear(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _get(self, http: KeepAlive, url: str) -> bytes:
+        answer = await http.get(url, {"Authorization": f"Bearer {DISPLAY_TOKEN}"})
+        assert answer.status == 200 and answer.body[:4] == b"RIFF", answer.text[:200]
+        if "x-antrean-audio" in answer.headers:
+            self.outcomes[answer.headers["x-antrean-audio"]] += 1
+        return answer.body
+
     async def _hear(self, event: dict) -> None:
+        """As /display: the call's own sentence fetched while the planner is asked, then the
+        utterance's audio (the chime once: a browser keeps it)."""
+        number = event["ticket"]["number"]
+        own = f"/api/v1/sites/{HALL}/audio?" + urlencode({"language": "id", "text": event["announce"]})
+        async def fetch_own() -> bytes:
+            async with self._fetching:
+                return await self._get(self.audio_http, own)
+
+        prefetch = asyncio.get_running_loop().create_task(fetch_own())
         async with self._busy:  # one utterance at a time, as the page's speaker
-            call = {"ticket_id": event["ticket"]["id"], "number": event["ticket"]["number"],
+            call = {"ticket_id": event["ticket"]["id"], "number": number,
                     "counter_number": event["counter"]["number"], "agency": event["counter"]["agency"],
                     "age_seconds": 0.0, "recall": False}
-            headers = {"Authorization": f"Bearer {DISPLAY_TOKEN}"}
             try:
-                plan = await self.http.post(f"/api/v1/sites/{HALL}/announcements/next", headers,
+                plan = await self.http.post(f"/api/v1/sites/{HALL}/announcements/next",
+                                            {"Authorization": f"Bearer {DISPLAY_TOKEN}"},
                                             {"calls": [call], "languages": ["id"]})
                 assert plan.status == 200, plan.text
                 utterance = plan.json()["utterance"]  # type: ignore[index]
-                urls = [s["audio"] for s in utterance["sentences"]]
+                urls = [s["audio"] for s in utterance["sentences"] if s["text"] != event["announce"]]
                 if not self.chime:
                     urls.insert(0, utterance["chime"])
                     self.chime = True
                 for url in urls:
-                    answer = await self.http.get(url, headers)
-                    assert answer.status == 200 and answer.body[:4] == b"RIFF", answer.text[:200]
-                    if "x-antrean-audio" in answer.headers:
-                        self.outcomes[answer.headers["x-antrean-audio"]] += 1
-                self.ready[call["number"]] = time.monotonic()
+                    await self._get(self.http, url)
+                await prefetch
+                self.ready[number] = time.monotonic()
             except Exception as exc:
-                self.errors.append(f"{call['number']}: {exc}")
+                self.errors.append(f"{number}: {exc}")
 
 
 async def measure(port: int, displays: int, calls: int, interval: float, sites: int,
@@ -126,7 +143,8 @@ async def measure(port: int, displays: int, calls: int, interval: float, sites: 
             desks.append((counter, headers))
 
     loop = asyncio.get_running_loop()
-    crowd = [Display(KeepAlive("127.0.0.1", port)) for _ in range(displays)]
+    crowd = [Display(KeepAlive("127.0.0.1", port), KeepAlive("127.0.0.1", port))
+             for _ in range(displays)]
     sockets: list[Subscriber] = []
     for display in crowd:
         _, socket = await loop.create_connection(
@@ -166,7 +184,7 @@ async def measure(port: int, displays: int, calls: int, interval: float, sites: 
         connections = [KeepAlive("127.0.0.1", port) for _ in desks]
         done = 0
 
-        async def call_next(i: int) -> None:
+        async def call_next(i: int, connections: list[KeepAlive] = connections) -> None:
             nonlocal done
             counter, headers = desks[i]
             answer = await connections[i].post(f"/api/v1/counters/{counter}/call-next",
@@ -175,6 +193,7 @@ async def measure(port: int, displays: int, calls: int, interval: float, sites: 
             done += 1
 
         cpu = cpu_seconds(server_pid)
+        own = time.process_time()
         began = time.monotonic()
         if phase == "dispatch":
             background = asyncio.gather(hall_calls(calls),
@@ -186,6 +205,9 @@ async def measure(port: int, displays: int, calls: int, interval: float, sites: 
         seconds = time.monotonic() - began
         for connection in connections:
             connection.close()
+        errors = [e for d in crowd for e in d.errors]
+        if errors:
+            print(f"{phase}: {len(errors)} errors, the first: {errors[0]}", flush=True)
         event_lat = [d.events[n] - made[n] for d in crowd for n in made if n in d.events]
         ready_lat = [d.ready[n] - made[n] for d in crowd for n in made if n in d.ready]
         outcomes: Counter[str] = Counter()
@@ -196,8 +218,8 @@ async def measure(port: int, displays: int, calls: int, interval: float, sites: 
             "calls": len(made), "displays": displays,
             "event_p50_ms": percentile(event_lat, 0.5) * 1000,
             "event_p99_ms": percentile(event_lat, 0.99) * 1000,
-            "ready_p50_ms": percentile(ready_lat, 0.5) * 1000,
-            "ready_p99_ms": percentile(ready_lat, 0.99) * 1000,
+            "ready_p50_ms": percentile(ready_lat, 0.5) * 1000 if ready_lat else float("nan"),
+            "ready_p99_ms": percentile(ready_lat, 0.99) * 1000 if ready_lat else float("nan"),
             "missing": len(made) * displays - len(ready_lat),
             "errors": sum(len(d.errors) for d in crowd),
             "first_error": next((d.errors[0] for d in crowd if d.errors), None),
@@ -205,12 +227,14 @@ async def measure(port: int, displays: int, calls: int, interval: float, sites: 
             "cache_hit_rate": (outcomes["hit"] + outcomes["joined"]) / served if served else 0.0,
             "dispatch_call_next_per_second": done / seconds,
             "server_cpu_share": (cpu_seconds(server_pid) - cpu) / seconds,
+            "client_cpu_share": (time.process_time() - own) / seconds,
         }
     for socket in sockets:
         if socket.transport is not None:
             socket.transport.close()
     for display in crowd:
         display.http.close()
+        display.audio_http.close()
     caller.close()
     return results
 
@@ -250,7 +274,8 @@ def main() -> int:
               f"({r['ready_p99_ms'] / max(r['event_p99_ms'], 0.001):.1f}× the baseline) | audio "
               f"{r['audio']}, cache hit rate {r['cache_hit_rate']:.1%} | missing {r['missing']}, "
               f"errors {r['errors']} | other sites' call-next {r['dispatch_call_next_per_second']:.0f}/s"
-              f" | server CPU {r['server_cpu_share']:.0%} of a core", flush=True)
+              f" | CPU: server {r['server_cpu_share']:.0%}, displays {r['client_cpu_share']:.0%} of a core",
+              flush=True)
         if r["first_error"]:
             print(f"  first error: {r['first_error']}")
     print(json.dumps(results))

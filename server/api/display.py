@@ -32,18 +32,18 @@ async def next_announcement(site: SiteCode, body: PlanRequest, context: Context,
     return await context.voices.plan(info, body)
 
 
-@router.get("/api/v1/sites/{site}/audio", response_class=FileResponse, responses=_WAV)
+@router.get("/api/v1/sites/{site}/audio", response_class=Response, responses=_WAV)
 async def audio(site: SiteCode, context: Context, actor: CurrentActor, language: Language,
                 text: Annotated[str, Query(min_length=1, max_length=LONGEST_TEXT)],
                 v: Annotated[str | None, Query(max_length=80, description=
                                                "the voice's version, for caches")] = None,
-                ) -> FileResponse:
+                ) -> Response:
     """A sentence of an announcement, rendered once in the hall's voice (its voice pack, else
     espeak-ng) and kept: every display plays the same audio. Only announcements' words."""
     info = site_of(context, site)
     actor.require_site(info.id)
-    path, outcome = await context.voices.clip(info, language, text)
-    return FileResponse(path, media_type="audio/wav", headers={
+    body, outcome = await context.voices.audio(info, language, text)
+    return Response(body, media_type="audio/wav", headers={
         "Cache-Control": "private, max-age=86400", "X-Antrean-Audio": outcome})
 
 

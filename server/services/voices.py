@@ -18,7 +18,10 @@ with the clips' real lengths where they are rendered, and answers with the next 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import wave
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 RENDERS = 2  # renderings at once: espeak-ng and the levelling take a core each
 LONGEST_TEXT = 600
+KEPT_IN_MEMORY = 64  # the latest sentences, served without touching the disk (about 15 MB)
 Outcome = Literal["hit", "joined", "rendered"]
 
 
@@ -73,6 +77,8 @@ class Voices:
     _sites: dict[int, _SiteVoice] = field(default_factory=dict)
     _espeak: dict[str, EspeakVoice | None] = field(default_factory=dict)
     _rendering: dict[Path, asyncio.Future[Path]] = field(default_factory=dict)
+    _recent: OrderedDict[tuple[int, str, str], tuple[bytes, float]] = field(
+        default_factory=OrderedDict)
     _renders: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(RENDERS))
     _tasks: set[asyncio.Task[object]] = field(default_factory=set)
     _chime: Path | None = None
@@ -81,6 +87,7 @@ class Voices:
         """A new catalogue (the hall's file applied again): voice packs are read anew."""
         self.catalog = catalog
         self._sites.clear()
+        self._recent.clear()
 
     # ---------------------------------------------------------------- the voices of a site
 
@@ -131,7 +138,31 @@ class Voices:
             self._chime = chime_wav(self.directory)
         return self._chime
 
-    async def clip(self, site: SiteInfo, language: str, text: str) -> tuple[Path, Outcome]:
+    async def audio(self, site: SiteInfo, language: str, text: str) -> tuple[bytes, Outcome]:
+        """The WAV bytes of an announcement's sentence, rendered once: the latest are answered
+        from memory (two hundred displays ask for each call at once), the others from disk."""
+        key = (site.id, language, text)
+        kept = self._recent.get(key)
+        if kept is not None:
+            self._recent.move_to_end(key)
+            self.counts.hits += 1
+            return kept[0], "hit"
+        path, outcome = await self._clip(site, language, text)
+        body = await asyncio.to_thread(path.read_bytes)
+        self._keep(key, body)
+        return body, outcome
+
+    def _keep(self, key: tuple[int, str, str], body: bytes) -> None:
+        try:
+            with wave.open(io.BytesIO(body)) as clip:
+                seconds = clip.getnframes() / float(clip.getframerate())
+        except (wave.Error, EOFError):
+            seconds = spoken_seconds(key[1], key[2])
+        self._recent[key] = (body, seconds)
+        while len(self._recent) > KEPT_IN_MEMORY:
+            self._recent.popitem(last=False)
+
+    async def _clip(self, site: SiteInfo, language: str, text: str) -> tuple[Path, Outcome]:
         """The rendered audio of an announcement's sentence (rendering it once)."""
         voice = await self._site(site)
         if len(text) > LONGEST_TEXT or language not in voice.books or \
@@ -173,7 +204,7 @@ class Voices:
         """Render in the background (a call just committed: its displays will ask soon)."""
         async def render() -> None:
             try:
-                await self.clip(site, language, text)
+                await self.audio(site, language, text)
             except Exception as exc:  # the display's own request will say what went wrong
                 log.debug("preparing %r: %s", text, exc)
 
@@ -193,6 +224,9 @@ class Voices:
 
     async def seconds(self, site: SiteInfo, language: str, text: str) -> float:
         """How long a sentence takes: its clip's length once rendered, else the usual rate."""
+        kept = self._recent.get((site.id, language, text))
+        if kept is not None:
+            return kept[1]
         voice = await self._site(site)
         clips = voice.clips.get(language)
         if clips is not None:
@@ -233,7 +267,8 @@ class Voices:
         for held in queue.pending:  # the single calls' lengths, where rendered already
             for language, text in zip(("id", "en"), queue.wording.call(
                     held.number, held.counter_number, held.agency), strict=True):
-                await known(language, text)
+                if language in queue.languages:
+                    await known(language, text)
         utterance = queue.next(0.0)
         waiting = [WaitingCall(ticket_id=c.ticket_id, number=c.number,
                                counter_number=c.counter_number, agency=c.agency,
@@ -243,8 +278,8 @@ class Voices:
             return PlanOut(utterance=None, waiting=waiting)
         sentences = []
         for language, text in utterance.sentences:
-            if language in voice.clips:
-                self.prepare(site, language, text)
+            if language in voice.clips and (site.id, language, text) not in self._recent:
+                self.prepare(site, language, text)  # not ready yet: the displays will ask
             sentences.append(Sentence(language=language,  # type: ignore[arg-type]
                                       text=text,
                                       audio=self.audio_url(site, language, text),

@@ -364,7 +364,7 @@
         remember(data.seq);
         if (call) { api.received.push({number: call.number, counter: call.counter_number,
                                        seq: call.seq, at: performance.now(), live: synced});
-                    announce(call); }
+                    announce(call, data.announce); }
       }
       dirty = true;
       draw();
@@ -417,12 +417,18 @@
   var waiting = [];  // calls to be heard: {ticket_id, number, counter_number, agency, recall, since}
   var speaking = false;
   var player = new Audio();
-  var clips = new Map();  // audio URL → object URL, the newest 40
+  var clips = new Map();  // "language|text" → a promise of its object URL, the newest 40
   var soundBlocked = false;
 
-  function announce(call) {
+  function announce(call, text) {
     waiting.push({ticket_id: call.ticket_id, number: call.number, counter_number: call.counter_number,
                   agency: call.agency, recall: call.recall, since: performance.now()});
+    // The call's own sentence is the event's `announce`: fetch it while the planner is asked
+    // (a call said alone, the usual case, is then ready as soon as the plan is).
+    if (text) {
+      clip({language: "id", text: text, audio: "/api/v1/sites/" + encodeURIComponent(board.site) +
+            "/audio?language=id&text=" + encodeURIComponent(text)}).catch(function () {});
+    }
     speak();
   }
 
@@ -432,21 +438,22 @@
     return fetch(url, options);
   }
 
-  function clip(url) {
-    if (clips.has(url)) { return Promise.resolve(clips.get(url)); }
-    return authorised(url).then(function (response) {
+  // A sentence's audio ({language, text, audio: its URL}), fetched once and kept as a blob.
+  function clip(sentence) {
+    var key = sentence.language + "|" + sentence.text;
+    if (clips.has(key)) { return clips.get(key); }
+    var fetched = authorised(sentence.audio).then(function (response) {
       if (!response.ok) { throw new Error("audio " + response.status); }
       return response.blob();
-    }).then(function (blob) {
-      var local = URL.createObjectURL(blob);
-      clips.set(url, local);
-      if (clips.size > 40) {
-        var oldest = clips.keys().next().value;
-        URL.revokeObjectURL(clips.get(oldest));
-        clips.delete(oldest);
-      }
-      return local;
-    });
+    }).then(function (blob) { return URL.createObjectURL(blob); });
+    fetched.catch(function () { clips.delete(key); });  // asked again next time
+    clips.set(key, fetched);
+    if (clips.size > 40) {
+      var oldest = clips.keys().next().value;
+      clips.get(oldest).then(function (local) { URL.revokeObjectURL(local); }, function () {});
+      clips.delete(oldest);
+    }
+    return fetched;
   }
 
   function playOne(local, seconds) {
@@ -505,8 +512,8 @@
                sentences: utterance.sentences.map(function (s) { return [s.language, s.text]; }),
                planned: performance.now(), ready: null, started: null, ended: null};
       api.queue.push(entry);
-      var urls = (utterance.chime ? [utterance.chime] : []).concat(
-        utterance.sentences.map(function (s) { return s.audio; }));
+      var urls = (utterance.chime ? [{language: "", text: "chime", audio: utterance.chime}] : [])
+        .concat(utterance.sentences);
       var lengths = (utterance.chime ? [design.announce.chime_seconds] : []).concat(
         utterance.sentences.map(function (s) { return s.seconds; }));
       return Promise.all(urls.map(clip)).then(function (locals) {

@@ -71,8 +71,8 @@
 
   // A command, retried with its key while the network or the server is away (as the pygame
   // counter's `retrying`): the screen says offline meanwhile; a refusal ends it.
-  function command(action, path, body, number) {
-    var cmd = {action: action, path: path, body: body, key: uuid(), number: number || ""};
+  function command(action, path, body, number, key) {
+    var cmd = {action: action, path: path, body: body, key: key || uuid(), number: number || ""};
     state.pending = cmd;
     state.error = null;
     state.notice = null;
@@ -320,7 +320,7 @@
       if (state.afterLogin) {
         var cmd = state.afterLogin;
         state.afterLogin = null;
-        command(cmd.action, cmd.path, cmd.body, cmd.number);
+        command(cmd.action, cmd.path, cmd.body, cmd.number, cmd.key);  // the same key: never twice
       }
     });
   }
