@@ -348,6 +348,7 @@
         loadMedia();
       } else if (type === "snapshot") {
         applySnapshot(data.snapshot);
+        lastSeq = null;  // the server's word, even behind ours (a restored database)
         remember(data.seq);
       } else if (type === "synced") {
         synced = true;

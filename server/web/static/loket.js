@@ -340,7 +340,7 @@
       heardAt = performance.now();
       var data = JSON.parse(raw.data);
       if (data.type === "welcome") { state.online = true; attempt = 0; heartbeat = data.heartbeat_seconds || 15; }
-      else if (data.type === "snapshot") { applySnapshot(data.snapshot); }
+      else if (data.type === "snapshot") { applySnapshot(data.snapshot); state.lastSeq = data.seq; }
       else if (data.type === "synced" || data.type === "ping") {
         if (typeof data.seq === "number") { state.lastSeq = Math.max(state.lastSeq || 0, data.seq); }
         if (data.type === "ping") { socket.send('{"type":"pong"}'); }
