@@ -227,6 +227,7 @@ async def measure(port: int, displays: int, calls: int, interval: float, sites: 
             "cache_hit_rate": (outcomes["hit"] + outcomes["joined"]) / served if served else 0.0,
             "dispatch_call_next_per_second": done / seconds,
             "server_cpu_share": (cpu_seconds(server_pid) - cpu) / seconds,
+            "server_cpu_ms_per_call": (cpu_seconds(server_pid) - cpu) * 1000 / max(1, len(made)),
             "client_cpu_share": (time.process_time() - own) / seconds,
         }
     for socket in sockets:
@@ -274,7 +275,8 @@ def main() -> int:
               f"({r['ready_p99_ms'] / max(r['event_p99_ms'], 0.001):.1f}× the baseline) | audio "
               f"{r['audio']}, cache hit rate {r['cache_hit_rate']:.1%} | missing {r['missing']}, "
               f"errors {r['errors']} | other sites' call-next {r['dispatch_call_next_per_second']:.0f}/s"
-              f" | CPU: server {r['server_cpu_share']:.0%}, displays {r['client_cpu_share']:.0%} of a core",
+              f" | CPU: server {r['server_cpu_share']:.0%} ({r['server_cpu_ms_per_call']:.0f} ms a call), "
+              f"displays {r['client_cpu_share']:.0%} of a core",
               flush=True)
         if r["first_error"]:
             print(f"  first error: {r['first_error']}")

@@ -23,13 +23,15 @@ _WAV: dict[int | str, dict[str, Any]] = {
 
 @router.post("/api/v1/sites/{site}/announcements/next", response_model=PlanOut)
 async def next_announcement(site: SiteCode, body: PlanRequest, context: Context,
-                            actor: CurrentActor) -> PlanOut:
+                            actor: CurrentActor) -> Response:
     """The next utterance for the calls a display has waiting, by the hall's announcement
     rules (bounded time, folded by agency, English only when the queue is short, a recall in
     place of its call), with the audio of each sentence. Ask again when it has been played."""
     info = site_of(context, site)
     actor.require_site(info.id)
-    return await context.voices.plan(info, body)
+    plan = await context.voices.plan(info, body)
+    # Serialised here, once: every display of the hall asks at every call.
+    return Response(plan.model_dump_json(), media_type="application/json")
 
 
 @router.get("/api/v1/sites/{site}/audio", response_class=Response, responses=_WAV)
