@@ -102,6 +102,7 @@
     });
   }
 
+  var QUEUE_LIMIT = 64;  // calls waiting for the big panel (display/board.py's QUEUE_LIMIT)
   var AFTER = {"ticket.finished": "finished", "ticket.no_show": "no_show",
                "ticket.returned": "waiting", "ticket.cancelled": "cancelled",
                "ticket.transferred": "transferred"};
@@ -123,6 +124,7 @@
       var fresh = live || Math.abs(Date.now() - Date.parse(event.at)) <= D.replay_announce_seconds * 1000;
       if (!fresh) { return null; }
       board.waiting.push(call);
+      if (board.waiting.length > QUEUE_LIMIT) { board.waiting.shift(); }  // as board.py: bounded
       if (!board.showing) { tick(performance.now()); }
       return call;
     }
@@ -363,9 +365,12 @@
       } else if (type !== "pong" && typeof data.seq === "number") {
         var call = applyEvent(data, synced);
         remember(data.seq);
-        if (call) { api.received.push({number: call.number, counter: call.counter_number,
-                                       seq: call.seq, at: performance.now(), live: synced});
-                    announce(call, data.announce); }
+        if (call) {
+          api.received.push({number: call.number, counter: call.counter_number, seq: call.seq,
+                             at: performance.now(), live: synced});
+          if (api.received.length > 200) { api.received.shift(); }  // a whole day on a TV: bounded
+          announce(call, data.announce);
+        }
       }
       dirty = true;
       draw();
@@ -538,6 +543,7 @@
     }, function (error) {
       // offline or the server restarting: the calls wait; the planner's bound decides later
       api.errors.push(String(error));
+      if (api.errors.length > 50) { api.errors.shift(); }
       if (entry) { api.queue.splice(api.queue.indexOf(entry), 1); }
       speaking = false;
       pauseMedia(false);

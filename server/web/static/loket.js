@@ -312,7 +312,7 @@
     el("choose").hidden = true;
     state.counter = counter;
     localStorage.setItem(STORE + "counter", String(counter.number));
-    state.noShows = JSON.parse(sessionStorage.getItem(STORE + "noshows:" + counter.id) || "[]");
+    state.noShows = [];
     el("work").hidden = false;
     render();
     return refresh().then(function () {
