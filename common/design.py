@@ -64,6 +64,7 @@ DISPLAY_TEXTS: dict[str, tuple[str, str]] = {
 }
 HOLD_SECONDS = 6.0  # how long one call holds the big panel when others are waiting
 RECENT_CALLS = 12
+QUEUE_LIMIT = 64  # calls waiting for the big panel; beyond this the oldest are skipped
 REPLAY_ANNOUNCE_SECONDS = 90.0  # a missed call replayed after a reconnect is still announced if
 #                                 it is this fresh; older ones only appear in the lists
 BLINK_SECONDS = 0.5  # the highlighted panel's frame flashes at this half-period
@@ -176,6 +177,7 @@ def design() -> dict[str, Any]:
             "texts": DISPLAY_TEXTS,
             "hold_seconds": HOLD_SECONDS,
             "recent_calls": RECENT_CALLS,
+            "queue_limit": QUEUE_LIMIT,
             "replay_announce_seconds": REPLAY_ANNOUNCE_SECONDS,
             "blink_seconds": BLINK_SECONDS,
             "ticker_pixels_per_second": TICKER_PIXELS_PER_SECOND,

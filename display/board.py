@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from common.design import HOLD_SECONDS, RECENT_CALLS, REPLAY_ANNOUNCE_SECONDS
+from common.design import HOLD_SECONDS, QUEUE_LIMIT, RECENT_CALLS, REPLAY_ANNOUNCE_SECONDS
 from common.protocol.events import (
     CounterStateChanged,
     Event,
@@ -33,7 +33,6 @@ from common.protocol.events import (
 )
 from common.protocol.models import CounterOut, CounterState, Snapshot, TicketOut
 
-QUEUE_LIMIT = 64  # calls waiting for the big panel; beyond this the oldest are skipped
 
 
 @dataclass(frozen=True, slots=True)

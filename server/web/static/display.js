@@ -102,7 +102,6 @@
     });
   }
 
-  var QUEUE_LIMIT = 64;  // calls waiting for the big panel (display/board.py's QUEUE_LIMIT)
   var AFTER = {"ticket.finished": "finished", "ticket.no_show": "no_show",
                "ticket.returned": "waiting", "ticket.cancelled": "cancelled",
                "ticket.transferred": "transferred"};
@@ -124,7 +123,7 @@
       var fresh = live || Math.abs(Date.now() - Date.parse(event.at)) <= D.replay_announce_seconds * 1000;
       if (!fresh) { return null; }
       board.waiting.push(call);
-      if (board.waiting.length > QUEUE_LIMIT) { board.waiting.shift(); }  // as board.py: bounded
+      if (board.waiting.length > D.queue_limit) { board.waiting.shift(); }  // as board.py: bounded
       if (!board.showing) { tick(performance.now()); }
       return call;
     }
