@@ -34,7 +34,6 @@ from common.protocol.events import (
 from common.protocol.models import CounterOut, CounterState, Snapshot, TicketOut
 
 
-
 @dataclass(frozen=True, slots=True)
 class Call:
     """One call (or recall) of a ticket to a counter, as the hall sees it."""
