@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 
@@ -18,6 +18,7 @@ from typing import cast
 class Response:
     status: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
     def json(self) -> object:
         return json.loads(self.body)
@@ -51,9 +52,11 @@ class _Connection(asyncio.Protocol):
             return
         lines = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
         length = 0
+        headers: dict[str, str] = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
             name = name.strip().lower()
+            headers[name] = value.strip()
             if name == "content-length":
                 length = int(value)
             elif name == "transfer-encoding":
@@ -64,7 +67,7 @@ class _Connection(asyncio.Protocol):
             return
         body = bytes(self._buffer[end + 4:end + 4 + length])
         del self._buffer[:end + 4 + length]
-        self._waiter.set_result(Response(int(lines[0].split(" ", 2)[1]), body))
+        self._waiter.set_result(Response(int(lines[0].split(" ", 2)[1]), body, headers))
 
     async def exchange(self, request: bytes) -> Response:
         assert self.transport is not None

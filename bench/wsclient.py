@@ -14,9 +14,11 @@ from typing import cast
 
 class Subscriber(asyncio.Protocol):
     def __init__(self, path: str, host: str, on_marker: Callable[[float], None],
-                 marker: bytes, ready: bytes | None = None) -> None:
+                 marker: bytes, ready: bytes | None = None,
+                 on_text: Callable[[bytes], None] | None = None) -> None:
         self.path, self.host = path, host
         self.on_marker, self.marker = on_marker, marker
+        self.on_text = on_text  # every text frame once subscribed (a display reading events)
         self.open: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Subscribed for real once a frame with ``ready`` arrives (the server's "synced").
         self.ready_marker = ready
@@ -85,6 +87,8 @@ class Subscriber(asyncio.Protocol):
             elif not self.ready.done() and self.ready_marker is not None \
                     and self.ready_marker in payload:
                 self.ready.set_result(None)
+            elif self.on_text is not None and opcode == 0x1:
+                self.on_text(payload)
             elif self.armed and self.marker in payload:
                 self.armed = False
                 self.on_marker(time.monotonic())

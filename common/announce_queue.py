@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from common.announce import call_text, folded_call_text, skipped_calls_notice
+from common.announce import PLAIN, Wording
 
 WITHIN_SECONDS = 30.0
 FOLD_LIMIT = 4  # more pairs of number and counter in one sentence are hard to follow
@@ -95,6 +95,7 @@ class AnnouncementQueue:
     fold_limit: int = FOLD_LIMIT
     estimate: Estimate = spoken_seconds
     chime_seconds: float = CHIME_SECONDS
+    wording: Wording = PLAIN  # how the hall reads numbers, and whether it names agencies
     counts: Counts = field(default_factory=Counts)
     _pending: list[Call] = field(default_factory=list)
 
@@ -169,14 +170,13 @@ class AnnouncementQueue:
         return planned, overflow
 
     # -- words -------------------------------------------------------------------------------
-    @staticmethod
-    def _indonesian(calls: Sequence[Call]) -> str:
+    def _indonesian(self, calls: Sequence[Call]) -> str:
         if len(calls) == 1:
-            return call_text(calls[0].number, calls[0].counter_number)[0]
-        return folded_call_text([(c.number, c.counter_number) for c in calls])
+            return self.wording.call(calls[0].number, calls[0].counter_number, calls[0].agency)[0]
+        return self.wording.folded([(c.number, c.counter_number) for c in calls], calls[0].agency)
 
     def _notice_seconds(self, calls: Sequence[Call]) -> float:
-        return self.chime_seconds + self.estimate("id", skipped_calls_notice(len(calls)))
+        return self.chime_seconds + self.estimate("id", self.wording.notice(len(calls)))
 
     def _notice(self, calls: list[Call], now: float) -> Utterance:
         for call in calls:
@@ -184,7 +184,7 @@ class AnnouncementQueue:
         self.counts.skipped += len(calls)
         self.counts.notices += 1
         self._waited(calls, now + self._notice_seconds(calls))
-        return Utterance((("id", skipped_calls_notice(len(calls))),), skipped=tuple(calls))
+        return Utterance((("id", self.wording.notice(len(calls))),), skipped=tuple(calls))
 
     def _say(self, calls: list[Call], now: float) -> Utterance:
         alone = not self._pending and len(calls) == 1  # nothing else waits: the queue is short
@@ -196,7 +196,7 @@ class AnnouncementQueue:
             room = self.within - 2 * self._seconds(calls)
             call = calls[0]
             if self.english:
-                text = call_text(call.number, call.counter_number)[1]
+                text = self.wording.call(call.number, call.counter_number, call.agency)[1]
                 if self.estimate("en", text) <= room:
                     sentences.append(("en", text))
                     room -= self.estimate("en", text)

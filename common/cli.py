@@ -20,6 +20,7 @@ AREAS = (
     "server.simulate",
     "server.region.cli",
     "hardware.cli",
+    "hardware.voice_cli",
     "kiosk.cli",
     "display.cli",
     "counter_client.cli",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
+from common.design import PAUSE_REASONS
 from common.protocol import events as ev
 from common.protocol.models import CounterOut, CounterState, ServiceOut, Snapshot, TicketOut
 
@@ -32,12 +33,6 @@ ACTIONS = ("call_next", "recall", "start", "finish", "no_show", "transfer", "ret
            "pause", "close", "language")
 COUNTER_COMMANDS = frozenset({"open", "pause", "resume", "close", "call_next", "call"})
 NO_SHOW_MEMORY = 5
-PAUSE_REASONS: tuple[tuple[str, str], ...] = (
-    ("Istirahat", "Break"),
-    ("Salat Jumat", "Friday prayer"),
-    ("Gangguan sistem", "System outage"),
-    ("Rapat / tugas lain", "Meeting / other duty"),
-)
 KEYPAD_PAUSE_REASON = "Istirahat"
 
 

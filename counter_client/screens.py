@@ -13,24 +13,24 @@ from zoneinfo import ZoneInfo
 import pygame
 
 from common import ui
+from common.design import (
+    COUNTER_BUTTON_COLORS,
+    COUNTER_BUTTONS,
+    COUNTER_OFF_FILL,
+    COUNTER_STATE_COLORS,
+    LANGUAGE_KEYS,
+)
 from common.formats import clock_time
 from counter_client.desk import Desk, LoginForm, Picker, Prompt
 from counter_client.texts import duration, pick, say
 
-# The buttons, in order, with their shortcut keys. The state key's label follows the counter.
-BUTTONS: tuple[tuple[str, str], ...] = (
-    ("F1", "call_next"), ("F2", "recall"), ("F3", "start"), ("F4", "finish"),
-    ("F5", "no_show"), ("F6", "transfer"), ("F7", "pause"), ("F8", "return"),
-    ("F9", "call"), ("F10", "close"),
-)
-SHORTCUTS: dict[str, str] = {key: action for key, action in BUTTONS} | {"F12": "language"}
-BUTTON_COLORS: dict[str, ui.Color] = {
-    "call_next": ui.ACCENT, "recall": ui.ACCENT, "start": ui.OK, "finish": ui.OK,
-    "no_show": ui.WARN, "transfer": ui.WARN, "pause": (14, 116, 144), "return": (109, 40, 217),
-    "call": (109, 40, 217), "close": ui.DANGER,
-}
-OFF_FILL: ui.Color = (229, 231, 235)  # a button that does nothing now: pale, its words grey
-STATE_COLORS: dict[str, ui.Color] = {"open": ui.OK, "paused": ui.WARN, "closed": ui.MUTED}
+# The buttons, in order, with their shortcut keys; keys, colours and words are the hall's one
+# design (common.design), which the browser counter shares.
+BUTTONS: tuple[tuple[str, str], ...] = tuple((key, action) for action, key, _ in COUNTER_BUTTONS)
+SHORTCUTS: dict[str, str] = {key: action for key, action in BUTTONS} | {LANGUAGE_KEYS[0]: "language"}
+BUTTON_COLORS: dict[str, ui.Color] = COUNTER_BUTTON_COLORS
+OFF_FILL: ui.Color = COUNTER_OFF_FILL
+STATE_COLORS: dict[str, ui.Color] = COUNTER_STATE_COLORS
 
 
 class CounterView:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from common.announce import Wording
+from common.protocol.models import SiteOut
 from display.board import Announcement
 
 log = logging.getLogger(__name__)
@@ -18,7 +20,14 @@ class Announcer(Protocol):
     def announce(self, announcement: Announcement) -> None:
         """Queue one call to be heard after those already queued; never blocks."""
 
+    def use_site(self, site: SiteOut) -> None:
+        """The hall (from a snapshot): its code, and how it words its calls."""
+
     def close(self) -> None: ...
+
+
+def wording_of(site: SiteOut) -> Wording:
+    return Wording(site.voice.numbers, dict(site.voice.agencies))
 
 
 class LogAnnouncer:
@@ -27,6 +36,7 @@ class LogAnnouncer:
     def __init__(self, english: bool = False) -> None:
         self.english = english
         self.heard: list[Announcement] = []
+        self.wording = Wording()
 
     def announce(self, announcement: Announcement) -> None:
         self.heard.append(announcement)
@@ -34,6 +44,9 @@ class LogAnnouncer:
         text = announcement.text + (f" / {announcement.text_en}" if self.english else "")
         log.info("announce #%s%s: %s", announcement.seq, " (recall)" if announcement.recall else "",
                  text)
+
+    def use_site(self, site: SiteOut) -> None:
+        self.wording = wording_of(site)
 
     def close(self) -> None:
         pass

@@ -70,6 +70,7 @@ class DisplayApp:
             elif isinstance(item, Snapshot):
                 log.info("snapshot at #%s", item.seq)
                 self.board.apply_snapshot(item)
+                self.announcer.use_site(item.site)
             else:
                 live = now - self._reconnected_at > REPLAY_WINDOW_SECONDS
                 for announcement in self.board.apply(item, live=live, now=now, wall=self.wall()):

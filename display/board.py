@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from common.design import HOLD_SECONDS, QUEUE_LIMIT, RECENT_CALLS, REPLAY_ANNOUNCE_SECONDS
 from common.protocol.events import (
     CounterStateChanged,
     Event,
@@ -31,12 +32,6 @@ from common.protocol.events import (
     TicketTransferred,
 )
 from common.protocol.models import CounterOut, CounterState, Snapshot, TicketOut
-
-HOLD_SECONDS = 6.0  # how long one call holds the big panel when others are waiting
-RECENT_CALLS = 12
-QUEUE_LIMIT = 64  # calls waiting for the big panel; beyond this the oldest are skipped
-REPLAY_ANNOUNCE_SECONDS = 90.0  # a missed call replayed after a reconnect is still announced if
-#                                 it is this fresh; older ones only appear in the lists
 
 
 @dataclass(frozen=True, slots=True)

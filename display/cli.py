@@ -46,6 +46,10 @@ def register(subcommands: Any) -> None:
     parser.add_argument("--logo", type=Path, help="the hall's logo (PNG) for the header")
     parser.add_argument("--no-sound", action="store_true", help="log announcements instead "
                         "of playing them")
+    parser.add_argument("--local-voice", action="store_true",
+                        help="say the calls with this computer's espeak-ng (default: the hall "
+                             "server's audio, its voice pack or its espeak-ng, as every browser "
+                             "display plays it)")
     parser.add_argument("--announce-within", type=float, default=30.0, metavar="SECONDS",
                         help="every call is said within this time of being made, or summed up "
                              "in a notice and left on the screen (default 30; at the hall's "
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         pygame.display.set_caption("Antrean — display")
         present = pygame.display.update
     announcer = make_announcer(english=args.english, quiet=args.no_sound or
-                               args.screenshot is not None, within=args.announce_within)
+                               args.screenshot is not None, within=args.announce_within,
+                               server=None if args.local_voice else args.server, token=args.token)
     app = DisplayApp(client, Board(agencies=agencies), view, surface, announcer, present=present)
     client.start()
     try:

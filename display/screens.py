@@ -17,41 +17,28 @@ from zoneinfo import ZoneInfo
 import pygame
 
 from common import ui
+from common.design import (
+    BLINK_SECONDS,
+    DISPLAY_COLORS,
+    DISPLAY_TEXTS,
+    TICKER_PIXELS_PER_SECOND,
+    UNITS_PER_SHORT_SIDE,
+)
 from common.formats import clock_time, long_date
 from display.board import Board, Call, CounterBoard
 
-# A dark hall screen: light text on deep blue glares less and reads further than black on white.
-BACKGROUND: ui.Color = (10, 25, 49)
-SURFACE: ui.Color = (20, 42, 77)
-SURFACE_LINE: ui.Color = (44, 72, 117)
-TEXT: ui.Color = (255, 255, 255)
-SOFT: ui.Color = (178, 194, 219)
-NUMBER: ui.Color = (255, 214, 10)  # ticket numbers: the one thing the eye looks for
-CALLING: ui.Color = (255, 214, 10)  # the highlighted panel
-CALLING_INK: ui.Color = (10, 25, 49)
-OFFLINE: ui.Color = (220, 38, 38)
-TICKER_BG: ui.Color = (0, 86, 179)
-
-BLINK_SECONDS = 0.5  # the highlighted panel's frame flashes at this half-period
-TICKER_PIXELS_PER_SECOND = 120.0
+BACKGROUND: ui.Color = DISPLAY_COLORS["background"]
+SURFACE: ui.Color = DISPLAY_COLORS["surface"]
+SURFACE_LINE: ui.Color = DISPLAY_COLORS["surface_line"]
+TEXT: ui.Color = DISPLAY_COLORS["text"]
+SOFT: ui.Color = DISPLAY_COLORS["soft"]
+NUMBER: ui.Color = DISPLAY_COLORS["number"]
+CALLING: ui.Color = DISPLAY_COLORS["calling"]
+CALLING_INK: ui.Color = DISPLAY_COLORS["calling_ink"]
+OFFLINE: ui.Color = DISPLAY_COLORS["offline"]
+TICKER_BG: ui.Color = DISPLAY_COLORS["ticker"]
 TICKER_FPS = 30.0
-
-TEXTS: dict[str, tuple[str, str]] = {
-    "calling": ("NOMOR ANTREAN", "NOW CALLING"),
-    "recall": ("PANGGILAN ULANG", "CALLED AGAIN"),
-    "counter": ("LOKET", "COUNTER"),
-    "go_to": ("silakan menuju", "please go to"),
-    "recent": ("Panggilan terakhir", "Recent calls"),
-    "counters": ("Loket", "Counters"),
-    "none_yet": ("Belum ada panggilan", "No calls yet"),
-    "waiting_data": ("Menghubungkan ke server…", "Connecting to the server…"),
-    "offline": ("TERPUTUS", "OFFLINE"),
-    "offline_note": ("menampilkan data terakhir", "showing the last data"),
-    "paused": ("Istirahat", "Paused"),
-    "closed": ("Tutup", "Closed"),
-    "serving": ("dilayani", "serving"),
-    "more": ("antrean berikutnya", "next in turn"),
-}
+TEXTS = DISPLAY_TEXTS  # the words and colours are the hall's one design (common.design)
 
 
 def say(key: str, english: bool = False) -> str:
@@ -79,7 +66,7 @@ class Layout:
         the tiles get the rows they need (up to 30% of the body) and the recent calls the rest,
         so a zone with few counters lists more calls instead of leaving the space empty."""
         width, height = size
-        unit = max(10, min(width, height) // 36)  # 30 px on a 1080-line screen
+        unit = max(10, min(width, height) // UNITS_PER_SHORT_SIDE)  # 30 px on a 1080-line screen
         header_h = unit * 4
         ticker_h = unit * 3 if ticker else 0
         body = pygame.Rect(0, header_h, width, height - header_h - ticker_h)

@@ -24,7 +24,9 @@ from server.services import auth, housekeeping, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog
+from server.services.media import Playlist
 from server.services.runner import Clock, CommandRunner, utc_now
+from server.services.voices import Voices
 from server.settings import Settings
 from server.store.db import Database
 from server.store.migrate import upgrade
@@ -45,18 +47,24 @@ class ServerContext:
     hub: Hub = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
     region: RegionRuntime | None = None  # its part in a region (server/region), once started
+    voices: Voices = field(init=False)
+    playlist: Playlist = field(init=False)
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
         self.hub = Hub(self.db, lambda: self.catalog, self.clock,
                        HubSettings(heartbeat_seconds=self.settings.heartbeat_seconds,
                                    send_buffer_bytes=self.settings.ws_send_buffer_bytes))
+        self.voices = Voices(self.settings.data_dir / "audio", self.catalog)
+        self.playlist = Playlist(self.settings.data_dir / "media")
         self.bus.subscribe(self.hub.on_events)
+        self.bus.subscribe(self.voices.on_events)
 
     async def reload_catalog(self) -> None:
         async with self.db.read() as session:
             self.catalog = await Catalog.load(session, self.settings.public_base_url or "")
         self.runner.catalog = self.catalog
+        self.voices.use(self.catalog)
         self.actors.forget()  # devices and officers may have changed with the hall
 
     async def log_out(self, token: str) -> None:
@@ -172,6 +180,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             await region.stop()
             await context.hub.stop()
             await context.bus.stop()
+            await context.voices.close()
             await db.dispose()
 
     app = FastAPI(

@@ -90,6 +90,15 @@ class ErrorBody(_Model):
     error: ErrorDetail
 
 
+class SiteVoiceOut(_Model):
+    """How the hall's calls are worded (every display says them alike)."""
+
+    numbers: Literal["digits", "words"] = Field(
+        default="digits", description="A-012 read as 'A nol satu dua' (digits) or 'A dua belas'")
+    agencies: dict[str, str] = Field(
+        default_factory=dict, description="agency code → the name said after the counter")
+
+
 class SiteOut(_Model):
     code: str
     name: str
@@ -99,6 +108,7 @@ class SiteOut(_Model):
     open_now: bool
     running_text: str
     public_base_url: str
+    voice: SiteVoiceOut = Field(default_factory=SiteVoiceOut)
 
 
 class AgencyOut(_Model):
@@ -296,6 +306,15 @@ class Snapshot(_Model):
     counters: list[CounterSnapshot]
     queues: list[ServiceQueue]
     recent_calls: list[TicketOut]
+
+
+class MediaItem(_Model):
+    """One image or video of a hall's playlist, shown on the displays between calls."""
+
+    name: str
+    kind: Literal["image", "video"]
+    url: str
+    bytes: int
 
 
 class Health(_Model):

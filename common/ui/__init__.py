@@ -17,20 +17,19 @@ from pathlib import Path
 
 import pygame
 
-Color = tuple[int, int, int]
-
-# High contrast for elderly eyes: dark text on light panels, white on saturated tiles.
-INK: Color = (20, 24, 31)
-PAPER: Color = (246, 247, 249)
-PANEL: Color = (255, 255, 255)
-MUTED: Color = (92, 99, 112)
-LINE: Color = (210, 214, 222)
-ACCENT: Color = (0, 86, 179)
-OK: Color = (21, 128, 61)
-WARN: Color = (180, 83, 9)
-DANGER: Color = (185, 28, 28)
-DISABLED: Color = (160, 166, 176)
-WHITE: Color = (255, 255, 255)
+# The palette is the hall's one design, shared with the browser pages (common.design).
+from common.design import ACCENT as ACCENT
+from common.design import DANGER as DANGER
+from common.design import DISABLED as DISABLED
+from common.design import INK as INK
+from common.design import LINE as LINE
+from common.design import MUTED as MUTED
+from common.design import OK as OK
+from common.design import PANEL as PANEL
+from common.design import PAPER as PAPER
+from common.design import WARN as WARN
+from common.design import WHITE as WHITE
+from common.design import Color as Color
 
 
 def use_headless_drivers() -> None:

@@ -10,15 +10,15 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from common.announce import call_text
+from common.announce import Wording
 from common.announce_queue import WITHIN_SECONDS, AnnouncementQueue, Call, Counts, Utterance, spoken_seconds
 from hardware.audio.chime import chime_wav
 from hardware.audio.loudness import wav_seconds
 from hardware.audio.player import Player
-from hardware.audio.speech import ClipCache, EspeakVoice
+from hardware.audio.speech import ClipCache, Clips, EspeakVoice
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,19 @@ class Announcer:
         *,
         languages: Sequence[str] = ("id",),
         voice_finder: VoiceFinder = EspeakVoice.find,
+        clips: Mapping[str, Clips] | None = None,
         within: float = WITHIN_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._player = player
         self._clock = clock
         self.chime = chime_wav(cache_dir)
-        self.caches: dict[str, ClipCache] = {}
+        self.caches: dict[str, Clips] = {}
         for language in languages:
+            if clips is not None:  # given: the server's, a voice pack's
+                if language in clips:
+                    self.caches[language] = clips[language]
+                continue
             voice = voice_finder(language)
             if voice is None:
                 log.warning("audio: no espeak-ng voice for %r; that language is not spoken", language)
@@ -74,8 +79,13 @@ class Announcer:
     def counts(self) -> Counts:
         return self.queue.counts
 
-    def sentences(self, number: str, counter_number: int) -> dict[str, str]:
-        indonesian, english = call_text(number, counter_number)
+    def use_wording(self, wording: Wording) -> None:
+        """The hall's wording (numbers as words, agencies named), as its server says it."""
+        with self._changed:
+            self.queue.wording = wording
+
+    def sentences(self, number: str, counter_number: int, agency: str = "") -> dict[str, str]:
+        indonesian, english = self.queue.wording.call(number, counter_number, agency)
         texts = {"id": indonesian, "en": english}
         return {language: texts[language] for language in self.caches if language in texts}
 

@@ -42,10 +42,13 @@ def to_level(samples: array[int], rate: int, target_db: float = TARGET_DBFS) -> 
     if level == -math.inf:
         return samples
     gain = 10 ** ((target_db - level) / 20)
-    peak = max((abs(v) for v in samples), default=0)
+    peak = max(max(samples, default=0), -min(samples, default=0))
     if peak:
         gain = min(gain, PEAK_LIMIT * _FULL_SCALE / peak)
-    return array("h", (max(-32768, min(32767, round(v * gain))) for v in samples))
+    # The gain keeps the peak under full scale, so nothing needs clamping; builtins mapped over
+    # the samples take a third of the time a generator does (the server levels every sentence
+    # it renders while displays wait for it).
+    return array("h", map(round, map(gain.__mul__, samples)))
 
 
 def normalise_wav(path: Path, target_db: float = TARGET_DBFS) -> Path:

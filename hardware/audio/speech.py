@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from hardware.audio.loudness import normalise_wav
 
@@ -57,6 +58,16 @@ class EspeakVoice:
         )  # fmt: skip
         partial.replace(out)
         return out
+
+
+class Clips(Protocol):
+    """Where a sentence's clip is (``path``, maybe not rendered yet), and the clip (``get``,
+    rendered once): espeak-ng's (``ClipCache``), a voice pack's (``voice_pack.PackClips``) or
+    the hall server's (``remote.RemoteClips``)."""
+
+    def path(self, text: str) -> Path: ...
+
+    def get(self, text: str) -> Path: ...
 
 
 class ClipCache:

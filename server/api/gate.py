@@ -28,6 +28,7 @@ from server.services.errors import DomainError
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # the largest command is a survey with its comment: a few KiB
+LIMIT_EXTENSION = "x-max-body-bytes"  # an operation that takes more (an upload) says so
 ACTOR_KEY = "antrean.actor"  # where the gate leaves the caller it resolved, for get_actor
 
 
@@ -35,6 +36,7 @@ ACTOR_KEY = "antrean.actor"  # where the gate leaves the caller it resolved, for
 class RouteNeeds:
     token: bool  # a bearer token, checked before the body is read
     json: bool  # the body is JSON
+    max_body: int | None = None  # a limit of its own, larger than the gate's
 
 
 NOTHING = RouteNeeds(token=False, json=False)
@@ -50,7 +52,8 @@ def _needs_of(openapi: dict[str, Any]) -> list[tuple[re.Pattern[str], dict[str, 
         for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {})
             needs[method.upper()] = RouteNeeds(token=bool(operation.get("security")),
-                                               json="application/json" in content)
+                                               json="application/json" in content,
+                                               max_body=operation.get(LIMIT_EXTENSION))
         table.append((pattern, needs))
     return table
 
@@ -93,21 +96,24 @@ class RequestGate:
                                b"authorization")}
         length_text = headers.get(b"content-length", b"").strip()
         length = int(length_text) if length_text.isdigit() else None
-        if length is not None and length > self.max_body_bytes:
-            await self._too_large(scope, receive, send)
-            return
+        limit = self.max_body_bytes
+        if length is not None and length > limit:
+            limit = self._needs(scope).max_body or limit  # an upload's route may take more
+            if length > limit:
+                await self._too_large(scope, receive, send, limit)
+                return
         if length or b"chunked" in headers.get(b"transfer-encoding", b"").lower():
             refusal = await self._admit(scope, headers)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-            receive = self._counted(receive)
+            receive = self._counted(receive, self._needs(scope).max_body or limit)
         await self.app(scope, receive, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         await error_response(413, "too_large", "Permintaan terlalu besar.",
-                             f"The request body is over {self.max_body_bytes} bytes.",
-                             {"limit": self.max_body_bytes},
+                             f"The request body is over {limit} bytes.",
+                             {"limit": limit},
                              headers={"Connection": "close"})(scope, receive, send)
 
     async def _admit(self, scope: Scope, headers: dict[bytes, bytes]) -> Any:
@@ -140,11 +146,10 @@ class RequestGate:
                 return needs[scope["method"]]
         return NOTHING
 
-    def _counted(self, receive: Receive) -> Receive:
+    def _counted(self, receive: Receive, limit: int) -> Receive:
         """``receive``, refusing the body once more of it arrived than the limit allows (a
         chunked body announces no length)."""
         received = 0
-        limit = self.max_body_bytes
 
         async def counted() -> Message:
             nonlocal received

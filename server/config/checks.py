@@ -165,4 +165,15 @@ def ticket_address(hall: RawHall) -> Iterator[Finding]:
         yield Finding(("site", "public_base_url"), Said(message, message_id), severity="warning")
 
 
-CHECKS: list[Check] = [unique_values, references, officers, ticket_address]
+def voice(hall: RawHall) -> Iterator[Finding]:
+    """The voice names only agencies of the hall."""
+    agencies = hall.codes("agency")
+    settings = hall.site().get("voice")
+    named = settings.get("agencies") if isinstance(settings, dict) else None
+    for code in named if isinstance(named, dict) else {}:
+        if code not in agencies:
+            yield Finding(("site", "voice", "agencies"),
+                          _missing("agency", "instansi", code, agencies))
+
+
+CHECKS: list[Check] = [unique_values, references, officers, ticket_address, voice]

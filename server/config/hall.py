@@ -106,6 +106,24 @@ class DispatchSettings(_Strict):
     sla_ageing: float = Field(default=1.0, gt=0, le=10)
 
 
+class VoiceConfig(_Strict):
+    """How calls are worded and whose voice says them (see docs/hall-config.md)."""
+
+    numbers: Literal["digits", "words"] = "digits"
+    pack: str | None = Field(default=None, min_length=1, max_length=400,
+                             description="a folder of recorded clips, relative to the hall's file")
+    agencies: dict[str, str] = Field(default_factory=dict,
+                                     description="agency code → the name said after the counter")
+
+    @field_validator("agencies")
+    @classmethod
+    def _spoken_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for code, name in value.items():
+            if not name.strip() or len(name) > 60:
+                raise ValueError(f"the spoken name of '{code}' must be 1 to 60 characters")
+        return value
+
+
 class SiteConfig(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=120)
@@ -118,6 +136,7 @@ class SiteConfig(_Strict):
     running_text: str = ""
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     reservation_seconds: int = Field(default=120, ge=10, le=3600)
+    voice: VoiceConfig = Field(default_factory=VoiceConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -316,14 +335,30 @@ def check_file(path: Path) -> HallCheck:
             "file", f"cannot be read: {exc.strerror}", None,
             f"tidak dapat dibaca: {exc.strerror}", "check the path and the file's permissions",
             "periksa jalur dan izin berkas")])
-    return check_hall(text, str(path))
+    checked = check_hall(text, str(path))
+    pack = checked.hall.site.voice.pack if checked.hall is not None else None
+    if pack is not None and not (path.parent / pack).is_dir():
+        where = ("site", "voice", "pack")
+        checked.problems.append(problem(text.splitlines(), Finding(where, Said(
+            f"no folder {pack} beside this file: espeak-ng says every call",
+            f"tidak ada folder {pack} di samping berkas ini: espeak-ng mengucapkan semua panggilan",
+            "`antrean voice record DIR` makes a pack", "`antrean voice record DIR` membuat paket"),
+            severity="warning")))
+    return checked
 
 
 def load_hall(path: Path) -> HallConfig:
+    """The hall of a file; its voice pack's folder is taken relative to the file."""
     checked = check_file(path)
     if checked.hall is None:
         raise ConfigError(str(path), checked.errors)
-    return checked.hall
+    hall = checked.hall
+    voice = hall.site.voice
+    if voice.pack is not None and not Path(voice.pack).is_absolute():
+        absolute = str((path.parent / voice.pack).resolve())
+        hall = hall.model_copy(update={"site": hall.site.model_copy(
+            update={"voice": voice.model_copy(update={"pack": absolute})})})
+    return hall
 
 
 def sample_hall_path() -> Path:

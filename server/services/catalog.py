@@ -15,11 +15,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.announce import Numbers, Wording
 from common.protocol.models import AgencyOut
 from server.domain.calendar import OpeningHours
 from server.domain.dispatch import Policy
 from server.services.errors import NotFound
 from server.store import models as m
+
+
+@dataclass(frozen=True)
+class SiteVoice:
+    """The hall's ``[site.voice]``: how calls are worded, and the voice pack that says them."""
+
+    numbers: Numbers = "digits"
+    pack: str | None = None
+    agencies: tuple[tuple[str, str], ...] = ()  # (agency code, spoken name)
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> SiteVoice:
+        return cls(numbers="words" if stored.get("numbers") == "words" else "digits",
+                   pack=stored.get("pack") or None,
+                   agencies=tuple(sorted((stored.get("agencies") or {}).items())))
+
+    @property
+    def wording(self) -> Wording:
+        return Wording(self.numbers, dict(self.agencies))
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,7 @@ class SiteInfo:
     policy: Policy
     reservation_seconds: int
     opening: OpeningHours
+    voice: SiteVoice = field(default_factory=SiteVoice)
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,7 @@ class Catalog:
                 opening=OpeningHours.build(site.timezone, site.hours,
                                            [date.fromisoformat(d) for d in site.holidays],
                                            site.always_open),
+                voice=SiteVoice.of(site.voice or {}),
             )
             catalog._site_by_code[site.code] = site.id
         for agency in (await session.scalars(select(m.Agency).where(m.Agency.active))).all():

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 
-from common.announce import call_text
 from common.formats import clock_time, day_name
 from common.protocol.events import (
     CounterRef,
@@ -367,7 +366,8 @@ async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Cou
     ticket.called_out_of_order = ticket.called_out_of_order or out_of_order
     counter_row.current_ticket_id = ticket.id
     site = uow.catalog.sites[counter.site_id]
-    spoken_id, spoken_en = call_text(ticket.number, counter.number)
+    spoken_id, spoken_en = site.voice.wording.call(ticket.number, counter.number,
+                                                   uow.catalog.agencies[counter.agency_id].code)
     uow.emit(site.id, TicketCalled(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
                                    counter=counter_ref(uow, counter), announce=spoken_id,
                                    announce_en=spoken_en, out_of_order=out_of_order))
@@ -487,7 +487,8 @@ async def recall(uow: UnitOfWork, ticket_id: int) -> TicketOut:
     ticket.call_count += 1
     ticket.last_called_at = uow.now
     site = uow.catalog.sites[counter.site_id]
-    spoken_id, spoken_en = call_text(ticket.number, counter.number)
+    spoken_id, spoken_en = site.voice.wording.call(ticket.number, counter.number,
+                                                   uow.catalog.agencies[counter.agency_id].code)
     uow.audit(site.id, "ticket.recall", ticket_id=ticket.id, counter_id=counter.id)
     uow.emit(site.id, TicketRecalled(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
                                      counter=counter_ref(uow, counter), announce=spoken_id,

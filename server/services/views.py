@@ -12,6 +12,7 @@ from common.protocol.models import (
     CounterSnapshot,
     ServiceOut,
     SiteOut,
+    SiteVoiceOut,
     Snapshot,
     TicketOut,
 )
@@ -34,7 +35,8 @@ def site_out(site: SiteInfo, now: datetime) -> SiteOut:
 
     return SiteOut(code=site.code, name=site.name, name_en=site.name_en, timezone=site.timezone,
                    service_day=service_day(now, site.timezone), open_now=site.opening.is_open(now),
-                   running_text=site.running_text, public_base_url=site.public_base_url)
+                   running_text=site.running_text, public_base_url=site.public_base_url,
+                   voice=SiteVoiceOut(numbers=site.voice.numbers, agencies=dict(site.voice.agencies)))
 
 
 def list_sites(catalog: Catalog, now: datetime) -> list[SiteOut]:

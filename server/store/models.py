@@ -76,6 +76,7 @@ class Site(Base):
     running_text: Mapped[str] = mapped_column(Text, default="")
     dispatch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reservation_seconds: Mapped[int] = mapped_column(Integer, default=120)
+    voice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     last_event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

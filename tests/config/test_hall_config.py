@@ -548,3 +548,45 @@ def test_a_warning_alone_leaves_the_hall_usable(monkeypatch: pytest.MonkeyPatch)
     (warning,) = checked.problems
     assert warning.severity == "warning" and warning.where == "site.public_base_url"
     assert "PERINGATAN: menunjuk komputer ini" in warning.indonesian()
+
+
+# ---------------------------------------------------------------------------------------------
+# [site.voice]
+# ---------------------------------------------------------------------------------------------
+
+_VOICE_HALL = '''[site]
+code = "V"
+name = "Aula"
+
+[site.voice]
+numbers = "words"
+pack = "suara"
+agencies = { SAMSAT = "Samsat" }
+
+[[agency]]
+code = "SAMSAT"
+name = "Samsat (Bapenda, Polri, Jasa Raharja)"
+
+[[service]]
+agency = "SAMSAT"
+code = "PKB"
+prefix = "P"
+name = "Pajak"
+'''
+
+
+def test_the_voice_pack_is_found_beside_the_halls_file(tmp_path: Path) -> None:
+    (tmp_path / "hall.toml").write_text(_VOICE_HALL, encoding="utf-8")
+    voice = load_hall(tmp_path / "hall.toml").site.voice
+    assert voice.numbers == "words" and voice.agencies == {"SAMSAT": "Samsat"}
+    assert voice.pack == str((tmp_path / "suara").resolve())
+
+
+def test_the_voice_names_only_agencies_of_the_hall() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_hall(_VOICE_HALL.replace('{ SAMSAT = "Samsat" }', '{ POLRES = "Polres" }'))
+    assert [str(p) for p in error.value.problems] == [
+        "line 8, site.voice.agencies: no agency has the code 'POLRES'"]
+    with pytest.raises(ConfigError) as error:
+        parse_hall(_VOICE_HALL.replace('numbers = "words"', 'numbers = "roman"'))
+    assert "site.voice.numbers" in str(error.value) and "'digits' or 'words'" in str(error.value)

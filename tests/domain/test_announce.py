@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from common.announce import call_text, indonesian_cardinal, spell_ticket
+from common.announce import (
+    NUMBER_WORDS,
+    Wording,
+    call_text,
+    english_cardinal,
+    indonesian_cardinal,
+    phrases,
+    spell_ticket,
+    split_phrases,
+)
 
 
 @pytest.mark.parametrize(
@@ -116,3 +125,59 @@ def test_the_call_names_the_ticket_and_the_counter_in_both_languages() -> None:
 def test_a_high_counter_number_is_said_as_a_number() -> None:
     indonesian, _ = call_text("C-005", 43)
     assert indonesian.endswith("loket empat puluh tiga")
+
+
+# ---------------------------------------------------------------- the hall's wording
+
+@pytest.mark.parametrize(
+    ("ticket", "language", "spoken"),
+    [
+        ("A-012", "id", "A dua belas"),
+        ("A-012", "en", "A twelve"),
+        ("B-100", "id", "B seratus"),
+        ("KTP-007", "id", "K T P tujuh"),
+        ("A-1345", "en", "A one thousand three hundred forty-five"),
+    ],
+)
+def test_a_hall_may_read_numbers_as_words(ticket: str, language: str, spoken: str) -> None:
+    assert Wording(numbers="words").spell(ticket, language) == spoken
+
+
+def test_a_hall_may_name_the_agency_after_the_counter() -> None:
+    wording = Wording("words", {"SAMSAT": "Samsat"})
+    assert wording.call("P-003", 7, "SAMSAT") == (
+        "Nomor antrean P tiga, silakan menuju loket tujuh, Samsat",
+        "Ticket number P three, please proceed to counter 7, Samsat")
+    assert wording.call("A-001", 1, "DUKCAPIL")[0].endswith("loket satu")  # not listed
+    assert wording.folded([("P-001", 7), ("P-002", 8)], "SAMSAT") == (
+        "Nomor antrean P satu ke loket tujuh, dan P dua ke loket delapan, Samsat")
+
+
+@given(st.integers(1, 999_999), st.sampled_from(("digits", "words")), st.integers(1, 999),
+       st.sampled_from(("A", "KTP", "Z")))
+def test_every_call_is_made_of_the_packs_phrases(sequence: int, numbers: str, counter: int,
+                                                 prefix: str) -> None:
+    wording = Wording(numbers, {"SAMSAT": "Samsat (Bapenda, Polri)"})  # type: ignore[arg-type]
+    known = phrases(prefix, ["Samsat (Bapenda, Polri)"], large_numbers=True)
+    number = f"{prefix}-{sequence:03d}"
+    for text, last in ((wording.call(number, counter, "SAMSAT")[0], "samsat (bapenda, polri)"),
+                       (wording.folded([(number, counter), (number, counter + 1)], "SAMSAT"),
+                        "samsat (bapenda, polri)"),
+                       (wording.notice(counter), "silakan lihat layar")):
+        said = split_phrases(text, known)
+        assert said is not None, text
+        assert said[0] in ("nomor antrean", *NUMBER_WORDS, "seribu") and said[-1] == last
+
+
+def test_a_sentence_with_a_word_outside_the_pack_is_not_split() -> None:
+    known = phrases("A")
+    assert split_phrases("Nomor antrean B satu", known) is None  # B is not a prefix here
+    assert split_phrases("Ticket number A one", known) is None
+    assert split_phrases("Nomor antrean A satu, silakan menuju loket dua", known) == [
+        "nomor antrean", "a", "satu", ",", "silakan menuju", "loket", "dua"]
+
+
+def test_english_numbers() -> None:
+    assert [english_cardinal(n) for n in (0, 13, 40, 99, 100, 101, 7000)] == [
+        "zero", "thirteen", "forty", "ninety-nine", "one hundred", "one hundred one",
+        "seven thousand"]

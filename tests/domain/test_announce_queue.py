@@ -7,7 +7,7 @@ from announce_samples import opening_calls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.announce import call_text
+from common.announce import Wording, call_text
 from common.announce_queue import AnnouncementQueue, Call, Utterance
 
 
@@ -140,3 +140,18 @@ def test_every_call_is_heard_of_within_the_bound(arrivals: list[tuple[float, int
     for _, end, utterance in heard:
         for call in utterance.calls + utterance.skipped:
             assert end - call.at <= 30.0 + 1e-9, [(u.kind, start, end) for start, end, u in heard]
+
+
+def test_the_queue_says_calls_in_the_halls_wording() -> None:
+    queue = AnnouncementQueue(languages=("id", "en"), wording=Wording("words", {"SAMSAT": "Samsat"}))
+    queue.add(Call(1, "P-012", 3, "SAMSAT", 0.0))
+    alone = queue.next(0.0)
+    assert alone is not None and alone.sentences == (
+        ("id", "Nomor antrean P dua belas, silakan menuju loket tiga, Samsat"),
+        ("en", "Ticket number P twelve, please proceed to counter 3, Samsat"))
+    queue.add(Call(2, "P-013", 3, "SAMSAT", 10.0))
+    queue.add(Call(3, "P-014", 4, "SAMSAT", 10.0))
+    folded = queue.next(10.0)
+    assert folded is not None and folded.sentences == (
+        ("id", "Nomor antrean P tiga belas ke loket tiga, dan P empat belas ke loket empat, "
+               "Samsat"),)

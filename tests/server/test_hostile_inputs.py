@@ -159,6 +159,27 @@ async def test_a_body_over_the_limit_is_refused_unread(hall: Hall) -> None:
     assert_error(chunked, 413)
 
 
+async def test_an_upload_route_takes_its_own_larger_limit(hall: Hall) -> None:
+    import io
+    import random
+
+    from PIL import Image
+
+    picture = io.BytesIO()  # noise does not compress: a photograph's size
+    Image.frombytes("RGB", (256, 256), random.Random(7).randbytes(256 * 256 * 3)).save(
+        picture, "PNG")
+    assert len(picture.getvalue()) > 64 * 1024  # over the limit of commands
+    manager = await hall.login("manajer")
+    added = await hall.client.put("/api/v1/sites/TEST/media/01-gradient.png",
+                                  content=picture.getvalue(),
+                                  headers={**manager, "Content-Type": "image/png"})
+    assert added.status_code == 201, added.text
+    stranger = await hall.client.put("/api/v1/sites/TEST/media/02-gradient.png",
+                                     content=picture.getvalue(),
+                                     headers={**KIOSK, "Content-Type": "image/png"})
+    assert_error(stranger, 403)  # the token decides before the large body is read
+
+
 async def test_the_token_is_checked_before_the_body(hall: Hall) -> None:
     body = b'{"service": "KTP"}'
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):
