@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.sd_notify import Notifier
+
 log = logging.getLogger(__name__)
 
 
@@ -90,9 +92,10 @@ def run(args: argparse.Namespace) -> int:
     core.start()
     if not args.token and args.username and password:
         core.dispatch_login(args.username, password)
+    notifier = Notifier.from_environment()
     try:
         if args.headless:
-            return _headless(core)
+            return _headless(core, notifier)
         from common import ui
 
         if args.screenshot is not None:
@@ -117,20 +120,24 @@ def run(args: argparse.Namespace) -> int:
             flags = pygame.NOFRAME
         surface = pygame.display.set_mode(size, flags)
         pygame.display.set_caption(f"Antrean — Loket {args.counter}")
-        CounterWindow(core, view, surface).run()
+        notifier.ready(f"counter {args.counter}")
+        CounterWindow(core, view, surface).run(beat=notifier.beat)
         return 0
     finally:
+        notifier.stopping()
         core.stop()
         server.close()
         if devices is not None:
             devices.stop()
 
 
-def _headless(core: Any) -> int:
+def _headless(core: Any, notifier: Notifier) -> int:
     log.info("counter %s running headless; Ctrl-C to stop", core.counter_number)
+    notifier.ready(f"counter {core.counter_number}, headless")
     try:
         while True:
             core.pump()
+            notifier.beat()
             time.sleep(0.05)
     except KeyboardInterrupt:
         return 0

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import pygame
 
     from common.client import BackgroundClient, StreamRefused
+    from common.sd_notify import Notifier
     from display.app import DisplayApp
     from display.board import Board
     from display.screens import DisplayView
@@ -94,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
             path = app.screenshot(args.screenshot)
             print(f"saved {path}" + ("" if app.board.synced else " (never reached the server)"))
             return 0 if app.board.synced else 1
-        app.run()
+        notifier = Notifier.from_environment()
+        notifier.ready("display" + (f" of zone {args.zone}" if args.zone else ""))
+        try:
+            app.run(beat=notifier.beat)
+        finally:
+            notifier.stopping()
         return 0
     except StreamRefused as exc:
         log.error("the server refused this display (%s): check --token and --zone", exc.reason)

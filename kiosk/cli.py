@@ -73,6 +73,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _kiosk(args: argparse.Namespace, view: Any, link: Any, site: dict[str, Any], pygame: Any) -> int:
+    from common.sd_notify import Notifier
     from kiosk.app import KioskApp
     from kiosk.link import PrinterLink
 
@@ -91,7 +92,12 @@ def _kiosk(args: argparse.Namespace, view: Any, link: Any, site: dict[str, Any],
     surface = pygame.display.set_mode(_size(args.size) if args.windowed else (0, 0), flags)
     pygame.display.set_caption(f"Antrean — {site['name']}")
     app = KioskApp(link, printer, view, surface)
-    app.run()
+    notifier = Notifier.from_environment()
+    notifier.ready(f"kiosk of {site['code']}")
+    try:
+        app.run(beat=notifier.beat)
+    finally:
+        notifier.stopping()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,11 @@ def register(subcommands: Any) -> None:
                        help="the hall's TOML file, applied at start (default: ANTREAN_CONFIG)")
     serve.add_argument("--demo", action="store_true",
                        help="run the sample hall, open around the clock, with demo accounts")
+    serve.add_argument("--workers", type=int, default=_workers_default(), metavar="N",
+                       help="server processes behind the one address (default 1, or "
+                            "ANTREAN_WORKERS); more than one needs PostgreSQL and Redis")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log a line for every request, with its request id")
     _store_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -44,7 +50,14 @@ def register(subcommands: Any) -> None:
 
     db = subcommands.add_parser("db", help="the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
+    upgrade = db_sub.add_parser(
+        "upgrade", help="apply the schema migrations",
+        description="Apply the schema migrations this version ships (the server also does so "
+                    "as it starts). With --check, only say which would run: exit status 0 when "
+                    "the store is up to date, 1 when migrations are pending, 2 when the store "
+                    "is newer than this version.")
+    upgrade.add_argument("--check", action="store_true",
+                         help="say what would run, change nothing")
     _store_options(upgrade)
     upgrade.set_defaults(run=_db_upgrade)
 
@@ -94,11 +107,36 @@ def _settings(args: argparse.Namespace, **extra: object) -> Any:
     return Settings.from_env(data_dir=args.data_dir, database_url=args.database_url, **extra)
 
 
+def _workers_default() -> int:
+    value = os.environ.get("ANTREAN_WORKERS", "1")
+    return int(value) if value.isdigit() else 1
+
+
+def why_not_workers(settings: Any, workers: int) -> str | None:
+    """Why ``workers`` processes cannot share this store, in words for the operator."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers == 1:
+        return None
+    from server.store.db import Database
+
+    if Database(settings.effective_database_url).is_sqlite:
+        return (f"--workers {workers} needs PostgreSQL: SQLite lets one process write at a "
+                "time, so more processes would queue for its lock instead of adding capacity. "
+                "Run one process on SQLite, or set ANTREAN_DATABASE_URL=postgresql://... and "
+                "ANTREAN_REDIS_URL=redis://... (see docs/operations.md).")
+    if not settings.redis_url:
+        return (f"--workers {workers} needs Redis (ANTREAN_REDIS_URL=redis://HOST:6379), so that "
+                "every process hears the others' events at once; without it a display on one "
+                "process would learn of a call made on another seconds late.")
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
     from server.config.hall import ConfigError, load_hall
+    from server.store.migrate import SchemaTooNew
 
     settings = _settings(args, config_path=args.config, demo=args.demo or None)
     if settings.config_path is not None and not settings.demo:
@@ -107,14 +145,79 @@ def _serve(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 2
+    problem = why_not_workers(settings, args.workers)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        # Before any process serves: a store a newer version upgraded is refused here, in
+        # plain words; several workers find the store migrated and the hall applied once.
+        asyncio.run(_prepare(settings, migrate=args.workers > 1))
+    except SchemaTooNew as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if settings.demo:
         print(f"Demo hall on http://{args.host}:{args.port}  (API reference: /docs; "
               "kiosk token demo-kiosk-1, officer login see the sample hall)", file=sys.stderr)
     # The sans-I/O WebSocket implementation lets the hub write a burst of events to a socket
     # at once; compression would cost every display memory and time for small JSON frames.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                access_log=False, lifespan="on", ws="websockets-sansio",
-                ws_per_message_deflate=False)
+    # Logging is ours (common.logs), so uvicorn's lines carry request ids and the format.
+    options: dict[str, Any] = {
+        "host": args.host, "port": args.port, "log_config": None, "access_log": args.access_log,
+        "lifespan": "on", "ws": "websockets-sansio", "ws_per_message_deflate": False}
+    if args.workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    return _serve_workers(args, settings, options)
+
+
+async def _prepare(settings: Any, *, migrate: bool) -> None:
+    from server.app import prepare_store
+    from server.store.db import Database
+    from server.store.migrate import schema_state
+
+    db = Database(settings.effective_database_url)
+    try:
+        if migrate:
+            await prepare_store(settings, db)
+        else:
+            await schema_state(db)  # refuses a newer schema; the server upgrades an older one
+    finally:
+        await db.dispose()
+
+
+def _serve_workers(args: argparse.Namespace, settings: Any, options: dict[str, Any]) -> int:
+    """uvicorn's own supervisor: it binds the address once, starts the workers, and starts a
+    worker again when one dies; SIGHUP replaces them one by one. The workers are fresh Python
+    processes, so their settings travel in the environment."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from server.settings import STORE_PREPARED
+
+    pool = Path(tempfile.mkdtemp(prefix="antrean-metrics-"))
+    os.environ.update({
+        "ANTREAN_DATA_DIR": str(settings.data_dir),
+        "ANTREAN_DATABASE_URL": settings.effective_database_url,
+        "ANTREAN_REDIS_URL": settings.redis_url,
+        "ANTREAN_LOG_LEVEL": str(args.log_level),
+        "ANTREAN_LOG_FORMAT": str(args.log_format),
+        "ANTREAN_METRICS_DIR": str(pool),
+        STORE_PREPARED: "1",
+    })
+    if settings.config_path is not None:
+        os.environ["ANTREAN_CONFIG"] = str(settings.config_path.resolve())
+    if settings.demo:
+        os.environ["ANTREAN_DEMO"] = "1"
+    try:
+        uvicorn.run("server.app:create_app_from_environment", factory=True,
+                    workers=args.workers, **options)
+    finally:
+        shutil.rmtree(pool, ignore_errors=True)
     return 0
 
 
@@ -166,18 +269,31 @@ def _fail(exc: Exception) -> int:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     from server.store.db import Database
-    from server.store.migrate import upgrade
+    from server.store.migrate import SchemaState, SchemaTooNew, schema_state, upgrade
 
-    async def main() -> None:
+    async def main() -> SchemaState:
         db = Database(_settings(args).effective_database_url)
         try:
-            await upgrade(db)
+            state = await schema_state(db)
+            if not args.check and state.pending:
+                await upgrade(db)
+            return state
         finally:
             await db.dispose()
 
-    asyncio.run(main())
-    print("database is up to date")
-    return 0
+    try:
+        state = asyncio.run(main())
+    except SchemaTooNew as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"schema: {state.current or 'none (an empty store)'}; this version's: {state.head}")
+    if not state.pending:
+        print("the store is up to date")
+        return 0
+    print("would run:" if args.check else "ran:")
+    for step in state.pending:
+        print(f"  {step.revision}  {step.summary}")
+    return 1 if args.check else 0
 
 
 def _read_password(from_stdin: bool) -> str:

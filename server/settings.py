@@ -9,6 +9,7 @@ from pathlib import Path
 from server.store.db import sqlite_url
 
 DEFAULT_DATA_DIR = Path("antrean-data")
+STORE_PREPARED = "ANTREAN_STORE_PREPARED"  # set by `serve --workers` for its workers
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,10 @@ class Settings:
     event_log_keep: int = 100_000  # events kept per site for clients resuming with since=SEQ
     heartbeat_seconds: float = 15.0  # WebSocket heartbeat both ways
     maintenance_seconds: float = 5.0  # how often reservations and past days are expired
+    # False in the workers of `serve --workers N`: their parent migrated the store and applied
+    # the hall once for all of them; each worker only checks the schema is current.
+    prepare_store: bool = True
+    metrics_dir: Path | None = None  # where the workers of one address pool their metrics
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -35,6 +40,9 @@ class Settings:
             "event_log_keep": int(v) if (v := os.environ.get("ANTREAN_EVENT_LOG_KEEP")) else None,
             "heartbeat_seconds": (float(v) if (v := os.environ.get("ANTREAN_HEARTBEAT_SECONDS"))
                                   else None),
+            "demo": True if os.environ.get("ANTREAN_DEMO") == "1" else None,
+            "prepare_store": False if os.environ.get(STORE_PREPARED) == "1" else None,
+            "metrics_dir": Path(p) if (p := os.environ.get("ANTREAN_METRICS_DIR")) else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values = {k: v for k, v in values.items() if v is not None}  # unset: the default

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from server.api import auth, counter, kiosk, public, stats, ws
+from server.api import auth, counter, kiosk, operations, public, stats, ws
 from server.api.errors import install_error_handlers
 from server.web import pages
 
 
 def register_routes(app: FastAPI) -> None:
     install_error_handlers(app)
-    for module in (public, auth, kiosk, counter, ws, stats, pages):
+    for module in (public, operations, auth, kiosk, counter, ws, stats, pages):
         app.include_router(module.router)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from common.protocol.events import Event
 from server.realtime.bus import EventBus
 from server.services.actor import Actor
 from server.services.catalog import Catalog
@@ -75,11 +76,14 @@ class Idempotency:
 
 
 class CommandRunner:
-    def __init__(self, db: Database, catalog: Catalog, bus: EventBus, clock: Clock = utc_now):
+    def __init__(self, db: Database, catalog: Catalog, bus: EventBus, clock: Clock = utc_now,
+                 on_committed: Callable[[Sequence[Event]], None] = lambda events: None):
+        """``on_committed``: told of each command's events once they stand (the metrics)."""
         self.db = db
         self.catalog = catalog
         self.bus = bus
         self.clock = clock
+        self.on_committed = on_committed
 
     async def run(self, actor: Actor, command: Command, *, created: bool = False,
                   idempotency: Idempotency | None = None) -> Outcome:
@@ -136,6 +140,7 @@ class CommandRunner:
                 "fingerprint": idempotency.fingerprint, "status_code": status,
                 "body": body or {}, "created_at": now})
         uow.committed()
+        self.on_committed(events)
         await self.bus.publish(events)
         return Outcome(status, body)
 
@@ -147,5 +152,6 @@ class CommandRunner:
             changed = await work(uow)
             events = await uow.seal()
         uow.committed()
+        self.on_committed(events)
         await self.bus.publish(events)
         return changed
