@@ -175,6 +175,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    arguments: list[str] = field(default_factory=list)  # more of `serve`'s options
 
     @property
     def url(self) -> str:
@@ -182,10 +183,10 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> None:
         env = {**os.environ, "ANTREAN_DATABASE_URL": self.database_url, **self.env}
-        log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "common.cli", "serve", "--config", str(self.config),
-             "--data-dir", str(self.data_dir), "--port", str(self.port)],
+             "--data-dir", str(self.data_dir), "--port", str(self.port), *self.arguments],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -198,6 +199,10 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         raise RuntimeError("server did not become healthy")
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"server-{self.port}.log"
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
