@@ -18,6 +18,7 @@ from common import logs
 
 AREAS = (
     "server.cli",
+    "server.backup_cli",
     "server.simulate",
     "hardware.cli",
     "kiosk.cli",

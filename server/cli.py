@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def _store_options(parser: argparse.ArgumentParser) -> None:
+def store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where the embedded SQLite database lives "
                              "(default: ./antrean-data, or ANTREAN_DATA_DIR)")
@@ -37,7 +37,7 @@ def register(subcommands: Any) -> None:
                             "ANTREAN_WORKERS); more than one needs PostgreSQL and Redis")
     serve.add_argument("--access-log", action="store_true",
                        help="log a line for every request, with its request id")
-    _store_options(serve)
+    store_options(serve)
     serve.set_defaults(run=_serve)
 
     config = subcommands.add_parser("config", help="check a hall's configuration file")
@@ -58,7 +58,7 @@ def register(subcommands: Any) -> None:
                     "is newer than this version.")
     upgrade.add_argument("--check", action="store_true",
                          help="say what would run, change nothing")
-    _store_options(upgrade)
+    store_options(upgrade)
     upgrade.set_defaults(run=_db_upgrade)
 
     officer = subcommands.add_parser("officer", help="officer, manager and admin accounts")
@@ -71,14 +71,14 @@ def register(subcommands: Any) -> None:
     add.add_argument("--site", help="site code (default: the only site)")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of asking")
-    _store_options(add)
+    store_options(add)
     add.set_defaults(run=_officer_add)
     listing = officer_sub.add_parser("list", help="list accounts")
-    _store_options(listing)
+    store_options(listing)
     listing.set_defaults(run=_officer_list)
     disable = officer_sub.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("username")
-    _store_options(disable)
+    store_options(disable)
     disable.set_defaults(run=_officer_disable)
 
     device = subcommands.add_parser("device", help="kiosks, displays and keypads")
@@ -89,19 +89,19 @@ def register(subcommands: Any) -> None:
     dadd.add_argument("--site", help="site code (default: the only site)")
     dadd.add_argument("--zone", help="display zone code")
     dadd.add_argument("--counter", type=int, help="counter number a keypad belongs to")
-    _store_options(dadd)
+    store_options(dadd)
     dadd.set_defaults(run=_device_add)
     dlist = device_sub.add_parser("list", help="list devices")
-    _store_options(dlist)
+    store_options(dlist)
     dlist.set_defaults(run=_device_list)
     ddisable = device_sub.add_parser("disable", help="disable a device's token")
     ddisable.add_argument("name")
     ddisable.add_argument("--site", help="site code (default: the only site)")
-    _store_options(ddisable)
+    store_options(ddisable)
     ddisable.set_defaults(run=_device_disable)
 
 
-def _settings(args: argparse.Namespace, **extra: object) -> Any:
+def settings_from(args: argparse.Namespace, **extra: object) -> Any:
     from server.settings import Settings
 
     return Settings.from_env(data_dir=args.data_dir, database_url=args.database_url, **extra)
@@ -138,7 +138,7 @@ def _serve(args: argparse.Namespace) -> int:
     from server.config.hall import ConfigError, load_hall
     from server.store.migrate import SchemaTooNew
 
-    settings = _settings(args, config_path=args.config, demo=args.demo or None)
+    settings = settings_from(args, config_path=args.config, demo=args.demo or None)
     if settings.config_path is not None and not settings.demo:
         try:
             load_hall(settings.config_path)
@@ -249,7 +249,7 @@ def _with_store(args: argparse.Namespace, work: Callable[[Any, Any], Awaitable[T
     from server.store.migrate import upgrade
 
     async def main() -> T:
-        db = Database(_settings(args).effective_database_url)
+        db = Database(settings_from(args).effective_database_url)
         try:
             await upgrade(db)
             async with db.write() as session:
@@ -272,7 +272,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from server.store.migrate import SchemaState, SchemaTooNew, schema_state, upgrade
 
     async def main() -> SchemaState:
-        db = Database(_settings(args).effective_database_url)
+        db = Database(settings_from(args).effective_database_url)
         try:
             state = await schema_state(db)
             if not args.check and state.pending:
