@@ -30,8 +30,10 @@ def register(subcommands: Any) -> None:
                         "for the password unless --password-stdin)")
     parser.add_argument("--password-stdin", action="store_true",
                         help="read the officer's password from the first line of standard input")
-    parser.add_argument("--token", help="a keypad device token bound to this counter: works the "
-                        "counter without an officer login")
+    parser.add_argument("--token", default=os.environ.get("ANTREAN_DEVICE_TOKEN") or None,
+                        help="a keypad device token bound to this counter: works the "
+                        "counter without an officer login (default: ANTREAN_DEVICE_TOKEN, "
+                        "kept out of the process list)")
     parser.add_argument("--headless", action="store_true",
                         help="no window: the keypad and the LED display run the counter")
     parser.add_argument("--keypad", metavar="URL", help="the call keypad's serial port or URL "

@@ -26,8 +26,10 @@ def store_options(parser: argparse.ArgumentParser) -> None:
 def register(subcommands: Any) -> None:
     serve = subcommands.add_parser("serve", help="run the server",
                                    description="Run the Antrean server for one or more halls.")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--host", default=os.environ.get("ANTREAN_HOST", "127.0.0.1"),
+                       help="address to listen on (default 127.0.0.1, or ANTREAN_HOST)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("ANTREAN_PORT", "8000")),
+                       help="port to listen on (default 8000, or ANTREAN_PORT)")
     serve.add_argument("--config", type=Path, default=None,
                        help="the hall's TOML file, applied at start (default: ANTREAN_CONFIG)")
     serve.add_argument("--demo", action="store_true",
