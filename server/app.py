@@ -110,7 +110,7 @@ async def _tend(context: ServerContext, notifier: Notifier) -> None:
         interval = min(interval, notifier.watchdog_seconds / 4)
     while True:
         notifier.beat()
-        context.metrics.share(context.hub.connection_count)
+        context.metrics.share(context.hub)
         await asyncio.sleep(interval)
 
 

@@ -71,7 +71,7 @@ async def metrics(context: Context) -> Response:
     """Tickets issued, called, finished and missed; waiting per service; call-next and issue
     latency; WebSocket connections; event-bus lag; counters and devices by state. Each worker
     of `serve --workers` under its own `worker` label."""
-    families = context.metrics.own_families(context.hub.connection_count)
+    families = context.metrics.own_families(context.hub)
     async with context.db.read() as session:
         families += await hall_families(session, context.catalog, context.clock())
     families.append(build_info(context.db.dialect, context.schema_revision))

@@ -20,6 +20,7 @@ from server import __version__
 from server.domain.numbering import service_day
 from server.domain.tickets import TicketStatus
 from server.observe.metrics import Counter, Family, Pool, Registry
+from server.realtime.hub import Hub
 from server.services.catalog import Catalog
 from server.store import models as m
 
@@ -58,6 +59,10 @@ class ServerMetrics:
         self.websockets = registry.gauge(
             "antrean_websocket_connections", "Open WebSocket connections (displays, counters, "
             "kiosks, other software)")
+        self.log_fills = registry.counter(
+            "antrean_event_log_fills_total",
+            "Times events had to be read from the event log because the bus had not brought "
+            "them in time (out of order, or lost while Redis reconnected)")
         self._counted: dict[str, Counter] = {
             "ticket.issued": self.issued, "ticket.called": self.called,
             "ticket.finished": self.finished, "ticket.no_show": self.no_shows}
@@ -69,21 +74,25 @@ class ServerMetrics:
             if isinstance(event, _TICKET_EVENTS):
                 self._counted[event.type].inc(event.site, event.ticket.service)
 
-    def share(self, websockets: int) -> None:
+    def _levels(self, hub: Hub) -> None:
+        self.websockets.set(hub.connection_count)
+        self.log_fills.mirror(hub.sequencer.fills)
+
+    def share(self, hub: Hub) -> None:
         """Write this worker's figures for the others (a no-op when serving alone)."""
         if self.pool is None:
             return
-        self.websockets.set(websockets)
+        self._levels(hub)
         try:
             self.pool.write(self.registry.snapshot())
         except OSError as exc:
             log.warning("could not share this worker's metrics: %s", exc)
 
-    def own_families(self, websockets: int) -> list[Family]:
-        self.websockets.set(websockets)
+    def own_families(self, hub: Hub) -> list[Family]:
+        self._levels(hub)
         if self.pool is None:
             return self.registry.families([(None, self.registry.snapshot())])
-        self.share(websockets)
+        self.share(hub)
         return self.registry.families(self.pool.read())
 
     def close(self) -> None:

@@ -66,6 +66,10 @@ class Counter:
     def value(self, *labels: str) -> float:
         return self.values.get(labels, 0.0)
 
+    def mirror(self, total: float, *labels: str) -> None:
+        """Take a count kept elsewhere (by a module that knows nothing of metrics)."""
+        self.values[labels] = total
+
 
 class Gauge:
     """A level this process sets (its open sockets), not one the store holds."""
