@@ -41,6 +41,20 @@ from bench.server import free_port, process_tree_cpu_seconds, raise_fd_limit, st
 PHASES = ("trivial", "issue", "call_next", "track")
 
 
+async def database_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving ``database`` (they run on this
+    machine's cores too)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_ADMIN + "/postgres")
+    try:
+        pids = [row[0] for row in await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1", database)]
+    finally:
+        await connection.close()
+    return {pid: process_tree_cpu_seconds(pid) for pid in pids}
+
+
 def start_server(url: str, workdir: Path, port: int, workers: int,
                  redis_url: str) -> subprocess.Popen[bytes]:
     env = {"ANTREAN_REDIS_URL": redis_url,
@@ -65,6 +79,7 @@ async def connect_spread(port: int, clients: int, workers: int) -> tuple[list[Ke
 
 async def one_turn(url: str, workdir: Path, workers: int, redis_url: str, sites: int,
                    clients: int, seconds: float) -> dict:
+    database = url.rsplit("/", 1)[1]
     port = free_port()
     server = start_server(url, workdir, port, workers, redis_url)
     connections: list[KeepAlive] = []
@@ -114,10 +129,14 @@ async def one_turn(url: str, workdir: Path, workers: int, redis_url: str, sites:
         for name, request in zip(PHASES, (trivial, issue, call_next, track), strict=True):
             began = process_tree_cpu_seconds(server.pid)
             client_began = time.process_time()
+            database_began = await database_cpu(database)
             latencies = await load(clients, seconds, request)
+            database_ended = await database_cpu(database)
             result[name] = {"requests": len(latencies),
                             "server_cpu": process_tree_cpu_seconds(server.pid) - began,
-                            "client_cpu": time.process_time() - client_began}
+                            "client_cpu": time.process_time() - client_began,
+                            "database_cpu": sum(cpu - database_began.get(pid, 0.0)
+                                                for pid, cpu in database_ended.items())}
         await asyncio.sleep(6)  # every worker has shared its figures (every 5 s)
         result["bus"] = bus_figures((await connections[0].get("/metrics")).text)
         return result
@@ -158,8 +177,8 @@ def main() -> int:
     args = parser.parse_args()
     raise_fd_limit()
     counts = [int(n) for n in args.workers.split(",")]
-    totals = {n: {phase: {"requests": 0, "server_cpu": 0.0, "client_cpu": 0.0}
-                  for phase in PHASES} for n in counts}
+    keys = ("requests", "server_cpu", "client_cpu", "database_cpu")
+    totals = {n: {phase: dict.fromkeys(keys, 0.0) for phase in PHASES} for n in counts}
     spreads: dict[int, list[list[int]]] = {n: [] for n in counts}
     pg_name = asyncio.run(postgres_database())
     url = f"{POSTGRES_ADMIN}/{pg_name}"
@@ -175,7 +194,7 @@ def main() -> int:
                                                   args.sites, args.clients, args.seconds))
                     spreads[workers].append(result["spread"])
                     for phase in PHASES:
-                        for key in ("requests", "server_cpu", "client_cpu"):
+                        for key in keys:
                             totals[workers][phase][key] += result[phase][key]
                     rates = ", ".join(f"{phase} {result[phase]['requests'] / args.seconds:.0f}/s"
                                       for phase in PHASES)
@@ -194,10 +213,13 @@ def main() -> int:
             "rate": totals[workers][phase]["requests"] / elapsed,
             "server_cpu_ms": 1000 * totals[workers][phase]["server_cpu"]
             / max(1, totals[workers][phase]["requests"]),
+            "database_cpu_ms": 1000 * totals[workers][phase]["database_cpu"]
+            / max(1, totals[workers][phase]["requests"]),
             "client_cpu_share": totals[workers][phase]["client_cpu"] / elapsed,
         } for phase in PHASES}
-        line = " | ".join(f"{phase} {s['rate']:.0f}/s ({s['server_cpu_ms']:.2f} ms server CPU "
-                          f"a request, client {s['client_cpu_share']:.0%} of a core)"
+        line = " | ".join(f"{phase} {s['rate']:.0f}/s (CPU a request: server "
+                          f"{s['server_cpu_ms']:.2f} ms, PostgreSQL {s['database_cpu_ms']:.2f} ms; "
+                          f"client {s['client_cpu_share']:.0%} of a core)"
                           for phase, s in summary[workers].items())
         print(f"{workers} process(es): {line}")
     base = counts[0]
