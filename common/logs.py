@@ -80,7 +80,8 @@ def configure(level: str | None = None, fmt: str | None = None) -> None:
     # Alembic announces each of its plugins at INFO as it is imported: nothing for an operator.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # uvicorn's loggers keep handlers of their own when it configures them; ours take over.
+    # (Its access logger is left as uvicorn set it: silenced unless `serve --access-log`.)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.propagate = True
+        logging.getLogger(name).handlers.clear()
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).propagate = True

@@ -81,7 +81,7 @@ def test_unready_without_redis_or_the_database_yet_alive(
     server.data_dir.mkdir(parents=True)
     server.start()
     try:
-        ready = httpx.get(server.url + "/readyz", timeout=10)
+        ready = wait_for(server.url + "/readyz", 200)  # the bus may subscribe just after start
         assert ready.status_code == 200, ready.text
         assert ready.json() == {"status": "ready", "checks": {
             "database": "ok", "schema": ready.json()["checks"]["schema"], "bus": "ok",

@@ -120,6 +120,9 @@ async def test_two_workers_share_the_traffic_and_hand_out_distinct_tickets(
         assert ready.status_code == 200 and ready.json()["checks"]["bus"] == "ok"
     finally:
         server.stop()
+    log = server.log_path.read_text(encoding="utf-8")
+    assert "issued A-001" in log  # the workers log as the parent was told to
+    assert "uvicorn.access" not in log  # no line per request unless --access-log
 
 
 def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
