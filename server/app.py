@@ -27,7 +27,13 @@ from server.services import auth, housekeeping, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog
-from server.services.runner import Clock, CommandRunner, utc_now
+from server.services.runner import (
+    FORGET_AT_ONCE,
+    Clock,
+    CommandRunner,
+    forget_old_keys,
+    utc_now,
+)
 from server.settings import Settings
 from server.store.db import Database
 from server.store.migrate import head_revision, schema_state, upgrade
@@ -117,7 +123,7 @@ async def _tend(context: ServerContext, notifier: Notifier) -> None:
 async def _housekeeping(context: ServerContext) -> None:
     """Expire unconfirmed reservations every round; when due (see ``housekeeping.Rounds``),
     expire tickets left from earlier service days, roll up closed days for the statistics (a
-    few days per round) and prune the event log."""
+    few days per round), prune the event log and forget Idempotency-Keys past their window."""
     rounds = housekeeping.Rounds()
     loop = asyncio.get_running_loop()
     while True:
@@ -131,7 +137,9 @@ async def _housekeeping(context: ServerContext) -> None:
                     SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
                 async with context.db.write(background=True) as session:
                     await event_log.prune(session, context.settings.event_log_keep)
-                rounds.full_done(days, loop.time(), rolled_up)
+                    forgotten = await forget_old_keys(session, context.clock())
+                # A backlog of either (a store from before either existed): go on next round.
+                rounds.full_done(days, loop.time(), rolled_up or int(forgotten == FORGET_AT_ONCE))
         except Exception:  # a bad moment of the database must not end the loop
             log.exception("housekeeping failed; retrying")
         await asyncio.sleep(context.settings.maintenance_seconds)

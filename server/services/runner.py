@@ -12,12 +12,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.protocol.events import Event
 from server.realtime.bus import EventBus
@@ -42,6 +43,11 @@ _SEEN = select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.status_code,
     m.IdempotencyRecord.key == bindparam("key"))
 
 
+# A retry with the same key gets the first answer within this window; after it the key and
+# its answer are deleted (each is about a kilobyte, and a busy hall sends thousands a day).
+KEYS_KEPT = timedelta(hours=48)
+FORGET_AT_ONCE = 5_000  # keys deleted per housekeeping round: short transactions
+
 ATTEMPTS = 3
 _TRANSIENT_STATES = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 
@@ -53,6 +59,17 @@ def is_transient(exc: DBAPIError) -> bool:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def forget_old_keys(session: AsyncSession, now: datetime, kept: timedelta = KEYS_KEPT,
+                          at_once: int = FORGET_AT_ONCE) -> int:
+    """Delete up to ``at_once`` Idempotency-Keys older than ``kept``, oldest first; how many."""
+    record = m.IdempotencyRecord
+    oldest = (select(record.principal, record.key).where(record.created_at < now - kept)
+              .order_by(record.created_at).limit(at_once))
+    result = await session.execute(
+        delete(record).where(tuple_(record.principal, record.key).in_(oldest)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
