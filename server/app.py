@@ -151,7 +151,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, pool_size=settings.database_pool)
         metrics = ServerMetrics(settings.metrics_dir)
         context = ServerContext(settings=settings, db=db, bus=make_bus(settings, metrics),
                                 clock=clock, metrics=metrics)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.store.db import sqlite_url
+from server.store.db import POOL_SIZE, sqlite_url
 
 DEFAULT_DATA_DIR = Path("antrean-data")
 STORE_PREPARED = "ANTREAN_STORE_PREPARED"  # set by `serve --workers` for its workers
@@ -27,6 +27,7 @@ class Settings:
     # the hall once for all of them; each worker only checks the schema is current.
     prepare_store: bool = True
     metrics_dir: Path | None = None  # where the workers of one address pool their metrics
+    database_pool: int = POOL_SIZE  # PostgreSQL connections each process keeps
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             "demo": True if os.environ.get("ANTREAN_DEMO") == "1" else None,
             "prepare_store": False if os.environ.get(STORE_PREPARED) == "1" else None,
             "metrics_dir": Path(p) if (p := os.environ.get("ANTREAN_METRICS_DIR")) else None,
+            "database_pool": int(v) if (v := os.environ.get("ANTREAN_DATABASE_POOL")) else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values = {k: v for k, v in values.items() if v is not None}  # unset: the default

@@ -39,6 +39,7 @@ from bench.httpclient import KeepAlive
 from bench.server import free_port, process_tree_cpu_seconds, raise_fd_limit, start_antrean
 
 PHASES = ("trivial", "issue", "call_next", "track")
+POOL = 24  # PostgreSQL connections per server process, in every turn
 
 
 async def database_cpu(database: str) -> dict[int, float]:
@@ -57,7 +58,9 @@ async def database_cpu(database: str) -> dict[int, float]:
 
 def start_server(url: str, workdir: Path, port: int, workers: int,
                  redis_url: str) -> subprocess.Popen[bytes]:
-    env = {"ANTREAN_REDIS_URL": redis_url,
+    # Fewer connections than the server's default forty per process: two processes' eighty
+    # would take most of a PostgreSQL's hundred that other work on the machine shares.
+    env = {"ANTREAN_REDIS_URL": redis_url, "ANTREAN_DATABASE_POOL": str(POOL),
            "ANTREAN_REDIS_CHANNEL": f"antrean:bench:{uuid.uuid4().hex}"}
     return start_antrean(["--database-url", url, "--workers", str(workers)], workdir, port,
                          env=env, timeout=180)

@@ -15,13 +15,32 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KIOSK, PASSWORDS, ROOT, SMALL_HALL, ServerProcess, need_service
+from conftest import (
+    KIOSK,
+    PASSWORDS,
+    POSTGRES_ADMIN_URL,
+    ROOT,
+    SMALL_HALL,
+    ServerProcess,
+    need_service,
+)
 from test_metrics import parse, value
 
 pytestmark = [pytest.mark.slow]
 
 TICKETS = 60
 CALLERS = 3  # the small hall's counters
+
+
+async def _connections_to(database: str) -> int:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL + "/postgres")
+    try:
+        return int(await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database))
+    finally:
+        await connection.close()
 
 
 def pids_answering(url: str, tries: int = 200) -> set[int]:
@@ -42,7 +61,8 @@ async def test_two_workers_share_the_traffic_and_hand_out_distinct_tickets(
     database_url: str, tmp_path: Path
 ) -> None:
     need_service("Redis", "127.0.0.1", 6379)
-    env = {"ANTREAN_REDIS_URL": "redis://127.0.0.1:6379/0",
+    # Ten connections each, not forty: the PostgreSQL here is shared by other tests.
+    env = {"ANTREAN_REDIS_URL": "redis://127.0.0.1:6379/0", "ANTREAN_DATABASE_POOL": "10",
            "ANTREAN_REDIS_CHANNEL": f"antrean:test:{uuid.uuid4().hex}"}
     server = ServerProcess(database_url, tmp_path / "data", SMALL_HALL, env=env,
                            arguments=["--workers", "2"])
@@ -118,6 +138,9 @@ async def test_two_workers_share_the_traffic_and_hand_out_distinct_tickets(
         assert len(now) == 2 and victim not in now, now
         ready = httpx.get(server.url + "/readyz", timeout=10)
         assert ready.status_code == 200 and ready.json()["checks"]["bus"] == "ok"
+        name = database_url.rsplit("/", 1)[1]
+        connections = await _connections_to(name)
+        assert 0 < connections <= 2 * 10  # each worker keeps to its pool
     finally:
         server.stop()
     log = server.log_path.read_text(encoding="utf-8")
