@@ -154,6 +154,10 @@ async def one_turn(url: str, workdir: Path, workers: int, redis_url: str, sites:
         await asyncio.sleep(6)  # every worker has shared its figures (every 5 s)
         result["bus"] = bus_figures((await connections[0].get("/metrics")).text)
         return result
+    except BaseException:
+        log = (workdir / "server.log").read_text(encoding="utf-8", errors="replace")
+        print("the server's log ends:\n" + log[-6000:], file=sys.stderr)
+        raise
     finally:
         for connection in connections:
             connection.close()
