@@ -51,3 +51,18 @@ def call_text(number: str, counter_number: int) -> tuple[str, str]:
         f"Ticket number {spell_ticket(number, 'en')}, please proceed to counter {counter_number}"
     )
     return spoken_id, spoken_en
+
+
+def folded_call_text(calls: list[tuple[str, int]]) -> str:
+    """Several calls of one agency in one sentence: "Nomor antrean A nol nol satu ke loket satu,
+    dan A nol nol dua ke loket dua"."""
+    parts = [f"{spell_ticket(number, 'id')} ke loket {indonesian_cardinal(counter)}"
+             for number, counter in calls]
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f", dan {parts[-1]}"
+    return f"Nomor antrean {joined}"
+
+
+def skipped_calls_notice(count: int) -> str:
+    """What the hall hears for calls too many to say in time: they stand on the screen."""
+    what = "Satu nomor lain" if count == 1 else f"{indonesian_cardinal(count).capitalize()} nomor lain"
+    return f"{what} juga dipanggil, silakan lihat layar"

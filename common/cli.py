@@ -20,6 +20,7 @@ AREAS = (
     "server.cli",
     "server.backup_cli",
     "server.simulate",
+    "server.region.cli",
     "hardware.cli",
     "kiosk.cli",
     "display.cli",

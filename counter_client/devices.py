@@ -2,8 +2,9 @@
 
 The call keypad, the satisfaction keypad and the LED display may share one line (an RS-485
 bus, one address per counter) or have lines of their own. On a shared bus only this counter's
-address is listened to and written to: the counter's ``bus_address`` from the hall, or the
-address given on the command line, or — on a line with nothing else on it — any address.
+address is acknowledged, acted on and written to: the address given on the command line, or the
+counter's ``bus_address`` from the hall. Without either — a line with nothing else on it — any
+keypad on the line is this counter's, and is acted on as it is acknowledged.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class SerialCounterDevices:
         """The counter's address on the bus, once the server told it (unless set already)."""
         if self.address is None:
             self.address = address
+            for bus in (self.keypad_bus, self.rating_bus):
+                if bus is not None:
+                    bus.serve({address})
             log.info("counter devices at bus address %d", address)
 
     def start(self) -> None:
@@ -58,8 +62,7 @@ class SerialCounterDevices:
                     event = bus.events.get_nowait()
                 except queue.Empty:
                     break
-                if self.address is not None and event.address != self.address:
-                    continue  # another counter's keypad on the same bus
+                # The bus acknowledged it, so it is acted on: it serves this counter's address.
                 if isinstance(event, KeyEvent) and bus in (self.keypad_bus,):
                     self._keys.append(event.key.value)
                 elif isinstance(event, RatingEvent) and bus in (self.rating_bus,):
@@ -95,12 +98,13 @@ def open_devices(keypad: str | None, rating: str | None, led: str | None,
     """Buses for the given URLs (one per distinct URL), started; the rating keypad shares the
     call keypad's line unless it has its own."""
     buses: dict[str, DeviceBus] = {}
+    serves = None if address is None else {address}
 
     def bus(url: str | None) -> DeviceBus | None:
         if url is None:
             return None
         if url not in buses:
-            buses[url] = DeviceBus(url, **bus_options)
+            buses[url] = DeviceBus(url, serves=serves, **bus_options)
         return buses[url]
 
     devices = SerialCounterDevices(bus(keypad), bus(rating or keypad), bus(led), address)

@@ -79,6 +79,8 @@ class Announcement:
     text: str
     text_en: str
     recall: bool
+    ticket_id: int = 0
+    agency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,7 @@ class Board:
         if self._showing is None:
             self.tick(now)
         return [Announcement(event.seq, ticket.number, counter.number, event.announce,
-                             event.announce_en, recall)]
+                             event.announce_en, recall, ticket.id, counter.agency)]
 
     def _remember(self, call: Call) -> None:
         for index, old in enumerate(self._recent):

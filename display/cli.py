@@ -46,10 +46,15 @@ def register(subcommands: Any) -> None:
     parser.add_argument("--screenshot", type=Path, metavar="FILE",
                         help="connect, wait for the hall's picture, save it as PNG and exit")
     parser.add_argument("--english", action="store_true",
-                        help="English labels on screen and English after each spoken call")
+                        help="English labels on screen, and English after a spoken call when no "
+                             "other call waits")
     parser.add_argument("--logo", type=Path, help="the hall's logo (PNG) for the header")
     parser.add_argument("--no-sound", action="store_true", help="log announcements instead "
                         "of playing them")
+    parser.add_argument("--announce-within", type=float, default=30.0, metavar="SECONDS",
+                        help="every call is said within this time of being made, or summed up "
+                             "in a notice and left on the screen (default 30; at the hall's "
+                             "speaking rate about six calls fit in 30 s of a burst)")
     parser.set_defaults(run=run)
 
 
@@ -85,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         pygame.display.set_caption("Antrean — display")
         present = pygame.display.update
     announcer = make_announcer(english=args.english, quiet=args.no_sound or
-                               args.screenshot is not None)
+                               args.screenshot is not None, within=args.announce_within)
     app = DisplayApp(client, Board(agencies=agencies), view, surface, announcer, present=present)
     client.start()
     try:

@@ -1,8 +1,9 @@
 """Choosing the announcer: the hall's speakers through ``hardware.audio``, or the log.
 
 The speakers get each call as the board hands it over, once, in order; ``hardware.audio`` plays
-the chime, then the spoken call (Indonesian, and English with ``--english``), a recall twice,
-one call after the other, none cut off.
+the chime, then the spoken call, as ``common.announce_queue`` decides: within a bounded time
+(``--announce-within``), folded by agency when several wait, English (``--english``) and a
+recall's repetition only when the queue is short.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from common.announce_queue import WITHIN_SECONDS
 from display.announcer import Announcer, LogAnnouncer
 from display.board import Announcement
 
@@ -30,7 +32,8 @@ class SpeakerAnnouncer:
     def announce(self, announcement: Announcement) -> None:
         log.info("announce #%s: %s", announcement.seq, announcement.text)
         self.speaker.announce(announcement.number, announcement.counter_number,
-                              recall=announcement.recall)
+                              recall=announcement.recall, ticket_id=announcement.ticket_id,
+                              agency=announcement.agency)
 
     def close(self) -> None:
         self.speaker.close()
@@ -41,8 +44,8 @@ def audio_cache() -> Path:
 
 
 def make_announcer(*, english: bool = False, quiet: bool = False,
-                   cache_dir: Path | None = None, languages: Sequence[str] | None = None
-                   ) -> Announcer:
+                   cache_dir: Path | None = None, languages: Sequence[str] | None = None,
+                   within: float = WITHIN_SECONDS) -> Announcer:
     """Speakers when the sound card opens; the log (with a warning) when it does not."""
     if quiet:
         return LogAnnouncer(english)
@@ -51,7 +54,8 @@ def make_announcer(*, english: bool = False, quiet: bool = False,
         from hardware.audio import MixerPlayer
 
         speaker = Speaker(MixerPlayer(), cache_dir or audio_cache(),
-                          languages=languages or (("id", "en") if english else ("id",)))
+                          languages=languages or (("id", "en") if english else ("id",)),
+                          within=within)
     except Exception as exc:  # no sound card, no mixer: the screen must still work
         log.warning("no sound (%s): announcements go to the log only", exc)
         return LogAnnouncer(english)

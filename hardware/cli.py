@@ -60,6 +60,10 @@ def register(subcommands: Any) -> None:
     simulate.add_argument(
         "--baudrate", type=int, help="with --serial: take bytes no faster than a line of this speed"
     )
+    simulate.add_argument("--speed", type=float, default=150.0, metavar="MM_S",
+                          help="print this many millimetres a second (default 150; 0: at once)")
+    simulate.add_argument("--roll", type=float, metavar="MM",
+                          help="paper left on the roll: it runs out after this much, even mid-ticket")
     simulate.set_defaults(run=_printer_simulate)
 
     serial_parser = subcommands.add_parser("serial", help="LED displays and keypads on serial lines")
@@ -181,6 +185,8 @@ def _printer_simulate(args: argparse.Namespace) -> int:
         online=not args.offline,
         answers_status=not args.silent,
         on_ticket=on_ticket,
+        speed_mm_s=args.speed or None,
+        paper_mm=args.roll,
     )
     stop = threading.Event()
     try:

@@ -16,13 +16,14 @@ from fastapi import FastAPI
 
 from common import logs
 from common.sd_notify import Notifier
-from server import __version__
+from server import __version__, public_address
 from server.config.hall import load_hall, sample_hall_path
 from server.observe.hall import ServerMetrics
 from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
+from server.region.runtime import RegionRuntime, newest_hall
 from server.services import auth, housekeeping, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
@@ -55,6 +56,7 @@ class ServerContext:
     runner: CommandRunner = field(init=False)
     hub: Hub = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
+    region: RegionRuntime | None = None  # its part in a region (server/region), once started
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock,
@@ -65,7 +67,7 @@ class ServerContext:
 
     async def reload_catalog(self) -> None:
         async with self.db.read() as session:
-            self.catalog = await Catalog.load(session)
+            self.catalog = await Catalog.load(session, self.settings.public_base_url or "")
         self.runner.catalog = self.catalog
         self.actors.forget()  # devices and officers may have changed with the hall
 
@@ -80,9 +82,11 @@ async def prepare_store(settings: Settings, db: Database, clock: Clock = utc_now
     """Migrate, then apply the hall's configuration (the sample hall with --demo)."""
     await upgrade(db)
     config_path = sample_hall_path() if settings.demo else settings.config_path
-    if config_path is None:
+    hall = load_hall(config_path) if config_path is not None else None
+    if settings.upstream_url:  # a site: the centre's newest hall file, once it has one
+        hall = await newest_hall(db) or hall
+    if hall is None:
         return
-    hall = load_hall(config_path)
     async with db.write() as session:
         await sync.apply_hall(session, hall, clock(), always_open=settings.demo)
 
@@ -145,6 +149,31 @@ async def _housekeeping(context: ServerContext) -> None:
         await asyncio.sleep(context.settings.maintenance_seconds)
 
 
+async def _check_public_addresses(context: ServerContext, delay: float = 1.0) -> None:
+    """Say which address each site's tickets carry, loudly when phones cannot reach it: at
+    once what the address itself shows (loopback, a name that does not resolve), and, once the
+    server is up, whether it answers there."""
+    sites = list(context.catalog.sites.values())
+    for site in sites:
+        if not site.public_base_url:
+            log.warning("WARNING: tickets of site %s carry no address in their QR codes: set "
+                        "site.public_base_url in the hall's file", site.code)
+            continue
+        log.info("tickets of site %s lead to %s/t/…", site.code, site.public_base_url)
+        for problem in await asyncio.to_thread(public_address.warnings, site.public_base_url):
+            log.warning("WARNING: site %s's ticket address: %s", site.code, problem)
+    await asyncio.sleep(delay)
+    for site in sites:
+        if site.public_base_url and not await asyncio.to_thread(public_address.warnings,
+                                                                 site.public_base_url):
+            why = await public_address.answers(site.public_base_url)
+            if why is not None:
+                log.warning("WARNING: site %s's ticket address %s does not answer (%s): phones "
+                            "that scan its tickets reach nothing. Check site.public_base_url "
+                            "and the --host the server listens on", site.code,
+                            site.public_base_url, why)
+
+
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     from server.api import register_routes
     from server.api.request_id import RequestId
@@ -165,10 +194,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             log.warning("no hall is configured yet: start with --config FILE or --demo")
         await context.hub.start()
         await context.bus.start()
+        region = context.region = RegionRuntime(context)
+        await region.start()
         app.state.context = context
         housekeeping = asyncio.create_task(_housekeeping(context))
         notifier = Notifier.from_environment(any_process=True)
         tending = asyncio.create_task(_tend(context, notifier))
+        address_check = asyncio.create_task(_check_public_addresses(context))
         # What start-up made (modules, the schema, the catalogue) lives as long as the process:
         # keep it out of the collector's full passes. And make those passes rare: each walks
         # every object the process holds (hundreds per connected socket), pausing every socket
@@ -183,11 +215,12 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             yield
         finally:
             notifier.stopping()
-            for task in (housekeeping, tending):
+            for task in (housekeeping, tending, address_check):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             notifier.close()
+            await region.stop()
             await context.hub.stop()
             await context.bus.stop()
             await db.dispose()

@@ -26,8 +26,10 @@ def store_options(parser: argparse.ArgumentParser) -> None:
 def register(subcommands: Any) -> None:
     serve = subcommands.add_parser("serve", help="run the server",
                                    description="Run the Antrean server for one or more halls.")
-    serve.add_argument("--host", default=os.environ.get("ANTREAN_HOST", "127.0.0.1"),
-                       help="address to listen on (default 127.0.0.1, or ANTREAN_HOST)")
+    serve.add_argument("--host", default=os.environ.get("ANTREAN_HOST", "0.0.0.0"),
+                       help="address to listen on (default 0.0.0.0: all, so that kiosks, displays "
+                            "and citizens' phones in the hall reach it; 127.0.0.1 for this "
+                            "computer alone; or ANTREAN_HOST)")
     serve.add_argument("--port", type=int, default=int(os.environ.get("ANTREAN_PORT", "8000")),
                        help="port to listen on (default 8000, or ANTREAN_PORT)")
     serve.add_argument("--config", type=Path, default=None,
@@ -39,6 +41,13 @@ def register(subcommands: Any) -> None:
                             "ANTREAN_WORKERS); more than one needs PostgreSQL and Redis")
     serve.add_argument("--access-log", action="store_true",
                        help="log a line for every request, with its request id")
+    serve.add_argument("--upstream", metavar="URL", default=None,
+                       help="run as a site of a region: send this hall's history to its centre "
+                            "at URL whenever a link exists, take its hall file (default: "
+                            "ANTREAN_UPSTREAM; see docs/region.md)")
+    serve.add_argument("--site-token", metavar="TOKEN", default=None,
+                       help="this site's token at the centre, from `antrean region add` "
+                            "(default: ANTREAN_SITE_TOKEN, which keeps it out of `ps`)")
     store_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -120,6 +129,10 @@ def why_not_workers(settings: Any, workers: int) -> str | None:
         return "--workers must be at least 1"
     if workers == 1:
         return None
+    if settings.upstream_url:
+        return (f"--workers {workers} with --upstream: a site server is one hall and runs one "
+                "process (its uplink sends the hall's history once); several processes are for "
+                "a server of many halls, a centre.")
     from server.store.db import Database
 
     if Database(settings.effective_database_url).is_sqlite:
@@ -138,12 +151,26 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.config.hall import ConfigError, load_hall
+    from server.public_address import of_server
     from server.store.migrate import SchemaTooNew
 
-    settings = settings_from(args, config_path=args.config, demo=args.demo or None)
+    own = of_server(args.host, args.port)
+    settings = settings_from(args, config_path=args.config, demo=args.demo or None,
+                             public_base_url=own.url, upstream_url=args.upstream,
+                             site_token=args.site_token)
+    configured = None
+    if settings.upstream_url is not None:
+        if not settings.upstream_url.startswith(("http://", "https://")):
+            print(f"--upstream needs a URL like https://centre.example, not "
+                  f"'{settings.upstream_url}'", file=sys.stderr)
+            return 2
+        if not settings.site_token:
+            print("--upstream needs the site's token: --site-token TOKEN or ANTREAN_SITE_TOKEN "
+                  "(`antrean region add CODE` on the centre prints it)", file=sys.stderr)
+            return 2
     if settings.config_path is not None and not settings.demo:
         try:
-            load_hall(settings.config_path)
+            configured = load_hall(settings.config_path).site.public_base_url
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 2
@@ -158,9 +185,12 @@ def _serve(args: argparse.Namespace) -> int:
     except SchemaTooNew as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    printed = configured or own.url
+    source = "site.public_base_url in the hall's file" if configured else own.source
     if settings.demo:
-        print(f"Demo hall on http://{args.host}:{args.port}  (API reference: /docs; "
-              "kiosk token demo-kiosk-1, officer login see the sample hall)", file=sys.stderr)
+        print(f"Demo hall on {own.url}  (API reference: /docs; kiosk token demo-kiosk-1, "
+              "officer login see the sample hall)", file=sys.stderr)
+    print(f"Tickets' QR codes lead to {printed}/t/…  ({source})", file=sys.stderr)
     # The sans-I/O WebSocket implementation lets the hub write a burst of events to a socket
     # at once; compression would cost every display memory and time for small JSON frames.
     # Logging is ours (common.logs), so uvicorn's lines carry request ids and the format.
@@ -211,6 +241,8 @@ def _serve_workers(args: argparse.Namespace, settings: Any, options: dict[str, A
         "ANTREAN_METRICS_DIR": str(pool),
         STORE_PREPARED: "1",
     })
+    if settings.public_base_url:
+        os.environ["ANTREAN_PUBLIC_BASE_URL"] = settings.public_base_url
     if settings.config_path is not None:
         os.environ["ANTREAN_CONFIG"] = str(settings.config_path.resolve())
     if settings.demo:
@@ -224,13 +256,15 @@ def _serve_workers(args: argparse.Namespace, settings: Any, options: dict[str, A
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from server.config.hall import ConfigError, load_hall
+    from server.config.hall import ConfigError, hall_warnings, load_hall
 
     try:
         hall = load_hall(args.file)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
+    for warning in hall_warnings(hall, args.file.read_text(encoding="utf-8")):
+        print(f"WARNING: {args.file}: {warning}", file=sys.stderr)
     print(f"{args.file}: OK — {hall.site.name}: {len(hall.agency)} agencies, "
           f"{len(hall.service)} services, {len(hall.counter)} counters, "
           f"{len(hall.device)} devices, {len(hall.officer)} officers")

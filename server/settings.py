@@ -28,6 +28,12 @@ class Settings:
     prepare_store: bool = True
     metrics_dir: Path | None = None  # where the workers of one address pool their metrics
     database_pool: int = POOL_SIZE  # PostgreSQL connections each process keeps
+    public_base_url: str | None = None  # the server's own address, for halls that name none
+    upstream_url: str | None = None  # a site server: its centre (docs/region.md)
+    site_token: str | None = None  # the site's token at its centre
+    uplink_seconds: float = 5.0  # how often a site with nothing to send tells its centre it is there
+    uplink_batch: int = 2000  # changes per batch sent to the centre
+    region_live_seconds: float = 30.0  # a centre shows a hall's queue as live if heard this recently
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -45,6 +51,15 @@ class Settings:
             "prepare_store": False if os.environ.get(STORE_PREPARED) == "1" else None,
             "metrics_dir": Path(p) if (p := os.environ.get("ANTREAN_METRICS_DIR")) else None,
             "database_pool": int(v) if (v := os.environ.get("ANTREAN_DATABASE_POOL")) else None,
+            # The workers of `serve --workers` learn their parent's own address here.
+            "public_base_url": os.environ.get("ANTREAN_PUBLIC_BASE_URL") or None,
+            "upstream_url": os.environ.get("ANTREAN_UPSTREAM") or None,
+            "site_token": os.environ.get("ANTREAN_SITE_TOKEN") or None,
+            "uplink_seconds": (float(v) if (v := os.environ.get("ANTREAN_UPLINK_SECONDS"))
+                               else None),
+            "uplink_batch": int(v) if (v := os.environ.get("ANTREAN_UPLINK_BATCH")) else None,
+            "region_live_seconds": (float(v) if (v := os.environ.get("ANTREAN_REGION_LIVE_SECONDS"))
+                                    else None),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values = {k: v for k, v in values.items() if v is not None}  # unset: the default

@@ -175,7 +175,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
-    arguments: list[str] = field(default_factory=list)  # more of `serve`'s options
+    args: list[str] = field(default_factory=list)  # more `antrean serve` options
 
     @property
     def url(self) -> str:
@@ -186,19 +186,25 @@ class ServerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "common.cli", "serve", "--config", str(self.config),
-             "--data-dir", str(self.data_dir), "--port", str(self.port), *self.arguments],
+             "--data-dir", str(self.data_dir), "--port", str(self.port), *self.args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(self.health_url, timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         raise RuntimeError("server did not become healthy")
+
+    @property
+    def health_url(self) -> str:
+        """Where the server answers once up: loopback, unless it listens on one address alone."""
+        host = self.args[self.args.index("--host") + 1] if "--host" in self.args else "127.0.0.1"
+        return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{self.port}/healthz"
 
     @property
     def log_path(self) -> Path:
@@ -240,3 +246,18 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         yield process
     finally:
         process.stop()
+
+
+def zbar_decode(png: Path) -> list[str]:
+    """The QR codes zbar (an outside decoder: zbarimg, from zbar-tools) reads in a picture."""
+    import shutil
+
+    if shutil.which("zbarimg") is None:
+        message = "zbarimg (Debian package zbar-tools) is not installed"
+        if REQUIRE_SERVICES:
+            pytest.fail(message + " and ANTREAN_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    found = subprocess.run(["zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", str(png)],
+                           capture_output=True, text=True, timeout=60)
+    assert found.returncode in (0, 4), found.stderr  # 4: nothing found
+    return found.stdout.splitlines()

@@ -94,6 +94,12 @@ class ServiceOut(_Model):
     quota_left: int | None
 
 
+#: The addresses of devices on a counter's serial bus, the same range in the hall's file, the
+#: codec and the docs: 0 is the host, 255 all devices at once (broadcast, LED displays only).
+BUS_ADDRESSES = range(1, 255)
+BUS_BROADCAST = 255
+
+
 class CounterOut(_Model):
     id: int
     number: int

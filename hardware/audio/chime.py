@@ -7,6 +7,8 @@ import wave
 from array import array
 from pathlib import Path
 
+from hardware.audio.loudness import to_level
+
 RATE = 22050
 
 
@@ -24,7 +26,7 @@ def chime_samples(rate: int = RATE) -> array[int]:
             mix[begin + i] += 0.35 * envelope * tone
     peak = max(abs(v) for v in mix) or 1.0
     scale = 0.8 * 32767 / peak
-    return array("h", (int(v * scale) for v in mix))
+    return to_level(array("h", (int(v * scale) for v in mix)), rate)  # as loud as the voice
 
 
 def write_wav(path: Path, samples: array[int], rate: int = RATE) -> Path:
@@ -39,7 +41,7 @@ def write_wav(path: Path, samples: array[int], rate: int = RATE) -> Path:
 
 def chime_wav(directory: Path) -> Path:
     """The chime as a WAV file in ``directory`` (made once, then reused)."""
-    path = directory / "chime.wav"
+    path = directory / "chime-v2.wav"  # v2: at the voice's loudness
     if not path.exists():
         write_wav(path.with_suffix(".tmp"), chime_samples()).replace(path)
     return path

@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from hardware.audio.loudness import normalise_wav
+
 log = logging.getLogger(__name__)
 
 
@@ -66,12 +68,13 @@ class ClipCache:
         self.rendered = 0
 
     def path(self, text: str) -> Path:
-        return self.directory / f"{self.voice.voice}-{self.voice.key(text)}.wav"
+        # "-l": levelled to the chime's loudness (clips cached before that are not reused)
+        return self.directory / f"{self.voice.voice}-{self.voice.key(text)}-l.wav"
 
     def get(self, text: str) -> Path:
         path = self.path(text)
         if not path.exists():
-            self.voice.render(text, path)
+            normalise_wav(self.voice.render(text, path.with_suffix(".raw.wav"))).replace(path)
             self.rendered += 1
             log.debug("rendered %r to %s", text, path)
         return path

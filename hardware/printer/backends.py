@@ -26,10 +26,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from escpos.escpos import Escpos
 
 from hardware.printer.layout import PAPER_80, Paper
-from hardware.printer.simulator import PaperLevel, PrinterSimulator, SimulatedPrinter
+from hardware.printer.simulator import DEFAULT_SPEED_MM_S, PaperLevel, PrinterSimulator, SimulatedPrinter
 
 SCHEMES = ("usb", "serial", "tcp", "file", "cups", "dummy", "sim")
-_OUR_OPTIONS = {"paper", "qr", "profile", "status"}
+_OUR_OPTIONS = {"paper", "qr", "profile", "status", "done"}
 _LEVELS: dict[str, PaperLevel] = {"ok": "ok", "near_end": "near_end", "out": "out"}
 
 
@@ -45,6 +45,7 @@ class PrinterConfig:
     native_qr: bool = True
     profile: str | None = None
     asks_status: bool = True
+    job_end: str = "gs-r"  # how the end of a job is asked for: "gs-r" or "process-id"
 
 
 def parse_url(url: str) -> tuple[PrinterConfig, dict[str, str], str, str]:
@@ -70,6 +71,9 @@ def parse_url(url: str) -> tuple[PrinterConfig, dict[str, str], str, str]:
             f"{url!r}: status must be on or off (off only for a printer model that cannot "
             "answer status requests)"
         )
+    done = query.get("done", "gs-r")
+    if done not in ("gs-r", "process-id"):
+        raise PrinterUrlError(f"{url!r}: done must be gs-r or process-id")
     config = PrinterConfig(
         url=url,
         scheme=scheme,
@@ -77,6 +81,7 @@ def parse_url(url: str) -> tuple[PrinterConfig, dict[str, str], str, str]:
         native_qr=qr == "native",
         profile=query.get("profile"),
         asks_status=status == "on",
+        job_end=done,
     )
     return config, options, parts.netloc, unquote(parts.path)
 
@@ -103,6 +108,8 @@ def open_device(url: str) -> tuple[Escpos, PrinterConfig]:
             cover_open=options.get("cover", "closed") == "open",
             online=not _flag(options.get("offline", "0")),
             answers_status=not _flag(options.get("silent", "0")),
+            speed_mm_s=float(options["speed"]) if "speed" in options else DEFAULT_SPEED_MM_S,
+            paper_mm=float(options["roll"]) if "roll" in options else None,
         )
         return SimulatedPrinter(simulator, **common), config
     if scheme == "tcp":

@@ -7,6 +7,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import qrcode
 import serial
@@ -18,6 +19,8 @@ from PIL import Image
 
 from common.protocol.models import DeviceStatusRequest
 from hardware.printer.backends import PrinterConfig, open_device
+from hardware.printer.conversation import Conversation, read_status
+from hardware.printer.feed_model import job_millimetres
 from hardware.printer.layout import (
     Cut,
     Feed,
@@ -29,14 +32,18 @@ from hardware.printer.layout import (
     TicketData,
     layout_ticket,
 )
-from hardware.printer.status import PrinterStatus, StatusWatch, parse_status, request
+from hardware.printer.status import GS_R_PAPER, PrinterStatus, StatusWatch, parse_paper_sensor
 
 log = logging.getLogger(__name__)
 
-#: After a job has been sent, how long the printer may take to read the status request behind
-#: it: a printer with a full buffer takes more only as it prints, and a network printer's link
-#: buffers what a serial port's queue would.
+#: Beyond the time the line takes to carry a job and the paper takes to come out, how long a
+#: printer may take before it answers the request behind the job.
 PRINTER_TAKES_JOB_SECONDS = 2.0
+#: The slowest printing to allow for when waiting for a job's end: thermal kiosk printers print
+#: 150 to 300 mm a second; a cold head or a weak power supply slows them.
+SLOWEST_MM_S = 50.0
+#: While a job prints, how often the printer is asked (DLE EOT) whether it stopped.
+LOOK_EVERY_SECONDS = 0.25
 STATUS_OFF_DETAIL = (
     "status=off di URL printer: mencetak tanpa menanyakan status (status=off in the printer "
     "URL: prints without asking)"
@@ -99,8 +106,13 @@ def build_job(ops: Sequence[PrintOp], paper: Paper, *, native_qr: bool = True) -
     for op in ops:
         if isinstance(op, Text):
             p.set(align=op.align, bold=op.bold, invert=op.invert)
-            p._raw(b"\x1d!" + bytes([(op.width - 1) << 4 | (op.height - 1)]))
+            size = (op.width - 1) << 4 | (op.height - 1)
+            p._raw(b"\x1d!" + bytes([size]))
             p.text(printable(op.text) + "\n")
+            if size:
+                # Back to normal size at once: a feed that followed at 6x would leave a blank
+                # band as tall as the ticket number under it (19 mm on paper).
+                p._raw(b"\x1d!\x00")
             if op.invert:
                 p.set(invert=False)
         elif isinstance(op, Feed):
@@ -126,59 +138,20 @@ def build_job(ops: Sequence[PrintOp], paper: Paper, *, native_qr: bool = True) -
     return p.output
 
 
+def job_end_request(kind: str, job_id: bytes) -> bytes:
+    """The request sent behind a job, answered once the printer has printed it: ``GS r 1``, or
+    ``GS ( H`` fn 48 (its process-ID response, on printers that have it) with ``job_id``."""
+    if kind == "process-id":
+        return b"\x1d(H\x06\x00\x30\x30" + job_id
+    return GS_R_PAPER
+
+
 class PrintError(RuntimeError):
     """A ticket was not printed (or not completely). ``status`` says why, in the server's terms."""
 
     def __init__(self, message: str, status: PrinterStatus) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _status_byte(data: bytes) -> int | None:
-    from hardware.printer.status import is_status_byte
-
-    valid = [b for b in data if is_status_byte(b)]
-    return valid[-1] if valid else None
-
-
-def read_status(device: Escpos, patience: float = 0.0) -> PrinterStatus:
-    """Ask the printer ``DLE EOT 1, 2, 4`` (and 3 on error) and parse the answers.
-
-    ``patience`` is how long to keep waiting for the answer to ``DLE EOT 1`` beyond one read:
-    right after a print the request reaches the printer only behind the job."""
-    if type(device)._read is Escpos._read or type(device).__name__ == "CupsPrinter":
-        return PrinterStatus.unknown("connection is write-only")
-    answers: dict[int, int | None] = {}
-    try:
-        link = device.device
-        if isinstance(link, serial.Serial):
-            link.reset_input_buffer()
-        deadline = time.monotonic() + patience
-        for n in (1, 2, 4, 3):
-            device._raw(request(n))
-            answers[n] = _answer(device, link, deadline if n == 1 else 0.0)
-            if answers[n] is None:
-                break  # it stopped answering: keep what it said
-    except Exception as exc:  # the transport is gone: USB unplugged, socket reset, no device
-        log.warning("printer status request failed: %s", exc)
-        return PrinterStatus.unreachable(str(exc) or type(exc).__name__)
-    if answers.get(1) is None:
-        return PrinterStatus.no_answer()
-    return parse_status(answers)
-
-
-def _answer(device: Escpos, link: object, deadline: float) -> int | None:
-    """One status byte: read at least once, and again until one comes or ``deadline`` passes."""
-    while True:
-        try:
-            data = link.read(1) if isinstance(link, serial.Serial) else device._read()
-        except TimeoutError:
-            data = b""
-        value = _status_byte(bytes(data))
-        if value is not None or time.monotonic() >= deadline:
-            return value
-        if not data:
-            time.sleep(0.01)  # some links return at once when nothing is there
 
 
 def _sending_seconds(device: Escpos, size: int) -> float:
@@ -219,6 +192,7 @@ class TicketPrinter:
         self.device, self.config = opener(url)
         self.watch = StatusWatch(on_status)
         self._lock = threading.Lock()
+        self._job_number = 0
 
     @property
     def paper(self) -> Paper:
@@ -228,9 +202,12 @@ class TicketPrinter:
         with self._lock:
             return self._check()
 
-    def _check(self, patience: float = 0.0) -> PrinterStatus:
+    def _check(self, patience: float = 0.0, conversation: Conversation | None = None
+               ) -> PrinterStatus:
         if not self.config.asks_status:
             result = PrinterStatus.unknown(STATUS_OFF_DETAIL)
+        elif conversation is not None:
+            result = conversation.status(patience)
         else:
             result = read_status(self.device, patience)
         # Only a broken transport is reopened. A printer that does not answer is behind a port
@@ -259,32 +236,75 @@ class TicketPrinter:
             if not before.can_print:
                 log.warning("%s not printed: %s", what, before.describe())
                 raise PrintError(f"{what} tidak dicetak: {before.describe()}", before)
+            asks = self.config.asks_status and Conversation.can_read(self.device)
+            conversation = Conversation(self.device)
+            self._job_number = self._job_number % 9999 + 1
+            job_id = f"{self._job_number:04d}".encode()
             try:
+                if asks:
+                    conversation.forget_old_answers()
+                    job += job_end_request(self.config.job_end, job_id)
                 self.device._raw(job)
                 flush = getattr(self.device, "flush", None)  # a file buffers what it is given
                 if callable(flush):
                     flush()
-                # The printer answers the status request only once it has the job before it.
-                patience = _sending_seconds(self.device, len(job)) + PRINTER_TAKES_JOB_SECONDS
-                deadline = time.monotonic() + patience
-                _drain(self.device, deadline)
+                sending = _sending_seconds(self.device, len(job))
+                _drain(self.device, time.monotonic() + sending + PRINTER_TAKES_JOB_SECONDS)
             except Exception as exc:
                 self._disconnect()
                 failed = PrinterStatus.unreachable(str(exc) or type(exc).__name__)
                 self.watch.update(failed)
                 log.error("%s failed to print: %s", what, exc)
                 raise PrintError(f"{what} gagal dicetak: {failed.describe()}", failed) from exc
-            after = self._check(max(0.0, deadline - time.monotonic()))
-            # Any known bad state after the job, silence included (switched off or unplugged
-            # while printing), means the ticket may not have come out whole. Raising leaves the
-            # number reserved: the kiosk shows it with "keep", "print again" and "cancel", which
-            # is fairer than confirming a number the citizen may hold no paper for. A slow line
-            # is waited for above, so it does not raise. Write-only links and status=off pass.
-            if after.known and not after.can_print:
+            if not asks:  # write-only links and status=off: nothing can say how it went
+                after = self._check()
+                log.info("%s sent (%d bytes); printer %s", what, len(job), after.state)
+                return after
+            # Allow for the line, and for the paper at the slowest speed printers print at.
+            budget = sending + job_millimetres(job) / SLOWEST_MM_S + PRINTER_TAKES_JOB_SECONDS
+            after = self._await_job_end(conversation, job_id, budget)
+            # Any known bad state before the job's end was confirmed, silence included
+            # (switched off or unplugged while printing), means the ticket may not have come out
+            # whole. Raising leaves the number reserved: the kiosk shows it with "keep", "print
+            # again" and "cancel", which is fairer than confirming a number the citizen may hold
+            # no paper for.
+            if not after.can_print:
                 log.error("%s may be incomplete: %s", what, after.describe())
                 raise PrintError(f"{what} mungkin tidak lengkap: {after.describe()}", after)
             log.info("%s printed (%d bytes); printer %s", what, len(job), after.state)
             return after
+
+    def _await_job_end(self, conversation: Conversation, job_id: bytes, budget: float
+                       ) -> PrinterStatus:
+        """Wait for the printer to say the job is through (``GS r`` or the process ID), asking
+        ``DLE EOT`` meanwhile: paper out, cover open or silence there ends the wait at once."""
+        started = time.monotonic()
+        deadline = started + budget
+        next_look = started + LOOK_EVERY_SECONDS
+        replies = conversation.replies
+        while True:
+            conversation.pump()
+            done = bool(replies.paper) if self.config.job_end == "gs-r" else job_id in replies.process_ids
+            if done:
+                status = self._check(conversation=conversation)
+                if replies.paper:  # the paper sensors as they were at the job's end
+                    near_end, out = parse_paper_sensor(replies.paper[-1])
+                    if out or (near_end and status.state == "ok"):
+                        status = replace(status, paper_near_end=near_end or status.paper_near_end,
+                                         paper_out=out or status.paper_out)
+                        self.watch.update(status)
+                return status
+            now = time.monotonic()
+            if now >= next_look:
+                status = self._check(conversation=conversation,
+                                     patience=max(0.0, deadline - now))
+                if not status.can_print:
+                    return status
+                next_look = time.monotonic() + LOOK_EVERY_SECONDS
+            if now >= deadline:
+                silent = PrinterStatus.no_answer_after_job(budget)
+                self.watch.update(silent)
+                return silent
 
     def close(self) -> None:
         self._disconnect()

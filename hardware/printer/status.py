@@ -89,6 +89,15 @@ class PrinterStatus:
         apart from a printer that throws the ticket away, so it does not print."""
         return cls(online=False, detail=NO_ANSWER_DETAIL)
 
+    @classmethod
+    def no_answer_after_job(cls, seconds: float) -> PrinterStatus:
+        """The printer answered status requests but did not say the job was through."""
+        return cls(online=False, detail=(
+            f"printer tidak menjawab dalam {seconds:.0f} detik setelah mencetak; tiket mungkin "
+            "tidak lengkap (no answer that the ticket was printed within "
+            f"{seconds:.0f} s; a model without GS r needs done=process-id or status=off in its "
+            "URL)"))
+
     @property
     def state(self) -> PrinterState:
         """The most serious condition, as one of the states the server knows."""
@@ -172,6 +181,27 @@ def encode_status(
         | (0x0C if paper_near_end or paper_out else 0)
         | (0x60 if paper_out else 0),
     }
+
+
+#: ``GS r 1`` asks for the paper sensors; unlike ``DLE EOT`` it is answered in buffer order, once
+#: what was sent before it has been printed. Its answer has bits 4 to 7 clear (a ``DLE EOT``
+#: answer always has bit 4 set): bits 0-1 paper near end, bits 2-3 paper out.
+GS_R_PAPER = b"\x1dr\x01"
+
+
+def is_paper_sensor_byte(value: int) -> bool:
+    """Whether ``value`` can be an answer to ``GS r 1``."""
+    return 0 <= value <= 0x0F
+
+
+def encode_paper_sensor(*, near_end: bool = False, paper_out: bool = False) -> int:
+    """The answer a printer gives to ``GS r 1`` (for simulators)."""
+    return (0x03 if near_end or paper_out else 0) | (0x0C if paper_out else 0)
+
+
+def parse_paper_sensor(value: int) -> tuple[bool, bool]:
+    """``(near_end, paper_out)`` from an answer to ``GS r 1``."""
+    return bool(value & 0x03), bool(value & 0x0C)
 
 
 class StatusWatch:

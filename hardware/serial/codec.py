@@ -10,16 +10,25 @@ byte stuffing: a frame is recognised by its start byte, a plausible length, the 
 right place and the checksum. After garbage the decoder moves on by one byte and looks again, so
 a real frame hidden behind noise is still found, and a corrupted one is dropped, never guessed.
 
+Key and rating frames carry ``[code, sequence, boot]``: ``boot`` is a number (1-255) a keypad
+draws at power-up, so that a press after a restart, whose sequence starts again at 1, is never
+taken for a repeat of one before it. Frames of version 1 keypads (``[code, sequence]``) are still
+understood; for them a repeat must also be the same key within ``REPEAT_SECONDS``.
+Addresses 1-254 are devices; 0 is the host and 255 all LED displays at once, never a keypad.
+
 Vendor protocols implement ``WireCodec`` and register in ``CODECS``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Protocol
+
+from common.protocol.models import BUS_ADDRESSES, BUS_BROADCAST
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +36,22 @@ STX = 0x02
 ETX = 0x03
 MAX_PAYLOAD = 32
 HOST_ADDRESS = 0x00
-BROADCAST = 0xFF
+BROADCAST = BUS_BROADCAST
+DEVICE_ADDRESSES = BUS_ADDRESSES
+#: A keypad resends a frame it saw no ACK for within a few seconds (see docs/serial-protocol.md);
+#: the same sequence later than this is a new press.
+REPEAT_SECONDS = 5.0
 _OVERHEAD = 6  # STX ADDR CMD LEN CRC ETX
 
 
 class Cmd(IntEnum):
-    ACK = 0x06  # host → device: [event command, sequence]
+    ACK = 0x06  # host → device: [event command, sequence, boot]
     SHOW = 0x10  # host → LED display: ASCII text
     BLANK = 0x11  # host → LED display: nothing
-    KEY = 0x20  # call keypad → host: [key code, sequence]
-    RATING = 0x21  # satisfaction keypad → host: [rating 1..4, sequence]
+    KEY = 0x20  # call keypad → host: [key code, sequence, boot]
+    RATING = 0x21  # satisfaction keypad → host: [rating 1..4, sequence, boot]
+    POLL = 0x30  # host → keypad (polled buses): send your event now
+    IDLE = 0x31  # keypad → host, answering POLL: [boot], nothing to send
 
 
 class Key(StrEnum):
@@ -87,6 +102,7 @@ class KeyEvent:
     address: int
     key: Key
     seq: int
+    boot: int = 0  # 0: a version 1 keypad, which does not say
 
     @property
     def command(self) -> str:
@@ -98,6 +114,7 @@ class RatingEvent:
     address: int
     rating: int
     seq: int
+    boot: int = 0
 
 
 DeviceEvent = KeyEvent | RatingEvent
@@ -203,15 +220,19 @@ class FrameDecoder:
 
 def event_of(frame: Frame) -> DeviceEvent | None:
     """The key press or rating a frame carries; None (and a log line) for anything else."""
-    if frame.command == Cmd.KEY and len(frame.payload) == 2:
-        key = KEY_CODES.get(frame.payload[0])
-        if key is not None:
-            return KeyEvent(frame.address, key, frame.payload[1])
-    elif frame.command == Cmd.RATING and len(frame.payload) == 2:
-        if frame.payload[0] in RATING_WORDS:
-            return RatingEvent(frame.address, frame.payload[0], frame.payload[1])
-    elif frame.command in (Cmd.SHOW, Cmd.BLANK, Cmd.ACK):
-        return None  # our own traffic on a shared RS-485 bus
+    if frame.command in (Cmd.KEY, Cmd.RATING) and frame.address not in DEVICE_ADDRESSES:
+        log.warning("ignoring a %s frame from address %d: keypads are at 1 to 254",
+                    Cmd(frame.command).name, frame.address)
+        return None
+    if frame.command in (Cmd.KEY, Cmd.RATING) and len(frame.payload) in (2, 3):
+        code, seq = frame.payload[0], frame.payload[1]
+        boot = frame.payload[2] if len(frame.payload) == 3 else 0
+        if frame.command == Cmd.KEY and code in KEY_CODES:
+            return KeyEvent(frame.address, KEY_CODES[code], seq, boot)
+        if frame.command == Cmd.RATING and code in RATING_WORDS:
+            return RatingEvent(frame.address, code, seq, boot)
+    elif frame.command in (Cmd.SHOW, Cmd.BLANK, Cmd.ACK, Cmd.POLL, Cmd.IDLE):
+        return None  # our own traffic on a shared RS-485 bus, or a keypad with nothing to say
     log.warning("ignoring serial frame %s from address %d", frame, frame.address)
     return None
 
@@ -232,6 +253,8 @@ class WireCodec(Protocol):
 
     def ack(self, event: DeviceEvent) -> bytes: ...
 
+    def poll(self, address: int) -> bytes: ...
+
     def decoder(self) -> EventDecoder: ...
 
 
@@ -250,42 +273,74 @@ class AntreanCodec:
 
     def show(self, address: int, text: str) -> bytes:
         shown = text.replace("-", "").upper()[: self.display_chars]
-        return encode(Frame(address, Cmd.SHOW, shown.encode("ascii", "replace")))
+        return encode(Frame(_display(address), Cmd.SHOW, shown.encode("ascii", "replace")))
 
     def blank(self, address: int) -> bytes:
-        return encode(Frame(address, Cmd.BLANK))
+        return encode(Frame(_display(address), Cmd.BLANK))
 
     def ack(self, event: DeviceEvent) -> bytes:
         command = Cmd.KEY if isinstance(event, KeyEvent) else Cmd.RATING
-        return encode(Frame(event.address, Cmd.ACK, bytes([command, event.seq])))
+        tail = bytes([event.boot]) if event.boot else b""
+        return encode(Frame(event.address, Cmd.ACK, bytes([command, event.seq]) + tail))
+
+    def poll(self, address: int) -> bytes:
+        return encode(Frame(_keypad(address), Cmd.POLL))
 
     def decoder(self) -> _AntreanEventDecoder:
         return _AntreanEventDecoder()
 
     # device side, for simulators and tests
     @staticmethod
-    def key(address: int, key: Key, seq: int) -> bytes:
-        return encode(Frame(address, Cmd.KEY, bytes([CODE_OF_KEY[key], seq & 0xFF])))
+    def key(address: int, key: Key, seq: int, boot: int = 0) -> bytes:
+        tail = bytes([boot]) if boot else b""
+        return encode(Frame(_keypad(address), Cmd.KEY, bytes([CODE_OF_KEY[key], seq & 0xFF]) + tail))
 
     @staticmethod
-    def rating(address: int, rating: int, seq: int) -> bytes:
+    def rating(address: int, rating: int, seq: int, boot: int = 0) -> bytes:
         if rating not in RATING_WORDS:
             raise ValueError("rating is 1 (not satisfied) to 4 (very satisfied)")
-        return encode(Frame(address, Cmd.RATING, bytes([rating, seq & 0xFF])))
+        tail = bytes([boot]) if boot else b""
+        return encode(Frame(_keypad(address), Cmd.RATING, bytes([rating, seq & 0xFF]) + tail))
+
+    @staticmethod
+    def idle(address: int, boot: int) -> bytes:
+        return encode(Frame(_keypad(address), Cmd.IDLE, bytes([boot])))
+
+
+def _keypad(address: int) -> int:
+    if address not in DEVICE_ADDRESSES:
+        raise ValueError(f"a keypad's address is 1 to 254, not {address} (0 is the host, 255 all)")
+    return address
+
+
+def _display(address: int) -> int:
+    if address not in DEVICE_ADDRESSES and address != BROADCAST:
+        raise ValueError(f"a display's address is 1 to 254, or 255 for all; not {address}")
+    return address
 
 
 CODECS: dict[str, WireCodec] = {"antrean": AntreanCodec()}
 
 
 class Deduplicator:
-    """Keypads resend an event until it is acknowledged; each (address, kind, seq) counts once."""
+    """Keypads resend an event until it is acknowledged; each press counts once.
 
-    def __init__(self) -> None:
-        self._last: dict[tuple[int, type], int] = {}
+    A repeat has the same address, kind, boot number, sequence and key (or rating) as the last
+    event acted on, and comes within ``REPEAT_SECONDS`` of it. A keypad that restarted draws a
+    new boot number, so its first press (sequence 1 again) is new; a version 1 keypad (boot 0)
+    is told apart by the key and the time."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last: dict[tuple[int, type], tuple[int, int, object, float]] = {}
 
     def is_new(self, event: DeviceEvent) -> bool:
         key = (event.address, type(event))
-        if self._last.get(key) == event.seq:
+        what = event.key if isinstance(event, KeyEvent) else event.rating
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and last[:3] == (event.boot, event.seq, what) \
+                and now - last[3] <= REPEAT_SECONDS:
             return False
-        self._last[key] = event.seq
+        self._last[key] = (event.boot, event.seq, what, now)
         return True

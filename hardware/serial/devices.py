@@ -4,6 +4,11 @@ One ``DeviceBus`` owns one line (``/dev/ttyUSB0``, ``rfc2217://…``, ``socket:/
 it keeps the port open with a reader thread, reconnects with backoff when the cable is pulled,
 re-sends what every display should show once it is back, and turns valid frames into key and
 rating events, each acknowledged and delivered once.
+
+A host acknowledges only the keypads it serves (``serves``; all, when it is the only host on
+its line), so that a keypad whose press nobody acts on hears no ACK and says so, instead of
+believing another counter's host took it. On a bus with many keypads the host can poll them
+(``poll=True``): each speaks only when asked, so two never talk at once.
 """
 
 from __future__ import annotations
@@ -11,13 +16,22 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import serial
 
-from hardware.serial.codec import CODECS, Deduplicator, DeviceEvent, KeyEvent, RatingEvent
+from hardware.serial.codec import (
+    CODECS,
+    DEVICE_ADDRESSES,
+    Cmd,
+    Deduplicator,
+    DeviceEvent,
+    FrameDecoder,
+    KeyEvent,
+    RatingEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +167,9 @@ class DeviceBus:
         on_event: Callable[[DeviceEvent], None] | None = None,
         backoff: Backoff | None = None,
         opener: PortOpener = serial.serial_for_url,
+        serves: Iterable[int] | None = None,
+        poll: bool = False,
+        poll_answer_seconds: float = 0.25,
     ) -> None:
         try:
             self.codec = CODECS[codec]
@@ -164,6 +181,17 @@ class DeviceBus:
         self.events: queue.Queue[DeviceEvent] = queue.Queue()
         self._displays: dict[int, str | None] = {}
         self._state_lock = threading.Lock()
+        self._serves: frozenset[int] | None = None
+        self.serve(serves)
+        self.ignored = 0  # frames of keypads another host serves
+        self._poll = poll
+        self._poll_answer = poll_answer_seconds + 20 * 10 / baudrate  # and a frame each way
+        self._polled: int | None = None
+        self._answered = threading.Event()
+        self._poll_frames = FrameDecoder()  # who answered a poll (an IDLE is not an event)
+        self._poller = threading.Thread(target=self._polling, name="device-bus-poll", daemon=True)
+        if poll and self._serves is None:
+            raise ValueError("a polled bus needs the addresses to poll (serves=...)")
         self.link = SerialLink(
             url,
             on_data=self._received,
@@ -177,10 +205,29 @@ class DeviceBus:
     # -- life -----------------------------------------------------------------------------
     def start(self) -> DeviceBus:
         self.link.start()
+        if self._poll:
+            self._poller.start()
         return self
 
     def stop(self) -> None:
         self.link.stop()
+        if self._poller.is_alive():
+            self._poller.join(timeout=5)
+
+    def serve(self, addresses: Iterable[int] | None) -> None:
+        """The keypads this host acts on (and so acknowledges); None: every one on the line."""
+        if addresses is None:
+            self._serves = None
+            return
+        chosen = frozenset(addresses)
+        wrong = sorted(a for a in chosen if a not in DEVICE_ADDRESSES)
+        if wrong:
+            raise ValueError(f"keypad addresses are 1 to 254, not {wrong}")
+        self._serves = chosen
+
+    @property
+    def serves(self) -> frozenset[int] | None:
+        return self._serves
 
     def __enter__(self) -> DeviceBus:
         return self.start()
@@ -212,8 +259,37 @@ class DeviceBus:
             self.link.write(frame)
 
     # -- keypads --------------------------------------------------------------------------
+    def _polling(self) -> None:
+        """Ask each served keypad in turn; the next is asked once this one answered (its event
+        or IDLE; the ACK is written first), or after ``poll_answer_seconds`` without: only the
+        one asked may speak."""
+        while not self.link._stop.is_set():
+            addresses = sorted(self._serves or ())
+            if not self.link.connected.wait(0.2) or not addresses:
+                continue
+            for address in addresses:
+                self._answered.clear()
+                self._polled = address
+                self.link.write(self.codec.poll(address))
+                self._answered.wait(self._poll_answer)  # a keypad that is gone: the next
+            self.link._stop.wait(0.01)
+
     def _received(self, data: bytes) -> None:
+        answered = self._poll and any(
+            f.address == self._polled and f.command in (Cmd.KEY, Cmd.RATING, Cmd.IDLE)
+            for f in self._poll_frames.feed(data))
+        try:
+            self._handle(data)
+        finally:
+            if answered:
+                self._answered.set()
+
+    def _handle(self, data: bytes) -> None:
         for event in self._decoder.feed(data):
+            if self._serves is not None and event.address not in self._serves:
+                self.ignored += 1
+                log.debug("keypad %d is another host's: not acknowledged", event.address)
+                continue
             self.link.write(self.codec.ack(event))
             if not self._dedup.is_new(event):
                 log.debug("repeated %s ignored", event)

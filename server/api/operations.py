@@ -18,7 +18,7 @@ from sqlalchemy import text
 from common.protocol.models import Liveness, Readiness
 from server.api.deps import Context
 from server.api.errors import error_response
-from server.observe.hall import build_info, hall_families
+from server.observe.hall import build_info, hall_families, uplink_families
 from server.observe.metrics import CONTENT_TYPE, render
 
 router = APIRouter(tags=["health"])
@@ -69,10 +69,13 @@ async def readyz(context: Context) -> Response:
                              "description": "Prometheus's text exposition format"}})
 async def metrics(context: Context) -> Response:
     """Tickets issued, called, finished and missed; waiting per service; call-next and issue
-    latency; WebSocket connections; event-bus lag; counters and devices by state. Each worker
-    of `serve --workers` under its own `worker` label."""
+    latency; WebSocket connections; event-bus lag; counters and devices by state; a site
+    server's outbox backlog and link to its centre. Each worker of `serve --workers` under its
+    own `worker` label."""
     families = context.metrics.own_families(context.hub)
     async with context.db.read() as session:
         families += await hall_families(session, context.catalog, context.clock())
+    if context.region is not None and context.region.uplink is not None:
+        families += await uplink_families(context.region.uplink)
     families.append(build_info(context.db.dialect, context.schema_revision))
     return Response(render(families), media_type=CONTENT_TYPE)

@@ -15,9 +15,12 @@ from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from common.protocol.models import BUS_ADDRESSES
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -65,7 +68,7 @@ class SiteConfig(_Strict):
     name: str = Field(min_length=1, max_length=120)
     name_en: str | None = Field(default=None, max_length=120)
     timezone: str = "Asia/Jakarta"
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str | None = None  # None: the server's own address (server.public_address)
     always_open: bool = False
     hours: dict[str, str] = Field(
         default_factory=lambda: {d: "08:00-15:00" for d in WEEKDAYS[:5]}
@@ -83,6 +86,16 @@ class SiteConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone '{value}' (try Asia/Jakarta)") from exc
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"'{value}' is not an address like http://192.168.1.20:8000")
+        return value.rstrip("/")
 
     @field_validator("hours")
     @classmethod
@@ -130,7 +143,7 @@ class CounterConfig(_Strict):
     name: str | None = None
     agency: Code
     services: dict[str, int] = Field(min_length=1)
-    bus_address: int | None = Field(default=None, ge=1, le=247)
+    bus_address: int | None = Field(default=None, ge=BUS_ADDRESSES.start, le=BUS_ADDRESSES.stop - 1)
 
     @field_validator("services")
     @classmethod
@@ -381,6 +394,18 @@ def parse_hall(text: str, source: str = "<config>") -> HallConfig:
             source, [ConfigProblem(_where(loc), message, _locate(lines, loc)) for loc, message in cross]
         )
     return hall
+
+
+def hall_warnings(hall: HallConfig, text: str) -> list[ConfigProblem]:
+    """What the hall loads with but will probably regret, pointed at like a problem: a ticket
+    address phones cannot reach (loopback, a name that does not resolve)."""
+    from server.public_address import warnings
+
+    if hall.site.public_base_url is None:
+        return []
+    where = ("site", "public_base_url")
+    line = _locate(text.splitlines(), where)
+    return [ConfigProblem(_where(where), message, line) for message in warnings(hall.site.public_base_url)]
 
 
 def load_hall(path: Path) -> HallConfig:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,9 @@ from server.observe.metrics import Counter, Family, Pool, Registry
 from server.realtime.hub import Hub
 from server.services.catalog import Catalog
 from server.store import models as m
+
+if TYPE_CHECKING:
+    from server.region.uplink import Uplink
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +162,23 @@ async def hall_families(session: AsyncSession, catalog: Catalog, now: datetime) 
         if site_id in catalog.sites and at is not None:
             seen.add(at.timestamp(), site=catalog.sites[site_id].code, device=name, kind=kind)
     return [waiting, issued_today, counters, devices, seen]
+
+
+async def uplink_families(uplink: Uplink) -> list[Family]:
+    """A site server's link to its centre: what its outbox holds unsent, and the link's state."""
+    status = await uplink.status()
+    backlog = Family("antrean_outbox_backlog", "gauge",
+                     "Changes captured in the outbox that the centre has not acknowledged yet")
+    backlog.add(status.backlog)
+    state = Family("antrean_uplink_state", "gauge", "1 for the state of the link to the centre")
+    state.add(1, state=status.state)
+    families = [backlog, state]
+    if status.last_contact_at is not None:
+        contact = Family("antrean_uplink_last_contact_timestamp_seconds", "gauge",
+                         "When the centre last answered (Unix time)")
+        contact.add(status.last_contact_at.timestamp())
+        families.append(contact)
+    return families
 
 
 def build_info(database: str, schema: str | None) -> Family:

@@ -101,12 +101,14 @@ class Catalog:
     _counters_by_service: dict[int, list[int]] = field(default_factory=dict)
 
     @classmethod
-    async def load(cls, session: AsyncSession) -> Catalog:
+    async def load(cls, session: AsyncSession, public_base_url: str = "") -> Catalog:
+        """The catalogue as stored; ``public_base_url`` stands in for a site whose hall file
+        names no address of its own (the server's, see ``server.public_address``)."""
         catalog = cls()
         for site in (await session.scalars(select(m.Site))).all():
             catalog.sites[site.id] = SiteInfo(
                 id=site.id, code=site.code, name=site.name, name_en=site.name_en,
-                timezone=site.timezone, public_base_url=site.public_base_url.rstrip("/"),
+                timezone=site.timezone, public_base_url=(site.public_base_url or public_base_url).rstrip("/"),
                 running_text=site.running_text, policy=_policy(site.dispatch),
                 reservation_seconds=site.reservation_seconds,
                 opening=OpeningHours.build(site.timezone, site.hours,

@@ -10,19 +10,20 @@ import csv
 import io
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 
-from common.protocol.stats import StatsOut
-from server.app import ServerContext
+from common.protocol.stats import StatsOut, StatsRow
 from server.domain.stats import IKM_ELEMENTS
 from server.services import stats
-from server.services.catalog import SiteInfo
+from server.services.catalog import Catalog, SiteInfo
+from server.services.runner import Clock
 from server.store import models as m
+from server.store.db import Database
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 T = m.Ticket
@@ -43,11 +44,23 @@ KPI_COLUMNS = (
 )
 
 
+class Store(Protocol):
+    """Where the figures come from: a server's own store (its context), or a centre's mirror
+    of a site (``server.region.view.MirrorView``)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else round((end - start).total_seconds(), 1)
 
 
-async def ticket_rows(context: ServerContext, site: SiteInfo, query: stats.StatsQuery
+async def ticket_rows(context: Store, site: SiteInfo, query: stats.StatsQuery
                       ) -> AsyncIterator[list[Any]]:
     zone = ZoneInfo(site.timezone)
     catalog = context.catalog
@@ -81,19 +94,23 @@ async def ticket_rows(context: ServerContext, site: SiteInfo, query: stats.Stats
             ]
 
 
+def kpi_figures(row: StatsRow) -> list[Any]:
+    """A row's figures in the order of ``KPI_COLUMNS`` after group, key and label."""
+    figures: list[Any] = [row.issued, row.served, row.no_shows, row.cancelled, row.expired,
+                          row.transferred, row.priority]
+    for d in (row.wait, row.walk, row.service):
+        figures += [d.mean, d.median, d.p90, d.max]
+    s = row.satisfaction
+    figures += [row.called, row.called_within_sla,
+                None if row.sla_share is None else round(row.sla_share, 4),
+                row.out_of_order, s.respondents, s.index, s.band, s.ratings, s.rating_mean]
+    return figures
+
+
 def kpi_rows(result: StatsOut) -> Iterable[list[Any]]:
     for group, rows in (("total", [result.totals]), (result.group_by, result.rows)):
         for row in rows:
-            figures: list[Any] = [group, row.key, row.label, row.issued, row.served, row.no_shows,
-                                  row.cancelled, row.expired, row.transferred, row.priority]
-            for d in (row.wait, row.walk, row.service):
-                figures += [d.mean, d.median, d.p90, d.max]
-            s = row.satisfaction
-            figures += [row.called, row.called_within_sla,
-                        None if row.sla_share is None else round(row.sla_share, 4),
-                        row.out_of_order, s.respondents, s.index, s.band, s.ratings,
-                        s.rating_mean]
-            yield figures
+            yield [group, row.key, row.label, *kpi_figures(row)]
 
 
 def _blank(value: Any) -> Any:
@@ -110,7 +127,20 @@ def _filename(site: SiteInfo, kind: str, query: stats.StatsQuery, fmt: str) -> s
     return f"antrean-{site.code.lower()}-{kind}-{query.date_from}_{query.date_to}.{fmt}"
 
 
-async def response(context: ServerContext, site: SiteInfo, query: stats.StatsQuery, kind: str,
+Sheets = dict[str, tuple[Sequence[str], list[list[Any]]]]
+
+
+def sheets_response(sheets: Sheets, fmt: str, filename: str) -> Response:
+    """The sheets as an XLSX workbook, or the first of them as CSV."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "csv":
+        columns, rows = next(iter(sheets.values()))
+        text = "".join(_csv_line(r) for r in [list(columns), *rows])
+        return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(_xlsx(sheets), media_type=XLSX_TYPE, headers=headers)
+
+
+async def response(context: Store, site: SiteInfo, query: stats.StatsQuery, kind: str,
                    fmt: str) -> Response:
     headers = {"Content-Disposition":
                f'attachment; filename="{_filename(site, kind, query, fmt)}"'}
@@ -118,7 +148,7 @@ async def response(context: ServerContext, site: SiteInfo, query: stats.StatsQue
         async with context.db.read() as session:
             result = await stats.statistics(session, context.catalog, site, query,
                                             context.clock())
-        sheets: dict[str, tuple[Sequence[str], list[list[Any]]]] = {
+        sheets: Sheets = {
             "kpi": (KPI_COLUMNS, list(kpi_rows(result))),
             "counters": (("counter", "name", "agency", "open_seconds", "serving_seconds",
                           "utilisation", "served"),
@@ -134,11 +164,7 @@ async def response(context: ServerContext, site: SiteInfo, query: stats.StatsQue
                               for r in [result.totals, *result.rows]
                               if r.satisfaction.respondents]),
         }
-        if fmt == "csv":
-            columns, rows = sheets["kpi"]
-            text = "".join(_csv_line(r) for r in [list(columns), *rows])
-            return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
-        return Response(_xlsx(sheets), media_type=XLSX_TYPE, headers=headers)
+        return sheets_response(sheets, fmt, _filename(site, kind, query, fmt))
 
     if fmt == "csv":
         async def lines() -> AsyncIterator[str]:
@@ -151,7 +177,7 @@ async def response(context: ServerContext, site: SiteInfo, query: stats.StatsQue
                     headers=headers)
 
 
-def _xlsx(sheets: dict[str, tuple[Sequence[str], list[list[Any]]]]) -> bytes:
+def _xlsx(sheets: Sheets) -> bytes:
     workbook = Workbook(write_only=True)
     for title, (columns, rows) in sheets.items():
         sheet = workbook.create_sheet(title)

@@ -27,7 +27,7 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
         site = m.Site(code=cfg.code, last_event_seq=0)
         session.add(site)
     site.name, site.name_en, site.timezone = cfg.name, cfg.name_en, cfg.timezone
-    site.public_base_url = cfg.public_base_url
+    site.public_base_url = cfg.public_base_url or ""  # empty: the server's own address
     site.always_open = cfg.always_open or always_open
     site.hours = dict(cfg.hours)
     site.holidays = [d.isoformat() for d in cfg.holidays]

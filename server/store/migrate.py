@@ -30,6 +30,7 @@ def _scripts() -> ScriptDirectory:
 
 
 def head_revision() -> str:
+    """The newest schema revision these migrations reach."""
     head = _scripts().get_current_head()
     assert head is not None, "the package ships no migrations"
     return head
@@ -92,3 +93,13 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
     async with database.engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def current_revision(database: Database) -> str | None:
+    """The store's schema revision, read without taking the write lock (None: a new store)."""
+
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with database.read_engine.connect() as connection:
+        return await connection.run_sync(read)

@@ -390,3 +390,79 @@ class StatsOpen(Base):
     counter_id: Mapped[int | None] = mapped_column(BigInteger)
     officer_id: Mapped[int | None] = mapped_column(BigInteger)
     open_seconds: Mapped[float] = mapped_column(Float)
+
+
+# ---------------------------------------------------------------- the region (server/region)
+
+class SyncOutbox(Base):
+    """A site's changes to the records its centre keeps, in commit order, each with the row as
+    it then stood (JSON text). Written by triggers (``server.region.capture``); deleted once the
+    centre has acknowledged them. AUTOINCREMENT: a position is never handed out twice, even
+    after the rows before it are gone."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    position: Mapped[int] = mapped_column(Id, primary_key=True)
+    tbl: Mapped[str] = mapped_column(String(40))
+    pk: Mapped[str] = mapped_column(String(80))
+    op: Mapped[str] = mapped_column(String(1))  # U: the row as it stands; D: it was deleted
+    image: Mapped[str] = mapped_column(Text)
+
+
+class SyncState(Base):
+    """A site server's end of its link to the centre (one row): what is captured, how far the
+    centre has acknowledged, and the newest hall file the centre handed down."""
+
+    __tablename__ = "sync_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    captured: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table → trigger digest
+    acked: Mapped[int] = mapped_column(BigInteger, default=0)
+    acked_at: Mapped[datetime | None] = mapped_column()
+    hall_version: Mapped[int] = mapped_column(Integer, default=0)
+    hall_text: Mapped[str | None] = mapped_column(Text)
+    hall_applied_at: Mapped[datetime | None] = mapped_column()
+    hall_problem: Mapped[str | None] = mapped_column(Text)
+
+
+class MirrorState(Base):
+    """In a centre's mirror of one site (one row): how far the site's changes are applied."""
+
+    __tablename__ = "mirror_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(40))
+    acked: Mapped[int] = mapped_column(BigInteger, default=0)
+    site_clock: Mapped[datetime | None] = mapped_column()  # the site's clock at its last batch
+    site_schema: Mapped[str | None] = mapped_column(String(40))
+    applied_at: Mapped[datetime | None] = mapped_column()
+    batches: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)  # batches applied already
+    changes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RegionSite(Base):
+    """A hall of the region, as its centre knows it: its token, and what it last said."""
+
+    __tablename__ = "region_sites"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column()
+    heard_at: Mapped[datetime | None] = mapped_column()  # the centre's clock
+    site_clock: Mapped[datetime | None] = mapped_column()
+    acked: Mapped[int] = mapped_column(BigInteger, default=0)
+    backlog: Mapped[int] = mapped_column(BigInteger, default=0)
+    hall_applied: Mapped[int] = mapped_column(Integer, default=0)
+    hall_problem: Mapped[str | None] = mapped_column(Text)
+    bytes_in: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RegionHall(Base):
+    """A version of a hall's configuration file, held by the centre, handed down to the site."""
+
+    __tablename__ = "region_halls"
+    site_code: Mapped[str] = mapped_column(ForeignKey("region_sites.code"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()

@@ -17,14 +17,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from common.protocol.models import TicketOut
-from common.protocol.stats import GroupBy, StatsOut, SurveyRequest
+from common.protocol.stats import GroupBy, HallNow, StatsOut, SurveyRequest
 from server.api.deps import Context
 from server.app import ServerContext
 from server.domain.numbering import service_day
 from server.domain.stats import IKM_ELEMENT_NAMES, IKM_ELEMENTS, band_words
 from server.services import auth, export, stats, surveys, views
 from server.services.actor import Actor
-from server.services.catalog import SiteInfo
+from server.services.catalog import Catalog, SiteInfo
 from server.services.errors import DomainError, NotFound
 from server.web import charts
 from server.web.i18n import LANGUAGES, WORDS, rupiah, translator
@@ -59,7 +59,7 @@ def _render(request: Request, name: str, lang: str, status: int = 200, **values:
     return response
 
 
-def _clock(site: SiteInfo) -> Any:
+def clock_of(site: SiteInfo) -> Any:
     zone = ZoneInfo(site.timezone)
 
     def local(moment: datetime | None, pattern: str = "%H.%M") -> str:
@@ -94,7 +94,7 @@ async def _tracking_page(request: Request, context: ServerContext, code: str, la
     labels = {k: v[1 if lang == "en" else 0] for k, v in WORDS.items()
               if k.startswith("st_") or k in ("minutes", "about", "go_to", "offline_note")}
     return _render(request, "track.html", lang, status=status, ticket=ticket, site=site,
-                   survey=survey, local=_clock(site), labels=labels,
+                   survey=survey, local=clock_of(site), labels=labels,
                    now=context.clock(), **extra)
 
 
@@ -209,7 +209,7 @@ async def logout(request: Request, context: Context) -> Response:
     return response
 
 
-def _query(context: ServerContext, site: SiteInfo, date_from: date | None, date_to: date | None,
+def _query(context: export.Store, site: SiteInfo, date_from: date | None, date_to: date | None,
            group_by: GroupBy, agency: str | None) -> stats.StatsQuery:
     today = service_day(context.clock(), site.timezone)
     return stats.StatsQuery(date_from=date_from or today, date_to=date_to or today,
@@ -226,27 +226,39 @@ async def dashboard(
     actor = await _manager(request, context)
     if actor is None:
         return RedirectResponse("/dashboard/login", status_code=303)
+    if not context.catalog.sites:  # a region's centre with no hall of its own
+        return RedirectResponse("/region", status_code=303)
     info = _dashboard_site(context, actor, site)
-    query = _query(context, info, date_from, date_to, group_by, agency)
-    error = None
     async with context.db.read() as session:
         now = await stats.hall_now(session, context.catalog, info, context.clock())
+    return await dashboard_page(request, context, info, actor, now, date_from, date_to,
+                                group_by, agency)
+
+
+async def dashboard_page(request: Request, store: export.Store, info: SiteInfo, actor: Actor,
+                         now: HallNow | None, date_from: date | None, date_to: date | None,
+                         group_by: GroupBy, agency: str | None, **extra: Any) -> HTMLResponse:
+    """The dashboard of one hall from a store: the hall's own, or a centre's mirror of it
+    (``extra``: the page's base address, where its now.json is, a banner, the words shown
+    while the queue of now is not available)."""
+    query = _query(store, info, date_from, date_to, group_by, agency)
+    error = None
+    async with store.db.read() as session:
         try:
-            result = await stats.statistics(session, context.catalog, info,
-                                            replace(query, group_by="service"), context.clock())
+            result = await stats.statistics(session, store.catalog, info,
+                                            replace(query, group_by="service"), store.clock())
         except DomainError as exc:
             error = exc.message
-            query = _query(context, info, None, None, group_by, None)
-            result = await stats.statistics(session, context.catalog, info,
-                                            replace(query, group_by="service"), context.clock())
+            query = _query(store, info, None, None, group_by, None)
+            result = await stats.statistics(session, store.catalog, info,
+                                            replace(query, group_by="service"), store.clock())
         table = result.rows if group_by == "service" else await stats.grouped_rows(
-            session, context.catalog, info, query, context.clock())
-    agencies = sorted({a.code for a in context.catalog.agencies.values()
-                       if a.site_id == info.id})
+            session, store.catalog, info, query, store.clock())
+    agencies = sorted({a.code for a in store.catalog.agencies.values() if a.site_id == info.id})
     return _render(request, "dashboard.html", "id", site=info, actor=actor, now=now,
                    result=result, table=table, query=query, agencies=agencies, error=error,
-                   charts=_charts(context, info, result), export_query=_export_query(query),
-                   local=_clock(info))
+                   charts=_charts(store.catalog, info, result), export_query=_export_query(query),
+                   local=clock_of(info), **extra)
 
 
 @router.get("/dashboard/now.json")
@@ -288,8 +300,7 @@ def _minutes(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds / 60:.1f} mnt"
 
 
-def _charts(context: ServerContext, site: SiteInfo, result: StatsOut) -> dict[str, Any]:
-    catalog = context.catalog
+def _charts(catalog: Catalog, site: SiteInfo, result: StatsOut) -> dict[str, Any]:
     waits = charts.columns(
         [(h.hour, None if h.wait_mean is None else h.wait_mean / 60,
           f"{_minutes(h.wait_mean)}, {h.issued} tiket") for h in result.hours],

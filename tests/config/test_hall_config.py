@@ -376,7 +376,7 @@ def test_a_weight_out_of_range() -> None:
     [
         ("number = 3", 'number = "tiga"', "counter[3].number", "whole number"),
         ("number = 3", "number = 0", "counter[3].number", "greater than or equal to 1"),
-        ("bus_address = 6", "bus_address = 300", "counter[3].bus_address", "less than or equal to 247"),
+        ("bus_address = 6", "bus_address = 300", "counter[3].bus_address", "less than or equal to 254"),
         ('name = "Paspor"', 'name = "Paspor"\nfee = -5', "service[3].fee", "greater than or equal to 0"),
         ('name = "Paspor"', 'name = "Paspor"\nrequirements = "KTP"', "service[3].requirements", "list"),
         ('name = "Siti"\n', 'name = "Siti"\nrole = "boss"\n', "officer[1].role",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as s
 from PIL import Image
@@ -124,3 +126,45 @@ def test_tokenizer_is_independent_of_how_bytes_arrive(cuts: list[int]) -> None:
 @given(s.binary(max_size=300))
 def test_render_never_crashes_on_garbage(data: bytes) -> None:
     render(data, PAPER_58.dots).image()
+
+
+def _blank_feeds_at_large_size(job: bytes) -> list[int]:
+    """The heights (multipliers) of the line feeds that feed an empty line at more than normal
+    size: each leaves a blank band that tall on the paper."""
+    height, line_empty, bands = 1, True, []
+    for token in tokenize(job):
+        if isinstance(token, TextRun):
+            line_empty = False
+        elif token.name == "GS !":
+            height = (token.args[0] & 7) + 1
+        elif token.name == "ESC @":
+            height = 1
+        elif token.name == "LF":
+            if line_empty and height > 1:
+                bands.append(height)
+            line_empty = True
+    return bands
+
+
+def _inked_runs(page: Image.Image) -> list[tuple[int, int]]:
+    """The paper's unbroken runs of rows with ink, top to bottom, as (first row, last row)."""
+    runs: list[tuple[int, int]] = []
+    for y in range(page.height):
+        if any(page.getpixel((x, y)) < 128 for x in range(page.width)):
+            if runs and runs[-1][1] == y - 1:
+                runs[-1] = (runs[-1][0], y)
+            else:
+                runs.append((y, y))
+    return runs
+
+
+def test_no_blank_band_under_the_ticket_number() -> None:
+    regular = replace(sample_ticket(), priority=False)  # the number is followed by a feed
+    for paper in (PAPER_58, PAPER_80):
+        job = build_job(layout_ticket(regular, paper), paper)
+        assert _blank_feeds_at_large_size(job) == []
+        runs = _inked_runs(render(job, paper.dots).image(margin=0))
+        # The number is the first run taller than 100 dots (6 x 24); the issue time follows.
+        at = next(i for i, (top, bottom) in enumerate(runs) if bottom - top > 100)
+        gap_mm = (runs[at + 1][0] - runs[at][1]) / 8  # 8 dots a millimetre
+        assert gap_mm < 8, f"{gap_mm:.1f} mm of blank paper under the number on {paper.width_mm} mm"

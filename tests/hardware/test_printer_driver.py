@@ -259,3 +259,109 @@ def test_url_options() -> None:
     _, config = open_device("serial:///dev/ttyS0?baudrate=9600&status=off")
     assert not config.asks_status
     assert open_device("serial:///dev/ttyS0?status=on")[1].asks_status
+
+
+# -- a printer that prints in time ------------------------------------------------------------
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _sample_job() -> bytes:
+    from hardware.printer.driver import build_job
+    from hardware.printer.layout import PAPER_80, layout_ticket
+
+    return build_job(layout_ticket(sample_ticket(), PAPER_80), PAPER_80)
+
+
+def test_the_model_answers_dle_eot_on_arrival_and_gs_r_once_printed() -> None:
+    from hardware.printer.feed_model import job_millimetres
+    from hardware.printer.status import GS_R_PAPER, is_paper_sensor_byte, parse_status, request
+
+    clock = _Clock()
+    sim = PrinterSimulator(paper_mm=60, clock=clock)  # the roll ends 60 mm into the ticket
+    job = _sample_job()
+    assert job_millimetres(job) > 140
+    # DLE EOT behind the job is answered at once, with the state now: all is well.
+    reply = sim.feed(job + request(4) + GS_R_PAPER)
+    assert len(reply) == 1 and not parse_status({1: 0x12, 4: reply[0]}).paper_out
+    clock.now += 0.2  # 30 mm at 150 mm/s: printing, nothing cut, GS r not reached
+    assert sim.read() == b"" and sim.tickets == [] and sim.waiting > 0
+    clock.now += 2.0
+    assert sim.paper == "out" and sim.read() == b""  # stopped: the GS r behind it unanswered
+    paper = sim.feed(request(4))
+    assert parse_status({1: sim.feed(request(1))[0], 4: paper[0]}).paper_out
+    printed = render(sim.current).text_lines
+    assert "A-012" in printed and not any("Terima kasih" in line for line in printed)
+    assert sim.tickets == []
+
+    sim.load_paper()  # staff put a new roll in: the rest of the job comes out, then the answer
+    clock.now += 0.3
+    assert sim.tickets == []
+    clock.now += 2.0
+    answer = sim.read()
+    assert len(sim.tickets) == 1 and len(answer) == 1 and is_paper_sensor_byte(answer[0])
+    assert answer[0] == 0  # paper present, not near its end
+
+
+def test_the_model_prints_at_its_speed() -> None:
+    clock = _Clock()
+    sim = PrinterSimulator(clock=clock, speed_mm_s=150)
+    sim.feed(_sample_job())
+    clock.now += 0.6  # about 90 of the ticket's 150 mm
+    assert sim.tickets == []
+    clock.now += 0.6
+    assert len(sim.tickets) == 1
+
+
+def test_paper_running_out_mid_ticket_is_reported_for_that_ticket() -> None:
+    printer, reports = _printer("sim://?roll=60")
+    with pytest.raises(PrintError) as failure:
+        printer.print_ticket(sample_ticket())
+    assert failure.value.status.state == "paper_out"
+    assert "A-012 mungkin tidak lengkap" in str(failure.value)
+    assert [r.state for r in reports] == ["ok", "paper_out"]
+    assert printer.device.simulator.tickets == []
+
+
+def test_asking_dle_eot_right_after_the_job_would_have_said_ok() -> None:
+    # What the kiosk used to do: the real-time answer comes before the paper runs out.
+    from hardware.printer import read_status
+
+    printer, _ = _printer("sim://?roll=60")
+    printer.device._raw(_sample_job())
+    assert read_status(printer.device).state == "ok"
+
+
+def test_the_process_id_response_says_when_the_job_is_done() -> None:
+    printer, _ = _printer("sim://?done=process-id")
+    assert printer.print_ticket(sample_ticket()).state == "ok"
+    assert len(printer.device.simulator.tickets) == 1
+    short, _ = _printer("sim://?done=process-id&roll=80")
+    with pytest.raises(PrintError) as failure:
+        short.print_ticket(sample_ticket())
+    assert failure.value.status.state == "paper_out"
+
+
+def test_a_roll_ending_mid_ticket_over_tcp_and_serial(pty_pair: PtyPair) -> None:
+    sim = PrinterSimulator(paper_mm=50)
+    server = TcpPrinterServer(sim).start()
+    try:
+        printer, reports = _printer(server.url)
+        with pytest.raises(PrintError) as failure:
+            printer.print_ticket(sample_ticket())
+        assert failure.value.status.state == "paper_out"
+        printer.close()
+    finally:
+        server.stop()
+    sim = PrinterSimulator(paper_mm=50)
+    with _serving(sim, pty_pair, baudrate=38400):
+        printer, reports = _printer(f"serial://{pty_pair.host}?baudrate=38400&timeout=2")
+        with pytest.raises(PrintError) as failure:
+            printer.print_ticket(sample_ticket())
+        assert failure.value.status.state == "paper_out"
+        assert [r.state for r in reports] == ["ok", "paper_out"]
+        printer.close()

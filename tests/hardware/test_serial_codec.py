@@ -96,7 +96,7 @@ def test_a_cut_frame_followed_by_a_whole_one() -> None:
 
 
 def test_deduplicator() -> None:
-    dedup = Deduplicator()
+    dedup = Deduplicator(clock=lambda: 0.0)
     assert dedup.is_new(KeyEvent(1, Key.NEXT, 7))
     assert not dedup.is_new(KeyEvent(1, Key.NEXT, 7))  # resent: no ACK seen by the keypad
     assert dedup.is_new(RatingEvent(1, 4, 7))  # another kind of event
@@ -127,8 +127,8 @@ def test_garbage_never_makes_a_phantom_key(data: bytes, chunks: list[int]) -> No
 
 
 _KEYS = s.builds(
-    lambda a, k, q: codec.key(a, k, q), s.integers(0, 255), s.sampled_from(list(Key)),
-    s.integers(0, 255),
+    lambda a, k, q, b: codec.key(a, k, q, b), s.integers(1, 254), s.sampled_from(list(Key)),
+    s.integers(0, 255), s.integers(0, 255),
 )  # fmt: skip
 _NOISE = s.binary(max_size=40).map(lambda b: b.replace(bytes([STX]), b""))
 
@@ -143,7 +143,7 @@ def test_every_real_key_is_found_among_noise(
 ) -> None:
     data = b"".join(noise + frame for noise, frame in pairs) + tail
     events = _events(data, chunks)
-    assert [codec.key(e.address, e.key, e.seq) for e in events] == [f for _, f in pairs]
+    assert [codec.key(e.address, e.key, e.seq, e.boot) for e in events] == [f for _, f in pairs]
 
 
 @given(s.lists(_KEYS, min_size=1, max_size=5), s.binary(min_size=1, max_size=60))
@@ -151,5 +151,50 @@ def test_noise_with_start_bytes_loses_no_later_frame(frames: list[bytes], noise:
     noisy = bytes([STX]) + noise
     assume(not _events(noisy, []))  # the noise itself decodes to nothing
     events = _events(noisy + b"".join(frames), [])
-    found = [codec.key(e.address, e.key, e.seq) for e in events]
+    found = [codec.key(e.address, e.key, e.seq, e.boot) for e in events]
     assert found[-len(frames) :] == frames
+
+
+def test_a_restarted_keypad_is_not_taken_for_a_repeat() -> None:
+    now = [0.0]
+    dedup = Deduplicator(clock=lambda: now[0])
+    assert dedup.is_new(KeyEvent(3, Key.NEXT, 1, boot=17))
+    assert not dedup.is_new(KeyEvent(3, Key.NEXT, 1, boot=17))  # the resend of that press
+    now[0] = 1.0
+    assert dedup.is_new(KeyEvent(3, Key.NEXT, 1, boot=201))  # power-cycled: a new boot number
+    # a version 1 keypad (no boot number): the key, and the time, tell a new press
+    assert dedup.is_new(KeyEvent(4, Key.NEXT, 1))
+    assert dedup.is_new(KeyEvent(4, Key.FINISH, 1))  # restarted, pressed another key
+    now[0] = 30.0
+    assert dedup.is_new(KeyEvent(4, Key.FINISH, 1))  # restarted long after: new
+
+
+def test_the_boot_number_travels_and_is_acknowledged() -> None:
+    frame = codec.key(3, Key.NEXT, 1, boot=0x5A)
+    assert frame == bytes([STX, 3, Cmd.KEY, 3, 1, 1, 0x5A]) + frame[-2:]
+    event = codec.decoder().feed(frame)[0]
+    assert event == KeyEvent(3, Key.NEXT, 1, boot=0x5A)
+    ack = FrameDecoder().feed(codec.ack(event))[0]
+    assert ack == Frame(3, Cmd.ACK, bytes([Cmd.KEY, 1, 0x5A]))
+
+
+def test_addresses_0_and_255_are_never_keypads() -> None:
+    import pytest
+
+    for address in (0, 255):
+        with pytest.raises(ValueError, match="1 to 254"):
+            codec.key(address, Key.NEXT, 1)
+        forged = encode(Frame(address, Cmd.KEY, bytes([1, 1])))
+        assert codec.decoder().feed(forged) == []  # not a press: nothing to acknowledge
+    assert FrameDecoder().feed(codec.show(255, "A-001")) == [Frame(255, Cmd.SHOW, b"A001")]
+    with pytest.raises(ValueError):
+        codec.show(0, "A-001")
+    with pytest.raises(ValueError):
+        codec.poll(255)
+
+
+def test_the_documented_version_2_examples() -> None:
+    assert codec.key(3, Key.NEXT, 1, boot=0x5A).hex(" ") == "02 03 20 03 01 01 5a da 03"
+    assert codec.ack(KeyEvent(3, Key.NEXT, 1, boot=0x5A)).hex(" ") == "02 03 06 03 20 01 5a dd 03"
+    assert codec.poll(3).hex(" ") == "02 03 30 00 44 03"
+    assert codec.idle(3, 0x5A).hex(" ") == "02 03 31 01 5a 24 03"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from conftest import ServerProcess  # noqa: E402
 
 from common.client import BackgroundClient  # noqa: E402
 from hardware.printer import TicketPrinter  # noqa: E402
-from hardware.printer.render import render  # noqa: E402
+from hardware.printer.render import render, render_png  # noqa: E402
 from kiosk.app import KioskApp  # noqa: E402
 from kiosk.link import PrinterLink, ServerLink  # noqa: E402
 from kiosk.screens import KioskView  # noqa: E402
@@ -165,3 +166,45 @@ def test_server_gone_shows_unavailable_then_recovers(
     server.start()
     app._timers.catalog = -1e9
     settle(app, lambda: app.state.screen == "attract" and app.state.online, timeout=60)
+
+
+def test_paper_running_out_mid_ticket_is_reported_for_that_ticket(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    # The roll ends 60 mm into the ticket, while the printer prints at its speed. The real-time
+    # status asked right after sending says "ok"; the kiosk waits for the printer to say the
+    # ticket is through, hears "paper out" instead, and the number follows the keep/cancel way.
+    pygame.init()
+    client = BackgroundClient(server.url, "test-kiosk-token-1", site="TEST", topics=["kiosk"])
+    client.start()
+    link = ServerLink(client, "TEST")
+    printer = TicketPrinter("sim://?roll=60", on_status=link.report_status)
+    app = KioskApp(link, PrinterLink(printer, "MPP Uji", "Asia/Jakarta"), KioskView("MPP Uji"),
+                   pygame.Surface((1080, 1920)))
+    try:
+        simulator = printer.device.simulator  # type: ignore[attr-defined]
+        take_a_ticket(app)
+        settle(app, lambda: app.state.print_state == "failed")
+        ticket = app.state.ticket
+        assert ticket is not None and simulator.tickets == []
+        assert "paper out" in app.state.printer_detail
+        half = render(simulator.current)
+        assert ticket.number in half.text_lines and half.cuts == 0  # cut short
+        render_png(simulator.current, tmp_path / "cut-short.png")
+        assert {t.action for t in app.targets} >= {"keep", "cancel"}
+
+        app.idle()
+        with sqlite3.connect(server.data_dir / "antrean.db") as db:
+            states = db.execute("SELECT component, state FROM device_status").fetchall()
+        assert ("printer", "paper_out") in states
+        reserved = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+        assert reserved["status"] == "reserved"
+
+        touch(app, "keep")  # the citizen keeps the number shown on the screen
+        settle(app, lambda: app.state.confirmed)
+        app.idle()
+        kept = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+        assert kept["status"] == "waiting"
+    finally:
+        app.stop()
+        client.stop()

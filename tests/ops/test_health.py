@@ -120,7 +120,7 @@ def test_unready_without_redis_or_the_database_yet_alive(
 def test_request_ids_in_headers_and_json_log_lines(tmp_path: Path) -> None:
     server = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
                            SMALL_HALL, env={"ANTREAN_LOG_FORMAT": "json"},
-                           arguments=["--access-log"])
+                           args=["--access-log"])
     server.data_dir.mkdir(parents=True)
     server.start()
     try:

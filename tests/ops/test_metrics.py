@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DISPLAY, KIOSK, PASSWORDS, ServerProcess
+from conftest import DISPLAY, KIOSK, PASSWORDS, SMALL_HALL, ServerProcess, free_port
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
@@ -172,3 +172,23 @@ def test_workers_pool_their_figures_and_a_dead_one_leaves(tmp_path: Path) -> Non
     assert value(samples, "antrean_tickets_issued_total", site="TEST", worker=str(other.pid)) == 5
     assert not (tmp_path / f"{int(gone.stdout)}.json").exists()
     assert len([k for k in samples if k[0] == "antrean_tickets_issued_total"]) == 2
+
+
+def test_a_site_server_shows_its_outbox_backlog_while_its_centre_is_away(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"  # a centre that is not there (yet)
+    server = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
+                           SMALL_HALL, args=["--upstream", nowhere, "--site-token", "t-1"])
+    server.data_dir.mkdir(parents=True)
+    server.start()
+    try:
+        before = value(scrape(server), "antrean_outbox_backlog")
+        for _ in range(3):
+            assert httpx.post(server.url + "/api/v1/sites/TEST/tickets", headers=KIOSK,
+                              json={"service": "KK"}).status_code == 201
+        samples = scrape(server)
+        assert value(samples, "antrean_outbox_backlog") >= before + 3  # a ticket row each, at least
+        states = {dict(labels)["state"] for (name, labels) in samples
+                  if name == "antrean_uplink_state"}
+        assert states <= {"starting", "offline"} and len(states) == 1
+    finally:
+        server.stop()

@@ -65,7 +65,7 @@ async def test_two_workers_share_the_traffic_and_hand_out_distinct_tickets(
     env = {"ANTREAN_REDIS_URL": "redis://127.0.0.1:6379/0", "ANTREAN_DATABASE_POOL": "10",
            "ANTREAN_REDIS_CHANNEL": f"antrean:test:{uuid.uuid4().hex}"}
     server = ServerProcess(database_url, tmp_path / "data", SMALL_HALL, env=env,
-                           arguments=["--workers", "2"])
+                           args=["--workers", "2"])
     server.data_dir.mkdir(parents=True)
     await asyncio.to_thread(server.start, 60)
     try:

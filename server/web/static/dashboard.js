@@ -1,9 +1,12 @@
-// The dashboard's "now" panel refreshes itself every few seconds from /dashboard/now.json.
+// The dashboard's "now" panel refreshes itself every few seconds from its now.json (the hall's
+// own, or the centre's for a hall of its region, which says when the hall's queue is not live).
 (function () {
   "use strict";
   var root = document.querySelector(".dashboard");
   if (!root) { return; }
   var site = root.getAttribute("data-site");
+  var url = root.getAttribute("data-now-url") ||
+    "/dashboard/now.json?site=" + encodeURIComponent(site);
 
   function minutes(seconds) {
     return seconds === null || seconds === undefined ? "–" : (seconds / 60).toFixed(1) + " mnt";
@@ -21,7 +24,23 @@
     row.appendChild(td);
   }
 
+  function show(live, message) {
+    var panel = document.querySelector("[data-now=live]");
+    var notice = document.querySelector("[data-now=unavailable]");
+    if (panel) { panel.hidden = !live; }
+    if (notice) {
+      notice.hidden = live;
+      if (message) { notice.textContent = message; }
+    }
+  }
+
   function render(now) {
+    if (now.available === false) {
+      show(false, now.message);
+      set("at", "");
+      return;
+    }
+    show(true);
     var at = new Date(now.at);
     set("at", at.toTimeString().slice(0, 8).replace(/:/g, "."));
     set("waiting", now.waiting);
@@ -52,7 +71,7 @@
 
   function poll() {
     var request = new XMLHttpRequest();
-    request.open("GET", "/dashboard/now.json?site=" + encodeURIComponent(site));
+    request.open("GET", url);
     request.onload = function () {
       if (request.status === 401) { window.location.href = "/dashboard/login"; return; }
       if (request.status === 200) { render(JSON.parse(request.responseText)); }

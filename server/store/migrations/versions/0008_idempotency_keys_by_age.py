@@ -1,7 +1,7 @@
 """idempotency keys: an index by age, so housekeeping deletes those past the retry window
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0010b
 Create Date: 2026-12-02 03:00:00
 
 Every command sent with an Idempotency-Key leaves its key and its answer (about a kilobyte), and
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0008'
-down_revision: str | None = '0004'
+down_revision: str | None = '0010b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
