@@ -5,6 +5,7 @@ the request runs, so each log line it causes names it. A WebSocket keeps its id 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 
@@ -14,6 +15,14 @@ from common.logs import REQUEST_ID
 
 HEADER = b"x-request-id"
 _SANE = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
+# A new id: eight random hex digits drawn once per process, then a count — unique across the
+# workers and restarts of a server without a system call per request.
+_PREFIX = os.urandom(4).hex()
+_COUNT = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_COUNT):08x}"
 
 
 def _given(scope: Scope) -> str | None:
@@ -34,7 +43,7 @@ class RequestId:
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = _given(scope) or os.urandom(8).hex()
+        request_id = _given(scope) or new_request_id()
         token = REQUEST_ID.set(request_id)
         try:
             if kind == "websocket":
