@@ -47,12 +47,13 @@ def start_antrean(arguments: list[str], workdir: Path, port: int, *, env: dict[s
                   unset: tuple[str, ...] = (), timeout: float, code: Path = ROOT
                   ) -> subprocess.Popen[bytes]:
     """`antrean serve ARGUMENTS --data-dir WORKDIR/data --port PORT`, logging to
-    WORKDIR/server.log, once it answers; ``env`` is added to this process's environment and
-    ``unset`` left out of it (so is the Redis bus: one process is measured); ``code``: the
-    source tree to run (another revision's, for a before/after comparison)."""
-    environment = {**os.environ, "ANTREAN_LOG_LEVEL": "WARNING", **env}
+    WORKDIR/server.log, once it answers; ``unset`` is left out of this process's environment
+    (so is the Redis bus, unless ``env`` names one: one process is measured) and ``env`` added;
+    ``code``: the source tree to run (another revision's, for a before/after comparison)."""
+    environment = {**os.environ, "ANTREAN_LOG_LEVEL": "WARNING"}
     for name in ("ANTREAN_REDIS_URL", *unset):
         environment.pop(name, None)
+    environment.update(env)
     process = subprocess.Popen(
         [sys.executable, "-m", "common.cli", "serve", *arguments, "--data-dir",
          str(workdir / "data"), "--port", str(port)], cwd=code, env=environment,
@@ -66,3 +67,21 @@ def start_antrean(arguments: list[str], workdir: Path, port: int, *, env: dict[s
             time.sleep(0.1)
     process.terminate()
     raise RuntimeError(f"the server did not start; see {workdir / 'server.log'}")
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """The user and system CPU time a process and its children (the workers of `serve
+    --workers N`) have used so far."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            with open(f"/proc/{current}/task/{current}/children", encoding="ascii") as children:
+                pending += [int(child) for child in children.read().split()]
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+    return total

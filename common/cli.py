@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
+from common import logs
+
 AREAS = (
     "server.cli",
+    "server.backup_cli",
     "server.simulate",
     "server.region.cli",
     "hardware.cli",
@@ -37,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("ANTREAN_LOG_LEVEL", "INFO"),
         help="DEBUG, INFO, WARNING or ERROR (default: INFO, or ANTREAN_LOG_LEVEL)",
     )
+    parser.add_argument(
+        "--log-format", choices=logs.FORMATS,
+        default=os.environ.get("ANTREAN_LOG_FORMAT", "text"),
+        help="text for people, json for a log shipper: one object a line with the request id "
+             "(default: text, or ANTREAN_LOG_FORMAT)",
+    )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for area in AREAS:
         if importlib.util.find_spec(area) is not None:
@@ -47,10 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=str(args.log_level).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(str(args.log_level), args.log_format)
     run = getattr(args, "run", None)
     if run is None:
         parser.print_help()

@@ -59,12 +59,14 @@ class CounterWindow:
             if action is not None:
                 self.core.dispatch(desk.Press(action))
 
-    def run(self, fps: int = 20) -> None:
+    def run(self, fps: int = 20, beat: Callable[[], None] = lambda: None) -> None:
+        """Until the window closes; ``beat`` after every turn (see ``common.sd_notify``)."""
         clock = pygame.time.Clock()
         pygame.key.start_text_input()
         while not pygame.event.peek(pygame.QUIT):
             self.frame()
             pygame.display.flip()
+            beat()
             clock.tick(fps)
 
 

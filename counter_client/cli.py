@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.sd_notify import Notifier
+
 log = logging.getLogger(__name__)
 
 
@@ -28,8 +30,10 @@ def register(subcommands: Any) -> None:
                         "for the password unless --password-stdin)")
     parser.add_argument("--password-stdin", action="store_true",
                         help="read the officer's password from the first line of standard input")
-    parser.add_argument("--token", help="a keypad device token bound to this counter: works the "
-                        "counter without an officer login")
+    parser.add_argument("--token", default=os.environ.get("ANTREAN_DEVICE_TOKEN") or None,
+                        help="a keypad device token bound to this counter: works the "
+                        "counter without an officer login (default: ANTREAN_DEVICE_TOKEN, "
+                        "kept out of the process list)")
     parser.add_argument("--headless", action="store_true",
                         help="no window: the keypad and the LED display run the counter")
     parser.add_argument("--keypad", metavar="URL", help="the call keypad's serial port or URL "
@@ -90,9 +94,10 @@ def run(args: argparse.Namespace) -> int:
     core.start()
     if not args.token and args.username and password:
         core.dispatch_login(args.username, password)
+    notifier = Notifier.from_environment()
     try:
         if args.headless:
-            return _headless(core)
+            return _headless(core, notifier)
         from common import ui
 
         if args.screenshot is not None:
@@ -117,20 +122,24 @@ def run(args: argparse.Namespace) -> int:
             flags = pygame.NOFRAME
         surface = pygame.display.set_mode(size, flags)
         pygame.display.set_caption(f"Antrean — Loket {args.counter}")
-        CounterWindow(core, view, surface).run()
+        notifier.ready(f"counter {args.counter}")
+        CounterWindow(core, view, surface).run(beat=notifier.beat)
         return 0
     finally:
+        notifier.stopping()
         core.stop()
         server.close()
         if devices is not None:
             devices.stop()
 
 
-def _headless(core: Any) -> int:
+def _headless(core: Any, notifier: Notifier) -> int:
     log.info("counter %s running headless; Ctrl-C to stop", core.counter_number)
+    notifier.ready(f"counter {core.counter_number}, headless")
     try:
         while True:
             core.pump()
+            notifier.beat()
             time.sleep(0.05)
     except KeyboardInterrupt:
         return 0

@@ -91,12 +91,16 @@ class DisplayApp:
             self.present(dirty)
         return min(POLL_SECONDS, self.view.next_change(self.board, self.monotonic(), wall))
 
-    def run(self, stop: Callable[[], bool] = lambda: False) -> None:
-        """Until the window closes, Escape or Q is pressed, or ``stop()`` says so."""
+    def run(self, stop: Callable[[], bool] = lambda: False,
+            beat: Callable[[], None] = lambda: None) -> None:
+        """Until the window closes, Escape or Q is pressed, or ``stop()`` says so; ``beat``
+        after every turn (the service manager's watchdog: a loop that stops turning gets the
+        display restarted)."""
         while not stop():
             sleep = self.frame()
             if _quit_requested():
                 break
+            beat()
             if sleep > 0:
                 time.sleep(sleep)
 

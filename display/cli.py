@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+TOKEN_VARIABLE = "ANTREAN_DEVICE_TOKEN"
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -29,8 +32,10 @@ def register(subcommands: Any) -> None:
                     "marks itself offline while it cannot reach the server.")
     parser.add_argument("--server", required=True, help="the server's address, e.g. "
                         "http://192.168.1.10:8000")
-    parser.add_argument("--token", required=True, help="this display's device token "
-                        "(antrean device add display NAME prints it)")
+    parser.add_argument("--token", default=os.environ.get(TOKEN_VARIABLE) or None,
+                        required=not os.environ.get(TOKEN_VARIABLE),
+                        help="this display's device token (antrean device add display NAME "
+                        f"prints it; default: {TOKEN_VARIABLE}, kept out of the process list)")
     parser.add_argument("--zone", help="show one zone of the hall (default: the token's zone, "
                         "else the whole hall)")
     parser.add_argument("--agencies", help="comma-separated agency codes this display shows "
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     import pygame
 
     from common.client import BackgroundClient, StreamRefused
+    from common.sd_notify import Notifier
     from display.app import DisplayApp
     from display.board import Board
     from display.screens import DisplayView
@@ -104,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
             path = app.screenshot(args.screenshot)
             print(f"saved {path}" + ("" if app.board.synced else " (never reached the server)"))
             return 0 if app.board.synced else 1
-        app.run()
+        notifier = Notifier.from_environment()
+        notifier.ready("display" + (f" of zone {args.zone}" if args.zone else ""))
+        try:
+            app.run(beat=notifier.beat)
+        finally:
+            notifier.stopping()
         return 0
     except StreamRefused as exc:
         log.error("the server refused this display (%s): check --token and --zone", exc.reason)

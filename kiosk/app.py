@@ -151,13 +151,16 @@ class KioskApp:
         for effect in effects:
             self._submit(functools.partial(self._carry_out, effect))
 
-    def run(self, fps: int = 30) -> None:
+    def run(self, fps: int = 30, beat: Callable[[], None] = lambda: None) -> None:
+        """Until the window closes; ``beat`` after every turn (the service manager's watchdog:
+        a loop that stops turning gets the kiosk restarted)."""
         clock = pygame.time.Clock()
         while True:
             if pygame.event.peek(pygame.QUIT):
                 break
             if self.frame():
                 pygame.display.flip()
+            beat()
             clock.tick(fps)
         self.stop()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,13 +12,18 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+TOKEN_VARIABLE = "ANTREAN_DEVICE_TOKEN"
+
 
 def register(subcommands: Any) -> None:
     kiosk = subcommands.add_parser(
         "kiosk", help="run the touchscreen ticket kiosk",
         description="The kiosk where citizens take a numbered ticket. Full screen by default.")
     kiosk.add_argument("--server", required=True, help="the server's address, e.g. http://10.0.0.2:8000")
-    kiosk.add_argument("--token", required=True, help="this kiosk's device token")
+    kiosk.add_argument("--token", default=os.environ.get(TOKEN_VARIABLE) or None,
+                       required=not os.environ.get(TOKEN_VARIABLE),
+                       help=f"this kiosk's device token (default: {TOKEN_VARIABLE}, which keeps "
+                            "it out of the process list)")
     kiosk.add_argument("--printer", default=None,
                        help="ticket printer URL: usb://VID:PID, tcp://HOST:9100, serial:///dev/ttyUSB0, "
                             "file:///dev/usb/lp0, sim:// (simulated); none: the number shows on screen")
@@ -73,6 +79,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _kiosk(args: argparse.Namespace, view: Any, link: Any, site: dict[str, Any], pygame: Any) -> int:
+    from common.sd_notify import Notifier
     from kiosk.app import KioskApp
     from kiosk.link import PrinterLink
 
@@ -91,7 +98,12 @@ def _kiosk(args: argparse.Namespace, view: Any, link: Any, site: dict[str, Any],
     surface = pygame.display.set_mode(_size(args.size) if args.windowed else (0, 0), flags)
     pygame.display.set_caption(f"Antrean — {site['name']}")
     app = KioskApp(link, printer, view, surface)
-    app.run()
+    notifier = Notifier.from_environment()
+    notifier.ready(f"kiosk of {site['code']}")
+    try:
+        app.run(beat=notifier.beat)
+    finally:
+        notifier.stopping()
     return 0
 
 

@@ -1,5 +1,6 @@
 """The server: builds the FastAPI app, and at start-up migrates the store, applies the hall's
-configuration, loads the catalog and starts the housekeeping loop."""
+configuration, loads the catalog and starts the housekeeping loop; then tells the service
+manager it is ready and keeps telling it that it lives."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
+from common import logs
+from common.sd_notify import Notifier
 from server import __version__, public_address
 from server.config.hall import load_hall, sample_hall_path
+from server.observe.hall import ServerMetrics
 from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
@@ -25,11 +29,17 @@ from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog
 from server.services.media import Playlist
-from server.services.runner import Clock, CommandRunner, utc_now
+from server.services.runner import (
+    FORGET_AT_ONCE,
+    Clock,
+    CommandRunner,
+    forget_old_keys,
+    utc_now,
+)
 from server.services.voices import Voices
 from server.settings import Settings
 from server.store.db import Database
-from server.store.migrate import upgrade
+from server.store.migrate import head_revision, schema_state, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +53,8 @@ class ServerContext:
     bus: EventBus
     catalog: Catalog = field(default_factory=Catalog)
     clock: Clock = utc_now
+    metrics: ServerMetrics = field(default_factory=ServerMetrics)
+    schema_revision: str | None = None  # the store's, checked at start
     runner: CommandRunner = field(init=False)
     hub: Hub = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
@@ -51,7 +63,8 @@ class ServerContext:
     playlist: Playlist = field(init=False)
 
     def __post_init__(self) -> None:
-        self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock)
+        self.runner = CommandRunner(self.db, self.catalog, self.bus, self.clock,
+                                    on_committed=self.metrics.committed)
         self.hub = Hub(self.db, lambda: self.catalog, self.clock,
                        HubSettings(heartbeat_seconds=self.settings.heartbeat_seconds,
                                    send_buffer_bytes=self.settings.ws_send_buffer_bytes))
@@ -87,18 +100,43 @@ async def prepare_store(settings: Settings, db: Database, clock: Clock = utc_now
         await sync.apply_hall(session, hall, clock(), always_open=settings.demo)
 
 
-def make_bus(settings: Settings) -> EventBus:
+async def require_current_schema(db: Database) -> None:
+    """For a worker whose parent prepared the store: refuse one another version changed since."""
+    state = await schema_state(db)
+    if not state.up_to_date:
+        raise RuntimeError(f"the store's schema is at {state.current}, this server needs "
+                           f"{state.head}: run `antrean db upgrade` (or start one process, "
+                           "which upgrades it)")
+
+
+def make_bus(settings: Settings, metrics: ServerMetrics) -> EventBus:
     if settings.redis_url:
         from server.realtime.redis_bus import RedisBus
 
-        return RedisBus(settings.redis_url, settings.redis_channel)
+        return RedisBus(settings.redis_url, settings.redis_channel,
+                        on_lag=metrics.bus_lag.observe)
     return InProcessBus()
+
+
+SHARE_METRICS_SECONDS = 5.0
+
+
+async def _tend(context: ServerContext, notifier: Notifier) -> None:
+    """Beat the service manager's watchdog from the event loop (a loop that stalls stops the
+    beats, and the manager restarts the server), and share this worker's metrics."""
+    interval = SHARE_METRICS_SECONDS
+    if notifier.watchdog_seconds is not None:
+        interval = min(interval, notifier.watchdog_seconds / 4)
+    while True:
+        notifier.beat()
+        context.metrics.share(context.hub)
+        await asyncio.sleep(interval)
 
 
 async def _housekeeping(context: ServerContext) -> None:
     """Expire unconfirmed reservations every round; when due (see ``housekeeping.Rounds``),
     expire tickets left from earlier service days, roll up closed days for the statistics (a
-    few days per round) and prune the event log."""
+    few days per round), prune the event log and forget Idempotency-Keys past their window."""
     rounds = housekeeping.Rounds()
     loop = asyncio.get_running_loop()
     while True:
@@ -112,7 +150,9 @@ async def _housekeeping(context: ServerContext) -> None:
                     SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
                 async with context.db.write(background=True) as session:
                     await event_log.prune(session, context.settings.event_log_keep)
-                rounds.full_done(days, loop.time(), rolled_up)
+                    forgotten = await forget_old_keys(session, context.clock())
+                # A backlog of either (a store from before either existed): go on next round.
+                rounds.full_done(days, loop.time(), rolled_up or int(forgotten == FORGET_AT_ONCE))
         except Exception:  # a bad moment of the database must not end the loop
             log.exception("housekeeping failed; retrying")
         await asyncio.sleep(context.settings.maintenance_seconds)
@@ -145,12 +185,19 @@ async def _check_public_addresses(context: ServerContext, delay: float = 1.0) ->
 
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     from server.api import register_routes
+    from server.api.request_id import RequestId
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.effective_database_url)
-        context = ServerContext(settings=settings, db=db, bus=make_bus(settings), clock=clock)
-        await prepare_store(settings, db, clock)
+        db = Database(settings.effective_database_url, pool_size=settings.database_pool)
+        metrics = ServerMetrics(settings.metrics_dir)
+        context = ServerContext(settings=settings, db=db, bus=make_bus(settings, metrics),
+                                clock=clock, metrics=metrics)
+        if settings.prepare_store:
+            await prepare_store(settings, db, clock)
+        else:
+            await require_current_schema(db)
+        context.schema_revision = head_revision()
         await context.reload_catalog()
         if not context.catalog.sites:
             log.warning("no hall is configured yet: start with --config FILE or --demo")
@@ -160,6 +207,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         await region.start()
         app.state.context = context
         housekeeping = asyncio.create_task(_housekeeping(context))
+        notifier = Notifier.from_environment(any_process=True)
+        tending = asyncio.create_task(_tend(context, notifier))
         address_check = asyncio.create_task(_check_public_addresses(context))
         # What start-up made (modules, the schema, the catalogue) lives as long as the process:
         # keep it out of the collector's full passes. And make those passes rare: each walks
@@ -170,18 +219,22 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         gc.set_threshold(10_000, 10, 1_000)
         log.info("Antrean %s serving %d site(s) on %s", __version__, len(context.catalog.sites),
                  db.dialect)
+        notifier.ready(f"serving {len(context.catalog.sites)} site(s) on {db.dialect}")
         try:
             yield
         finally:
-            for task in (housekeeping, address_check):
+            notifier.stopping()
+            for task in (housekeeping, tending, address_check):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            notifier.close()
             await region.stop()
             await context.hub.stop()
             await context.bus.stop()
             await context.voices.close()
             await db.dispose()
+            metrics.close()
 
     app = FastAPI(
         title="Antrean",
@@ -195,5 +248,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         lifespan=lifespan,
     )
     register_routes(app)
-    app.add_middleware(ExposeServerSend)
+    app.add_middleware(RequestId)
+    app.add_middleware(ExposeServerSend)  # outermost: it keeps the server's own send
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one worker of `antrean serve --workers N`: its settings come from the
+    environment its parent prepared (see ``server.cli``), its logging too."""
+    logs.configure()
+    return create_app(Settings.from_env())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def _store_options(parser: argparse.ArgumentParser) -> None:
+def store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where the embedded SQLite database lives "
                              "(default: ./antrean-data, or ANTREAN_DATA_DIR)")
@@ -25,15 +26,21 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 def register(subcommands: Any) -> None:
     serve = subcommands.add_parser("serve", help="run the server",
                                    description="Run the Antrean server for one or more halls.")
-    serve.add_argument("--host", default="0.0.0.0",
+    serve.add_argument("--host", default=os.environ.get("ANTREAN_HOST", "0.0.0.0"),
                        help="address to listen on (default 0.0.0.0: all, so that kiosks, displays "
                             "and citizens' phones in the hall reach it; 127.0.0.1 for this "
-                            "computer alone)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+                            "computer alone; or ANTREAN_HOST)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("ANTREAN_PORT", "8000")),
+                       help="port to listen on (default 8000, or ANTREAN_PORT)")
     serve.add_argument("--config", type=Path, default=None,
                        help="the hall's TOML file, applied at start (default: ANTREAN_CONFIG)")
     serve.add_argument("--demo", action="store_true",
                        help="run the sample hall, open around the clock, with demo accounts")
+    serve.add_argument("--workers", type=int, default=_workers_default(), metavar="N",
+                       help="server processes behind the one address (default 1, or "
+                            "ANTREAN_WORKERS); more than one needs PostgreSQL and Redis")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log a line for every request, with its request id")
     serve.add_argument("--upstream", metavar="URL", default=None,
                        help="run as a site of a region: send this hall's history to its centre "
                             "at URL whenever a link exists, take its hall file (default: "
@@ -41,7 +48,7 @@ def register(subcommands: Any) -> None:
     serve.add_argument("--site-token", metavar="TOKEN", default=None,
                        help="this site's token at the centre, from `antrean region add` "
                             "(default: ANTREAN_SITE_TOKEN, which keeps it out of `ps`)")
-    _store_options(serve)
+    store_options(serve)
     serve.set_defaults(run=_serve)
 
     config = subcommands.add_parser("config", help="check a hall's configuration file")
@@ -58,8 +65,15 @@ def register(subcommands: Any) -> None:
 
     db = subcommands.add_parser("db", help="the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
-    _store_options(upgrade)
+    upgrade = db_sub.add_parser(
+        "upgrade", help="apply the schema migrations",
+        description="Apply the schema migrations this version ships (the server also does so "
+                    "as it starts). With --check, only say which would run: exit status 0 when "
+                    "the store is up to date, 1 when migrations are pending, 2 when the store "
+                    "is newer than this version.")
+    upgrade.add_argument("--check", action="store_true",
+                         help="say what would run, change nothing")
+    store_options(upgrade)
     upgrade.set_defaults(run=_db_upgrade)
 
     officer = subcommands.add_parser("officer", help="officer, manager and admin accounts")
@@ -72,14 +86,14 @@ def register(subcommands: Any) -> None:
     add.add_argument("--site", help="site code (default: the only site)")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of asking")
-    _store_options(add)
+    store_options(add)
     add.set_defaults(run=_officer_add)
     listing = officer_sub.add_parser("list", help="list accounts")
-    _store_options(listing)
+    store_options(listing)
     listing.set_defaults(run=_officer_list)
     disable = officer_sub.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("username")
-    _store_options(disable)
+    store_options(disable)
     disable.set_defaults(run=_officer_disable)
 
     device = subcommands.add_parser("device", help="kiosks, displays and keypads")
@@ -90,37 +104,66 @@ def register(subcommands: Any) -> None:
     dadd.add_argument("--site", help="site code (default: the only site)")
     dadd.add_argument("--zone", help="display zone code")
     dadd.add_argument("--counter", type=int, help="counter number a keypad belongs to")
-    _store_options(dadd)
+    store_options(dadd)
     dadd.set_defaults(run=_device_add)
     dlist = device_sub.add_parser("list", help="list devices")
-    _store_options(dlist)
+    store_options(dlist)
     dlist.set_defaults(run=_device_list)
     ddisable = device_sub.add_parser("disable", help="disable a device's token")
     ddisable.add_argument("name")
     ddisable.add_argument("--site", help="site code (default: the only site)")
-    _store_options(ddisable)
+    store_options(ddisable)
     ddisable.set_defaults(run=_device_disable)
 
 
-def _settings(args: argparse.Namespace, **extra: object) -> Any:
+def settings_from(args: argparse.Namespace, **extra: object) -> Any:
     from server.settings import Settings
 
     return Settings.from_env(data_dir=args.data_dir, database_url=args.database_url, **extra)
 
 
+def _workers_default() -> int:
+    value = os.environ.get("ANTREAN_WORKERS", "1")
+    return int(value) if value.isdigit() else 1
+
+
+def why_not_workers(settings: Any, workers: int) -> str | None:
+    """Why ``workers`` processes cannot share this store, in words for the operator."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers == 1:
+        return None
+    if settings.upstream_url:
+        return (f"--workers {workers} with --upstream: a site server is one hall and runs one "
+                "process (its uplink sends the hall's history once); several processes are for "
+                "a server of many halls, a centre.")
+    from server.store.db import Database
+
+    if Database(settings.effective_database_url).is_sqlite:
+        return (f"--workers {workers} needs PostgreSQL: SQLite lets one process write at a "
+                "time, so more processes would queue for its lock instead of adding capacity. "
+                "Run one process on SQLite, or set ANTREAN_DATABASE_URL=postgresql://... and "
+                "ANTREAN_REDIS_URL=redis://... (see docs/operations.md).")
+    if not settings.redis_url:
+        return (f"--workers {workers} needs Redis (ANTREAN_REDIS_URL=redis://HOST:6379), so that "
+                "every process hears the others' events at once; without it a display on one "
+                "process would learn of a call made on another seconds late.")
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
     from server.config.hall import check_file
     from server.config.problems import report
     from server.public_address import of_server
     from server.realtime.direct import WEBSOCKET_PROTOCOL
+    from server.store.migrate import SchemaTooNew
 
     own = of_server(args.host, args.port)
-    settings = _settings(args, config_path=args.config, demo=args.demo or None,
-                         public_base_url=own.url, upstream_url=args.upstream,
-                         site_token=args.site_token)
+    settings = settings_from(args, config_path=args.config, demo=args.demo or None,
+                             public_base_url=own.url, upstream_url=args.upstream,
+                             site_token=args.site_token)
     configured = None
     if settings.upstream_url is not None:
         if not settings.upstream_url.startswith(("http://", "https://")):
@@ -138,6 +181,17 @@ def _serve(args: argparse.Namespace) -> int:
         if checked.hall is None:
             return 2
         configured = checked.hall.site.public_base_url
+    problem = why_not_workers(settings, args.workers)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        # Before any process serves: a store a newer version upgraded is refused here, in
+        # plain words; several workers find the store migrated and the hall applied once.
+        asyncio.run(_prepare(settings, migrate=args.workers > 1))
+    except SchemaTooNew as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     printed = configured or own.url
     source = "site.public_base_url in the hall's file" if configured else own.source
     if settings.demo:
@@ -148,10 +202,67 @@ def _serve(args: argparse.Namespace) -> int:
     # at once (ours answers a handshake it cannot parse, see direct); compression would cost
     # every display memory and time for small JSON frames. No pings of uvicorn's own: the
     # hub's heartbeats and its send bound decide when a client is gone or too slow (4408,
-    # 4429); uvicorn's closed a slow reader with 1011 first.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                access_log=False, lifespan="on", ws=WEBSOCKET_PROTOCOL,
-                ws_per_message_deflate=False, ws_ping_interval=None)
+    # 4429); uvicorn's closed a slow reader with 1011 first. Logging is ours (common.logs),
+    # so uvicorn's lines carry request ids and the format.
+    options: dict[str, Any] = {
+        "host": args.host, "port": args.port, "log_config": None, "access_log": args.access_log,
+        "lifespan": "on", "ws": WEBSOCKET_PROTOCOL, "ws_per_message_deflate": False,
+        "ws_ping_interval": None}
+    if args.workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    return _serve_workers(args, settings, options)
+
+
+async def _prepare(settings: Any, *, migrate: bool) -> None:
+    from server.app import prepare_store
+    from server.store.db import Database
+    from server.store.migrate import schema_state
+
+    db = Database(settings.effective_database_url)
+    try:
+        if migrate:
+            await prepare_store(settings, db)
+        else:
+            await schema_state(db)  # refuses a newer schema; the server upgrades an older one
+    finally:
+        await db.dispose()
+
+
+def _serve_workers(args: argparse.Namespace, settings: Any, options: dict[str, Any]) -> int:
+    """uvicorn's own supervisor: it binds the address once, starts the workers, and starts a
+    worker again when one dies; SIGHUP replaces them one by one. The workers are fresh Python
+    processes, so their settings travel in the environment."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from server.settings import STORE_PREPARED
+
+    pool = Path(tempfile.mkdtemp(prefix="antrean-metrics-"))
+    os.environ.update({
+        "ANTREAN_DATA_DIR": str(settings.data_dir),
+        "ANTREAN_DATABASE_URL": settings.effective_database_url,
+        "ANTREAN_REDIS_URL": settings.redis_url,
+        "ANTREAN_LOG_LEVEL": str(args.log_level),
+        "ANTREAN_LOG_FORMAT": str(args.log_format),
+        "ANTREAN_METRICS_DIR": str(pool),
+        STORE_PREPARED: "1",
+    })
+    if settings.public_base_url:
+        os.environ["ANTREAN_PUBLIC_BASE_URL"] = settings.public_base_url
+    if settings.config_path is not None:
+        os.environ["ANTREAN_CONFIG"] = str(settings.config_path.resolve())
+    if settings.demo:
+        os.environ["ANTREAN_DEMO"] = "1"
+    try:
+        uvicorn.run("server.app:create_app_from_environment", factory=True,
+                    workers=args.workers, **options)
+    finally:
+        shutil.rmtree(pool, ignore_errors=True)
     return 0
 
 
@@ -185,7 +296,7 @@ def _with_store(args: argparse.Namespace, work: Callable[[Any, Any], Awaitable[T
     from server.store.migrate import upgrade
 
     async def main() -> T:
-        db = Database(_settings(args).effective_database_url)
+        db = Database(settings_from(args).effective_database_url)
         try:
             await upgrade(db)
             async with db.write() as session:
@@ -205,18 +316,31 @@ def _fail(exc: Exception) -> int:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     from server.store.db import Database
-    from server.store.migrate import upgrade
+    from server.store.migrate import SchemaState, SchemaTooNew, schema_state, upgrade
 
-    async def main() -> None:
-        db = Database(_settings(args).effective_database_url)
+    async def main() -> SchemaState:
+        db = Database(settings_from(args).effective_database_url)
         try:
-            await upgrade(db)
+            state = await schema_state(db)
+            if not args.check and state.pending:
+                await upgrade(db)
+            return state
         finally:
             await db.dispose()
 
-    asyncio.run(main())
-    print("database is up to date")
-    return 0
+    try:
+        state = asyncio.run(main())
+    except SchemaTooNew as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"schema: {state.current or 'none (an empty store)'}; this version's: {state.head}")
+    if not state.pending:
+        print("the store is up to date")
+        return 0
+    print("would run:" if args.check else "ran:")
+    for step in state.pending:
+        print(f"  {step.revision}  {step.summary}")
+    return 1 if args.check else 0
 
 
 def _read_password(from_stdin: bool) -> str:

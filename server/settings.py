@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.store.db import sqlite_url
+from server.store.db import POOL_SIZE, sqlite_url
 
 DEFAULT_DATA_DIR = Path("antrean-data")
+STORE_PREPARED = "ANTREAN_STORE_PREPARED"  # set by `serve --workers` for its workers
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class Settings:
     heartbeat_seconds: float = 15.0  # WebSocket heartbeat both ways
     ws_send_buffer_bytes: int = 4 << 20  # events held for a slow socket before it is dropped
     maintenance_seconds: float = 5.0  # how often reservations and past days are expired
+    # False in the workers of `serve --workers N`: their parent migrated the store and applied
+    # the hall once for all of them; each worker only checks the schema is current.
+    prepare_store: bool = True
+    metrics_dir: Path | None = None  # where the workers of one address pool their metrics
+    database_pool: int = POOL_SIZE  # PostgreSQL connections each process keeps
     public_base_url: str | None = None  # the server's own address, for halls that name none
     upstream_url: str | None = None  # a site server: its centre (docs/region.md)
     site_token: str | None = None  # the site's token at its centre
@@ -42,6 +48,12 @@ class Settings:
             "event_log_keep": int(v) if (v := os.environ.get("ANTREAN_EVENT_LOG_KEEP")) else None,
             "heartbeat_seconds": (float(v) if (v := os.environ.get("ANTREAN_HEARTBEAT_SECONDS"))
                                   else None),
+            "demo": True if os.environ.get("ANTREAN_DEMO") == "1" else None,
+            "prepare_store": False if os.environ.get(STORE_PREPARED) == "1" else None,
+            "metrics_dir": Path(p) if (p := os.environ.get("ANTREAN_METRICS_DIR")) else None,
+            "database_pool": int(v) if (v := os.environ.get("ANTREAN_DATABASE_POOL")) else None,
+            # The workers of `serve --workers` learn their parent's own address here.
+            "public_base_url": os.environ.get("ANTREAN_PUBLIC_BASE_URL") or None,
             "upstream_url": os.environ.get("ANTREAN_UPSTREAM") or None,
             "site_token": os.environ.get("ANTREAN_SITE_TOKEN") or None,
             "uplink_seconds": (float(v) if (v := os.environ.get("ANTREAN_UPLINK_SECONDS"))

@@ -321,3 +321,14 @@ class Health(_Model):
     status: Literal["ok"]
     database: str
     version: str
+
+
+class Liveness(_Model):
+    status: Literal["alive"]
+    pid: int
+
+
+class Readiness(_Model):
+    status: Literal["ready"]
+    checks: dict[str, str] = Field(description="each check and what it found: database, "
+                                   "schema, bus, hall")

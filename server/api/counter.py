@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import perf_counter
+
 from fastapi import APIRouter, Request, Response
 
 from common.protocol.models import (
@@ -77,8 +79,12 @@ async def close_counter(counter: CounterId, request: Request, context: Context,
 async def call_next(counter: CounterId, request: Request, context: Context, actor: CurrentActor,
                     idempotency_key: IdempotencyKey = None) -> Response:
     """Finish the counter's current ticket, if any, and call the next one the dispatch picks."""
-    return await run_command(request, context, actor,
-                             lambda uow: tickets.call_next(uow, counter), idempotency_key)
+    began = perf_counter()
+    try:
+        return await run_command(request, context, actor,
+                                 lambda uow: tickets.call_next(uow, counter), idempotency_key)
+    finally:
+        context.metrics.call_next.observe(perf_counter() - began)
 
 
 @router.post("/api/v1/counters/{counter}/call", response_model=TicketOut)

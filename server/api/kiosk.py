@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import perf_counter
+
 from fastapi import APIRouter, Request, Response
 
 from common.protocol.models import DeviceStatusRequest, IssueTicketRequest, TicketOut
@@ -28,12 +30,16 @@ async def issue_ticket(site: SiteCode, body: IssueTicketRequest, request: Reques
     """Issue the service's next number. With `reserve`, the number is held for the kiosk to
     print and joins the line only at `/confirm`; unconfirmed it expires and never reaches a
     counter."""
+    began = perf_counter()
     info = site_of(context, site)
-    return await run_command(
-        request, context, actor,
-        lambda uow: tickets.issue(uow, info, body.service, body.priority_reason, body.channel,
-                                  body.reserve),
-        idempotency_key, body, created=True)
+    try:
+        return await run_command(
+            request, context, actor,
+            lambda uow: tickets.issue(uow, info, body.service, body.priority_reason,
+                                      body.channel, body.reserve),
+            idempotency_key, body, created=True)
+    finally:
+        context.metrics.issue.observe(perf_counter() - began)
 
 
 @router.post("/api/v1/tickets/{ticket}/confirm", response_model=TicketOut, tags=["kiosk"])

@@ -26,6 +26,11 @@ class EventBus(Protocol):
 
     async def stop(self) -> None: ...
 
+    @property
+    def healthy(self) -> bool:
+        """Whether events from other processes reach this one now (readiness)."""
+        ...
+
 
 class InProcessBus:
     """Delivers straight to this process's listeners, in the order events were committed."""
@@ -50,3 +55,7 @@ class InProcessBus:
 
     async def stop(self) -> None:
         return None
+
+    @property
+    def healthy(self) -> bool:
+        return True  # there are no other processes to hear from

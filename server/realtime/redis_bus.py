@@ -16,8 +16,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,17 +32,27 @@ DEFAULT_CHANNEL = "antrean:events"
 
 
 class RedisBus:
-    def __init__(self, url: str, channel: str = DEFAULT_CHANNEL) -> None:
+    def __init__(self, url: str, channel: str = DEFAULT_CHANNEL, *,
+                 on_lag: Callable[[float], None] = lambda seconds: None) -> None:
+        """``on_lag``: told, for each message from another process, how long it took from
+        its publishing to its arrival here (the processes share a clock: one machine, or
+        machines kept in time by NTP)."""
         self.channel = channel
+        self.on_lag = on_lag
         self._url = url
         self._local = InProcessBus()
         self._origin = uuid.uuid4().hex
         self._redis: Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._listening = False
 
     def subscribe(self, listener: Listener) -> None:
         self._local.subscribe(listener)
+
+    @property
+    def healthy(self) -> bool:
+        return self._listening
 
     async def publish(self, events: Sequence[Event]) -> None:
         if not events:
@@ -49,8 +60,8 @@ class RedisBus:
         await self._local.publish(events)
         if self._redis is None:
             return
-        payload = '{"origin":"%s","events":[%s]}' % (  # noqa: UP031 - one join, no re-encoding
-            self._origin, ",".join(event.model_dump_json() for event in events))
+        payload = '{"origin":"%s","sent":%r,"events":[%s]}' % (  # noqa: UP031 - one join
+            self._origin, time.time(), ",".join(event.model_dump_json() for event in events))
         try:
             await self._redis.publish(self.channel, payload)
         except (RedisError, OSError) as exc:
@@ -83,6 +94,7 @@ class RedisBus:
             try:
                 await pubsub.subscribe(self.channel)
                 self._subscribed.set()
+                self._listening = True
                 backoff = 0.2
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
@@ -92,6 +104,7 @@ class RedisBus:
             except (RedisError, OSError) as exc:
                 log.warning("Redis subscription lost (%s); reconnecting in %.1fs", exc, backoff)
             finally:
+                self._listening = False
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
             await asyncio.sleep(backoff)
@@ -103,7 +116,10 @@ class RedisBus:
             if message.get("origin") == self._origin:
                 return  # delivered locally when published
             events = [parse_event(item) for item in message["events"]]
+            sent = float(message.get("sent", 0.0))
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring a malformed message on %s", self.channel)
             return
         await self._local.publish(events)
+        if sent:
+            self.on_lag(max(0.0, time.time() - sent))

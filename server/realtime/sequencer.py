@@ -45,6 +45,7 @@ class Sequencer:
         self._sites: dict[str, _SiteState] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.fills = 0  # reads of the log for events that did not arrive (the metrics)
 
     def position(self, site: str) -> int | None:
         state = self._sites.get(site)
@@ -98,6 +99,7 @@ class Sequencer:
             self._spawn_fill(site, min(state.held))
 
     def _spawn_fill(self, site: str, before: int | None) -> None:
+        self.fills += 1
         self._sites[site].filling = True
         task = asyncio.get_running_loop().create_task(self._fill(site, before))
         self._tasks.add(task)

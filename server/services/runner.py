@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.protocol.events import Event
 from server.realtime.bus import EventBus
 from server.services.actor import Actor
 from server.services.catalog import Catalog
@@ -41,6 +43,11 @@ _SEEN = select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.status_code,
     m.IdempotencyRecord.key == bindparam("key"))
 
 
+# A retry with the same key gets the first answer within this window; after it the key and
+# its answer are deleted (each is about a kilobyte, and a busy hall sends thousands a day).
+KEYS_KEPT = timedelta(hours=48)
+FORGET_AT_ONCE = 5_000  # keys deleted per housekeeping round: short transactions
+
 ATTEMPTS = 3
 _TRANSIENT_STATES = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 
@@ -52,6 +59,17 @@ def is_transient(exc: DBAPIError) -> bool:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def forget_old_keys(session: AsyncSession, now: datetime, kept: timedelta = KEYS_KEPT,
+                          at_once: int = FORGET_AT_ONCE) -> int:
+    """Delete up to ``at_once`` Idempotency-Keys older than ``kept``, oldest first; how many."""
+    record = m.IdempotencyRecord
+    oldest = (select(record.principal, record.key).where(record.created_at < now - kept)
+              .order_by(record.created_at).limit(at_once))
+    result = await session.execute(
+        delete(record).where(tuple_(record.principal, record.key).in_(oldest)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -75,11 +93,14 @@ class Idempotency:
 
 
 class CommandRunner:
-    def __init__(self, db: Database, catalog: Catalog, bus: EventBus, clock: Clock = utc_now):
+    def __init__(self, db: Database, catalog: Catalog, bus: EventBus, clock: Clock = utc_now,
+                 on_committed: Callable[[Sequence[Event]], None] = lambda events: None):
+        """``on_committed``: told of each command's events once they stand (the metrics)."""
         self.db = db
         self.catalog = catalog
         self.bus = bus
         self.clock = clock
+        self.on_committed = on_committed
 
     async def run(self, actor: Actor, command: Command, *, created: bool = False,
                   idempotency: Idempotency | None = None) -> Outcome:
@@ -136,6 +157,7 @@ class CommandRunner:
                 "fingerprint": idempotency.fingerprint, "status_code": status,
                 "body": body or {}, "created_at": now})
         uow.committed()
+        self.on_committed(events)
         await self.bus.publish(events)
         return Outcome(status, body)
 
@@ -147,5 +169,6 @@ class CommandRunner:
             changed = await work(uow)
             events = await uow.seal()
         uow.committed()
+        self.on_committed(events)
         await self.bus.publish(events)
         return changed

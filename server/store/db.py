@@ -32,6 +32,7 @@ from server.store.inline_sqlite import (
 
 WAIT_FOR_LOCK_SECONDS = 30
 LOOKUP_BUSY_MS = 20
+POOL_SIZE = 40  # PostgreSQL connections per process (ANTREAN_DATABASE_POOL)
 
 # SQLSTATEs of a database that cannot serve now and will again: a connection refused or lost
 # (class 08), out of connections or memory (53), shutting down or starting up (57P01-57P03),
@@ -119,11 +120,12 @@ def _sqlite_engine(url: str, begin: str, synchronous: str, *, inline: bool,
     return engine
 
 
-def _postgres_engine(url: str) -> AsyncEngine:
-    # Forty connections at most, all kept once opened: "overflow" connections beyond a smaller
-    # pool were closed as soon as they were given back, and every burst of requests opened them
-    # anew (a new PostgreSQL backend each), a fifth of the issue rate under 64 clients.
-    engine = create_async_engine(url, pool_size=40, max_overflow=0)
+def _postgres_engine(url: str, pool_size: int) -> AsyncEngine:
+    # A fixed number of connections, all kept once opened: "overflow" connections beyond a
+    # smaller pool were closed as soon as they were given back, and every burst of requests
+    # opened them anew (a new PostgreSQL backend each), a fifth of the issue rate under 64
+    # clients. Several processes share the database's max_connections: see docs/operations.md.
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _drop_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -140,7 +142,8 @@ def _postgres_engine(url: str) -> AsyncEngine:
 class Database:
     """Hands out sessions: ``write()`` for commands (serialised on SQLite), ``read()`` for queries."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL",
+                 pool_size: int = POOL_SIZE) -> None:
         self.url = normalise_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.is_sqlite:
@@ -170,7 +173,7 @@ class Database:
                                       session_class=InlineSession)
             self._checkpointer = Checkpointer(database_file) if database_file else None
         else:
-            self.engine = self.background_engine = _postgres_engine(self.url)
+            self.engine = self.background_engine = _postgres_engine(self.url, pool_size)
             # Under READ COMMITTED every statement sees its own snapshot, in a transaction or
             # not, so reads skip BEGIN and COMMIT: two round trips of a token check's three.
             self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -317,6 +317,8 @@ class EventRecord(Base):
 
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
+    # Housekeeping deletes the keys past the retry window, oldest first.
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
     principal: Mapped[str] = mapped_column(String(40), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
