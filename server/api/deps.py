@@ -27,7 +27,11 @@ IdempotencyKey = Annotated[
            description="send the same key when retrying: the first result is returned again"),
 ]
 
-_bearer = HTTPBearer(auto_error=False, description="an officer's login token or a device token")
+ACTOR_SCHEME = "HTTPBearer"  # the request gate resolves this scheme's tokens before the body
+_bearer = HTTPBearer(auto_error=False, scheme_name=ACTOR_SCHEME,
+                     description="an officer's login token or a device token")
+_site_bearer = HTTPBearer(auto_error=False, scheme_name="SiteToken",
+                          description="a hall's site token, at the region's centre")
 
 
 async def get_context(request: Request) -> ServerContext:
@@ -41,6 +45,7 @@ Context = Annotated[ServerContext, Depends(get_context)]
 
 
 BearerToken = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+SiteBearerToken = Annotated[HTTPAuthorizationCredentials | None, Depends(_site_bearer)]
 
 
 async def actor_for(context: ServerContext, token: str | None) -> Actor:

@@ -42,16 +42,19 @@ class RouteNeeds:
 NOTHING = RouteNeeds(token=False, json=False)
 
 
-def _needs_of(openapi: dict[str, Any]) -> list[tuple[re.Pattern[str], dict[str, RouteNeeds]]]:
+def _needs_of(openapi: dict[str, Any], scheme: str
+              ) -> list[tuple[re.Pattern[str], dict[str, RouteNeeds]]]:
     """Per documented path (as a pattern), per method: what its operation asks for. Pages
-    outside the API are not documented there and need neither."""
+    outside the API are not documented there and need neither; a route secured by another
+    scheme than ``scheme`` (the region's site tokens) checks its token itself."""
     table = []
     for path, operations in openapi.get("paths", {}).items():
         pattern = re.compile("^" + re.sub(r"\\{[^}]*\\}", "[^/]+", re.escape(path)) + "$")
         needs = {}
         for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {})
-            needs[method.upper()] = RouteNeeds(token=bool(operation.get("security")),
+            secured = any(scheme in requirement for requirement in operation.get("security", ()))
+            needs[method.upper()] = RouteNeeds(token=secured,
                                                json="application/json" in content,
                                                max_body=operation.get(LIMIT_EXTENSION))
         table.append((pattern, needs))
@@ -68,9 +71,10 @@ class RequestGate:
     """ASGI middleware: refuses, in our error shape, what must not reach a route (see above)."""
 
     def __init__(self, app: ASGIApp, resolve_actor: Callable[[Scope, str | None], Any],
-                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
+                 scheme: str, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.resolve_actor = resolve_actor
+        self.scheme = scheme  # the security scheme whose tokens ``resolve_actor`` knows
         self.max_body_bytes = max_body_bytes
         self._table: list[tuple[re.Pattern[str], dict[str, RouteNeeds]]] | None = None
 
@@ -139,7 +143,7 @@ class RequestGate:
 
     def _needs(self, scope: Scope) -> RouteNeeds:
         if self._table is None:
-            self._table = _needs_of(scope["app"].openapi())
+            self._table = _needs_of(scope["app"].openapi(), self.scheme)
         path = scope["path"]
         for pattern, needs in self._table:
             if scope["method"] in needs and pattern.match(path):

@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from common.protocol.region import HallFile, RegionOut, UplinkAnswer, UplinkBatch, UplinkStatus
 from common.protocol.stats import GroupBy, StatsOut
-from server.api.deps import BearerToken, Context, CurrentActor, SiteCode
+from server.api.deps import Context, CurrentActor, SiteBearerToken, SiteCode
 from server.api.errors import ERROR_RESPONSES
 from server.api.stats import Agency, CounterNo, DateFrom, DateTo, OfficerName, Service
 from server.region import registry, view, wire
@@ -34,7 +34,7 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
-async def _site(context: Context, credentials: BearerToken) -> m.RegionSite:
+async def _site(context: Context, credentials: SiteBearerToken) -> m.RegionSite:
     async with context.db.lookup() as session:
         site = await registry.site_of_token(
             session, credentials.credentials if credentials is not None else None)

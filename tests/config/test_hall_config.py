@@ -586,7 +586,7 @@ def test_the_voice_names_only_agencies_of_the_hall() -> None:
     with pytest.raises(ConfigError) as error:
         parse_hall(_VOICE_HALL.replace('{ SAMSAT = "Samsat" }', '{ POLRES = "Polres" }'))
     assert [str(p) for p in error.value.problems] == [
-        "line 8, site.voice.agencies: no agency has the code 'POLRES'"]
+        "line 8, site.voice.agencies: no agency has the code 'POLRES'; use one of: SAMSAT"]
     with pytest.raises(ConfigError) as error:
         parse_hall(_VOICE_HALL.replace('numbers = "words"', 'numbers = "roman"'))
     assert "site.voice.numbers" in str(error.value) and "'digits' or 'words'" in str(error.value)

@@ -80,7 +80,10 @@ def test_no_input_makes_a_server_error(running_server: ServerProcess,
         @settings(max_examples=20, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def probe(case: schemathesis.Case) -> None:
-            headers = {**admin_headers, **(case.headers or {})}
+            # The admin's token, never one generated for the documented security schemes.
+            case.headers = {name: value for name, value in (case.headers or {}).items()
+                            if name.lower() != "authorization"}
+            headers = {**case.headers, **admin_headers}
             attempts = [dict(case.path_parameters or {})]
             # Random codes rarely name a real site or counter: try each case on real ones too.
             if mode == "positive" and attempts[0]:
