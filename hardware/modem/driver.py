@@ -121,6 +121,7 @@ class GsmModem:
         self._answers = _Answers()
         self._lock = threading.RLock()
         self._ready_for = 0  # the connection the set-up was done on
+        self._unsure = False  # a command timed out: its answer may still come
         self._reference = random.randrange(256)  # of the next concatenated SMS
         self.link = SerialLink(url, on_data=self._answers.feed, baudrate=baudrate,
                                backoff=backoff or Backoff(initial=0.2, maximum=5.0), opener=opener,
@@ -154,21 +155,24 @@ class GsmModem:
         if not self.link.write(data):
             raise ModemUnavailable(self.url)
 
-    def _transact(self, line: str, timeout: float, *, prompt: bool = False) -> list[str]:
-        """Write ``line`` and read its answer; with ``prompt``, return once ``> `` came."""
+    def _transact(self, line: str, timeout: float, *, prompt: bool = False,
+                  expect: str | None = None) -> list[str]:
+        """Write ``line`` and read its answer; with ``prompt``, return once ``> `` came; with
+        ``expect``, only an answer with a line starting so counts (see ``_resync``)."""
         for stale in self._answers.drain():
             log.debug("modem: unsolicited %r", stale)
         connection = self.link.connections
         self._write(line.encode("latin-1") + b"\r")
-        return self._read_answer(line, timeout, connection, prompt=prompt)
+        return self._read_answer(line, timeout, connection, prompt=prompt, expect=expect)
 
     def _read_answer(self, command: str, timeout: float, connection: int, *,
-                     prompt: bool = False) -> list[str]:
+                     prompt: bool = False, expect: str | None = None) -> list[str]:
         deadline = time.monotonic() + timeout
         lines: list[str] = []
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
+                self._unsure = True
                 raise ModemTimeout(command.split("=", 1)[0], timeout)
             if not self.link.connected.is_set() or self.link.connections != connection:
                 raise ModemUnavailable(f"{self.url} lost during {command.split('=', 1)[0]}")
@@ -182,6 +186,11 @@ class GsmModem:
                 continue
             if item == command:  # our own line, echoed
                 continue
+            if expect is not None and not item.startswith(expect):
+                final = item in _FINAL_OK or parse_error(item) is not None
+                if not final or not any(x.startswith(expect) for x in lines):
+                    log.debug("modem: %r, a late answer, skipped", item)
+                    continue
             if item in _FINAL_OK:
                 return lines
             failure = parse_error(item)
@@ -195,6 +204,8 @@ class GsmModem:
             raise ModemUnavailable(self.url)
         connection = self.link.connections
         if self._ready_for == connection:
+            if self._unsure:
+                self._resync()
             return
         for attempt in range(3):  # a modem that just powered up may miss the first AT
             try:
@@ -206,9 +217,18 @@ class GsmModem:
         self._transact("ATE0", self.command_timeout)
         self._transact("AT+CMEE=1", self.command_timeout)
         self._ready_for = connection
+        self._unsure = False
         log.info("modem on %s set up (connection %d)", self.url, connection)
         if self.pin:
             self._enter_pin()
+
+    def _resync(self) -> None:
+        """After a timeout the modem may still answer the old command (an ``OK`` that would be
+        taken for the next one's): ask something whose answer cannot be mistaken, and skip
+        whatever comes before it."""
+        self._transact("AT+CMGF?", self.command_timeout, expect="+CMGF:")
+        self._unsure = False
+        log.info("modem on %s: in step again after a timeout", self.url)
 
     def _enter_pin(self) -> None:
         if self._sim_state() == "SIM PIN":

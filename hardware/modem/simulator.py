@@ -71,7 +71,7 @@ class ModemSimulator:
         self.parts: list[SentPart] = []
         self.commands: list[str] = []  # every command line heard, for tests to read
         self.changed = threading.Condition()
-        self._failures: deque[int] = deque()
+        self._failures: deque[int | None] = deque()
         self._lock = threading.Lock()
         self._port: Any = None
         self._stop = threading.Event()
@@ -81,10 +81,10 @@ class ModemSimulator:
         self._power_on()
 
     # -- what a test or the demo changes ----------------------------------------------------
-    def fail_next(self, count: int, code: int) -> None:
-        """The next ``count`` sends answer ``+CMS ERROR: code``."""
+    def fail_next(self, count: int, code: int, *, after: int = 0) -> None:
+        """The next ``count`` sends (after ``after`` that succeed) answer ``+CMS ERROR: code``."""
         with self._lock:
-            self._failures.extend([code] * count)
+            self._failures.extend([None] * after + [code] * count)
 
     def unplug(self) -> None:
         """Pull the modem out: its port closes, it forgets its settings."""
@@ -196,7 +196,7 @@ class ModemSimulator:
                     port.write(line.encode("latin-1") + b"\r")
                 if line:
                     self._command(port, line)
-            elif byte != 0x0A:
+            elif byte >= 0x20:  # a modem ignores control characters between commands
                 self._buffer += bytes([byte])
 
     def _compose(self, port: Any, byte: int) -> None:
@@ -225,9 +225,10 @@ class ModemSimulator:
         with self.changed:
             self.commands.append(line)
         upper = line.upper()
-        if not upper.startswith("AT"):
+        start = upper.find("AT")  # what came before "AT" on the line is noise
+        if start < 0:
             return
-        body = upper[2:]
+        line, body = line[start:], upper[start + 2 :]
         if body in ("", "Z", "I", "+CGMI", "+CGMM"):
             if body == "Z":
                 self._power_on()

@@ -200,8 +200,8 @@ class ModemStatus:
             found.append("tidak ada sinyal; pindahkan modem atau antenanya (no signal: move the "
                          "modem or its antenna)")
         if not self.registered:
-            found.append("jaringan: " + REGISTRATION.get(self.registration or 4, REGISTRATION[4])
-                         .replace("(", "(network: ", 1))
+            known = REGISTRATION.get(4 if self.registration is None else self.registration)
+            found.append("jaringan: " + (known or REGISTRATION[4]).replace("(", "(network: ", 1))
         return found
 
     def describe(self) -> str:
