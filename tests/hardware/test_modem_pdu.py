@@ -41,7 +41,7 @@ def test_the_classic_submit_vector() -> None:
 def test_segment_limits(text: str, encoding: str, sizes: list[int]) -> None:
     assert pdu.encoding_for(text) == encoding
     parts = pdu.split(text)
-    assert [pdu.length(p, encoding) for p in parts] == sizes  # type: ignore[arg-type]
+    assert [pdu.length(p, encoding) for p in parts] == sizes
     assert "".join(parts) == text
 
 
