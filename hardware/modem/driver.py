@@ -25,7 +25,7 @@ import random
 import re
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
 
 import serial
 
@@ -275,7 +275,8 @@ class GsmModem:
             return self._reference
 
     def send_sms(self, number: str, text: str, *, reference: int | None = None,
-                 from_part: int = 1, on_part: Any = None) -> list[int]:
+                 from_part: int = 1,
+                 on_part: Callable[[int], None] | None = None) -> list[int]:
         """Send ``text`` to ``number``; the modem's message reference of each part sent.
 
         A long text is sent as parts ``from_part`` onwards (a retry after part 2 failed sends

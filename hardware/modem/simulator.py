@@ -173,8 +173,12 @@ class ModemSimulator:
                     log.info("modem simulator: line lost")
                     self.unplug()
                 continue
-            if data:
+            if not data:
+                continue
+            try:
                 self._received(port, bytes(data))
+            except (serial.SerialException, OSError, TypeError, AttributeError):
+                log.info("modem simulator: line lost while answering")
 
     def _say(self, port: Any, *lines: str, prompt: bool = False) -> None:
         time.sleep(self.answer_seconds)

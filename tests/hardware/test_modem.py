@@ -168,7 +168,7 @@ def test_a_send_the_network_does_not_answer_in_time(
     result = channel(modem, attempts=1).send(message("halo"))
     assert result.status == "retry_later" and "tidak menjawab AT+CMGS" in result.reason
     # The late "+CMGS: n / OK" must not be taken for the answer to what comes next.
-    simulator.send_seconds = 0.05
+    simulator.send_seconds, modem.command_timeout = 0.05, 5.0  # the late answer takes 0.7 s more
     assert modem.status().can_send
     assert channel(modem).send(message("lagi", "m-2")).status == "sent"
     assert [m.text for m in simulator.messages] == ["halo", "lagi"]  # the late one went too
