@@ -22,7 +22,7 @@ from hardware.serial.devices import Backoff, PortOpener, SerialLink
 log = logging.getLogger(__name__)
 
 #: A citizen stands at the kiosk: a replugged scanner must be back within two seconds.
-RECONNECT = Backoff(initial=0.2, maximum=2.0)
+RECONNECT_FIRST, RECONNECT_LONGEST = 0.2, 2.0
 
 
 class SerialScanner:
@@ -40,9 +40,15 @@ class SerialScanner:
         self._lock = threading.Lock()
         self._closed = False
         self.link = SerialLink(url, on_data=self._received, on_connect=self._connected,
-                               baudrate=baudrate, backoff=backoff or Backoff(RECONNECT.initial, RECONNECT.maximum),
-                               opener=opener, name="scanner")
+                               baudrate=baudrate, opener=opener, name="scanner",
+                               backoff=backoff or Backoff(RECONNECT_FIRST, RECONNECT_LONGEST))
         self.link.start()
+
+    @property
+    def waiting(self) -> int:
+        """Codes read and not yet polled."""
+        with self._lock:
+            return len(self._codes)
 
     @property
     def dropped(self) -> int:
