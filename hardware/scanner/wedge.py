@@ -11,6 +11,7 @@ frame as it gets them (a frame shorter than ``max_gap_ms``, as at 30 frames a se
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,13 +25,18 @@ log = logging.getLogger(__name__)
 ENTER_KEYS = frozenset({pygame.K_RETURN, pygame.K_KP_ENTER})
 
 
+def _monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
 class KeyboardWedge:
-    """Codes out of keystrokes. ``clock`` gives milliseconds (pygame's ticks by default)."""
+    """Codes out of keystrokes. ``clock`` gives milliseconds: the monotonic clock by default,
+    not pygame's ticks, which stand still at 0 until ``pygame.init()`` has been called."""
 
     def __init__(self, max_gap_ms: int = 50, *, clock: Callable[[], int] | None = None,
                  min_length: int = MIN_CODE_LENGTH, max_length: int = MAX_CODE_LENGTH) -> None:
         self.max_gap_ms = max_gap_ms
-        self._clock = clock or pygame.time.get_ticks
+        self._clock = clock or _monotonic_ms
         self._min = min_length
         self._max = max_length
         self._burst: list[str] = []
