@@ -23,10 +23,12 @@ import tty
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pygame
 import serial
+
+if TYPE_CHECKING:
+    import pygame
 
 BITS_PER_CHARACTER = 10  # 8N1: a start bit, 8 data bits, a stop bit
 
@@ -164,6 +166,8 @@ def wedge_keystrokes(code: str, gap_ms: float = 8, *, jitter_ms: float = 0,
                      seed: int | None = None) -> list[Keystroke]:
     """The keys a keyboard-wedge scanner types for ``code``, then Enter, ``gap_ms`` apart
     (plus up to ``jitter_ms``): Shift around capitals, each key down then up."""
+    import pygame  # here: a serial simulator alone does not load pygame
+
     rand = random.Random(seed)
     strokes: list[Keystroke] = []
     at = 0.0
@@ -187,11 +191,15 @@ def typed_keystrokes(code: str, gap_ms: float = 180, *, seed: int | None = None)
 
 
 def _key(kind: int, at: float, key: int, char: str, mod: int) -> Keystroke:
+    import pygame
+
     return Keystroke(at, pygame.event.Event(kind, key=key, unicode=char, mod=mod, scancode=0))
 
 
 def post_keystrokes(strokes: Sequence[Keystroke]) -> None:
     """Post ``strokes`` into pygame's event queue, each at its time (blocking)."""
+    import pygame
+
     started = time.monotonic()
     for stroke in strokes:
         delay = started + stroke.at_ms / 1000 - time.monotonic()

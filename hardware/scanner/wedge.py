@@ -15,15 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pygame
-
 from hardware.scanner.base import CLOSED, READY, ScannerStatus
 from hardware.scanner.codes import MAX_CODE_LENGTH, MIN_CODE_LENGTH, is_code_text
 
 log = logging.getLogger(__name__)
-
-ENTER_KEYS = frozenset({pygame.K_RETURN, pygame.K_KP_ENTER})
-
 
 def _monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
@@ -35,6 +30,10 @@ class KeyboardWedge:
 
     def __init__(self, max_gap_ms: int = 50, *, clock: Callable[[], int] | None = None,
                  min_length: int = MIN_CODE_LENGTH, max_length: int = MAX_CODE_LENGTH) -> None:
+        import pygame  # here, not at the top: ``antrean --help`` must not load pygame
+
+        self._keydown = pygame.KEYDOWN
+        self._enter_keys = frozenset({pygame.K_RETURN, pygame.K_KP_ENTER})
         self.max_gap_ms = max_gap_ms
         self._clock = clock or _monotonic_ms
         self._min = min_length
@@ -47,11 +46,11 @@ class KeyboardWedge:
 
     def feed(self, event: Any) -> str | None:
         """The code that ``event`` (a pygame event) completes, if it is the Enter of a scan."""
-        if self._closed or getattr(event, "type", None) != pygame.KEYDOWN:
+        if self._closed or getattr(event, "type", None) != self._keydown:
             return None
         now = self._clock()
         fast = self._last_ms is not None and now - self._last_ms <= self.max_gap_ms
-        if event.key in ENTER_KEYS:
+        if event.key in self._enter_keys:
             text = "".join(self._burst)
             self._burst.clear()
             self._last_ms = None
