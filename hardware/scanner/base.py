@@ -23,6 +23,9 @@ class ScannerStatus:
 
 
 READY = ScannerStatus(True, "Pemindai siap", "Scanner ready")
+#: A keyboard cannot be asked whether it is there: the kiosk can only trust that it is.
+WEDGE_READY = ScannerStatus(True, "Pemindai mode keyboard siap bila terpasang",
+                            "Keyboard-wedge scanner ready when plugged in")
 NOT_CONNECTED = ScannerStatus(
     False,
     "Pemindai belum terhubung; periksa kabel dan port pemindai",

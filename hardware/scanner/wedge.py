@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hardware.scanner.base import CLOSED, READY, ScannerStatus
+from hardware.scanner.base import CLOSED, WEDGE_READY, ScannerStatus
 from hardware.scanner.codes import MAX_CODE_LENGTH, MIN_CODE_LENGTH, is_code_text
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,7 @@ class KeyboardWedge:
         return codes
 
     def status(self) -> ScannerStatus:
-        # a keyboard cannot be asked whether it is there: only closing makes it unready
-        return CLOSED if self._closed else READY
+        return CLOSED if self._closed else WEDGE_READY
 
     def close(self) -> None:
         self._closed = True

@@ -3,11 +3,14 @@ command's simulator read by a real ``SerialScanner``."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from hwsupport import wait_until
 
 from common.cli import main
@@ -89,3 +92,20 @@ def test_simulate_is_a_scanner_the_kiosk_reads(tmp_path: Path, monkeypatch: pyte
     assert "scanned 'BK-0001'" in out and "the scanner is unplugged" in out
     assert seen == ["BK-0001", "BK-0003"]
     assert not link.exists()
+
+
+def test_every_scanner_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["scanner", "read"], ["scanner", "simulate"]):
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--help"])
+        assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "serial:PORT[?baud=N" in out and "!unplug" in out
+
+
+def test_the_scanner_commands_do_not_load_pygame_for_help() -> None:
+    # `antrean --help` stays fast: pygame comes only with a keyboard wedge or keystrokes
+    probe = "import sys; from common.cli import build_parser; build_parser(); print('pygame' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "False"
