@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,13 +21,20 @@ from hardware.scanner.codes import MAX_CODE_LENGTH, MIN_CODE_LENGTH, is_code_tex
 
 log = logging.getLogger(__name__)
 
+#: Codes kept for ``poll``: a kiosk that takes ``feed``'s answers instead never polls.
+WAITING_CODES = 16
+
+
 def _monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
 class KeyboardWedge:
     """Codes out of keystrokes. ``clock`` gives milliseconds: the monotonic clock by default,
-    not pygame's ticks, which stand still at 0 until ``pygame.init()`` has been called."""
+    not pygame's ticks, which stand still at 0 until ``pygame.init()`` has been called.
+
+    A code is given twice: as ``feed``'s answer and by the next ``poll``. Take one of them (the
+    kiosk that treats every scanner alike polls and ignores ``feed``'s answer)."""
 
     def __init__(self, max_gap_ms: int = 50, *, clock: Callable[[], int] | None = None,
                  min_length: int = MIN_CODE_LENGTH, max_length: int = MAX_CODE_LENGTH) -> None:
@@ -40,7 +48,7 @@ class KeyboardWedge:
         self._max = max_length
         self._burst: list[str] = []
         self._last_ms: int | None = None
-        self._codes: list[str] = []
+        self._codes: deque[str] = deque(maxlen=WAITING_CODES)
         self._closed = False
         self.ignored = 0  # Enters that ended slow typing, not a scan
 
@@ -73,7 +81,8 @@ class KeyboardWedge:
         return None
 
     def poll(self) -> list[str]:
-        codes, self._codes = self._codes, []
+        codes = list(self._codes)
+        self._codes.clear()
         return codes
 
     def status(self) -> ScannerStatus:

@@ -16,7 +16,12 @@ ui.use_headless_drivers()
 
 import pygame  # noqa: E402
 
-from hardware.scanner import KeyboardWedge, ScannerSource  # noqa: E402
+from hardware.scanner import (  # noqa: E402
+    KeyboardWedge,
+    ScannerSource,
+    SimulatedSerialScanner,
+    make_scanner,
+)
 from hardware.scanner.simulator import (  # noqa: E402
     Keystroke,
     play_keystrokes,
@@ -141,3 +146,33 @@ def test_a_closed_wedge_takes_nothing_and_says_so() -> None:
     assert _type(wedge, clock, "BK-0006\r", [8] * 8) is None
     status = wedge.status()
     assert not status.ok and status.message and status.message_en
+
+
+def test_one_kiosk_loop_serves_either_scanner() -> None:
+    """The wiring the kiosk does: hand each frame's key events to a wedge, then poll."""
+
+    def frames_until(scanner: ScannerSource, count: int) -> list[str]:
+        codes: list[str] = []
+        deadline = time.monotonic() + 15
+        while len(codes) < count and time.monotonic() < deadline:
+            for event in pygame.event.get():
+                if isinstance(scanner, KeyboardWedge):
+                    scanner.feed(event)
+            codes += scanner.poll()
+            time.sleep(0.005)
+        return codes
+
+    wedge = KeyboardWedge()
+    play_keystrokes(wedge_keystrokes(BOOKING))
+    assert frames_until(wedge, 1) == [BOOKING]
+
+    serial_scanner = make_scanner("sim")
+    assert isinstance(serial_scanner, SimulatedSerialScanner)
+    try:
+        deadline = time.monotonic() + 15
+        while not serial_scanner.status().ok and time.monotonic() < deadline:
+            time.sleep(0.01)
+        serial_scanner.simulator.scan(BOOKING)
+        assert frames_until(serial_scanner, 1) == [BOOKING]
+    finally:
+        serial_scanner.close()
