@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,8 +90,17 @@ async def _postgres_admin(statement: str) -> None:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: an SQLite file, or a new PostgreSQL database dropped after."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'antrean.db'}"
+    with fresh_database(request.param, tmp_path / "data") as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path,
+                   before_drop: Callable[[str], Awaitable[None]] | None = None) -> Iterator[str]:
+    """The URL of an empty store of ``kind``: an SQLite file in ``folder``, or a new PostgreSQL
+    database, dropped after (``before_drop`` first clears what a test made beside it)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'antrean.db'}"
         return
     need_service("PostgreSQL", "127.0.0.1", 5432)
     name = f"antrean_test_{uuid.uuid4().hex[:12]}"
@@ -99,6 +108,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield f"{POSTGRES_ADMIN_URL}/{name}"
     finally:
+        if before_drop is not None:
+            asyncio.run(before_drop(f"{POSTGRES_ADMIN_URL}/{name}"))
         asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
@@ -225,18 +236,27 @@ class ServerProcess:
         return self.data_dir.parent / f"server-{self.port}.log"
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        kill_process(self.process)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
+
+
+def kill_process(process: subprocess.Popen[bytes] | None) -> None:
+    """kill -9, as a power cut or the OOM killer would."""
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """A polite stop (SIGTERM), then kill -9 if it does not end within ``timeout`` s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_process(process)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, kill_process, stop_process
 
 
 def antrean(*arguments: str, env: dict[str, str] | None = None, stdin: str | None = None,
@@ -62,18 +62,10 @@ class Served:
         raise RuntimeError("server did not become healthy")
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        kill_process(self.process)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=15)
 
     def login(self, username: str, password: str) -> dict[str, str]:
         answer = httpx.post(self.url + "/api/v1/auth/token", timeout=10,

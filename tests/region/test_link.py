@@ -4,9 +4,7 @@ lose and double nothing, and the region's managers read the hall's figures."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
-import uuid
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -15,14 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import (
-    POSTGRES_ADMIN_URL,
-    FakeClock,
-    Hall,
-    _postgres_admin,
-    need_service,
-    running_hall,
-)
+from conftest import FakeClock, Hall, fresh_database, running_hall
 from regionsupport import batch_from, drop_mirrors, edited, records
 from sqlalchemy import select, text
 
@@ -69,17 +60,8 @@ class Link:
 def centre_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The centre's store: SQLite, or (where a test asks for it) a new PostgreSQL database,
     dropped after with the mirrors made beside it."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'centre' / 'antrean.db'}"
-        return
-    need_service("PostgreSQL", "127.0.0.1", 5432)
-    name = f"antrean_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{POSTGRES_ADMIN_URL}/{name}"
-    finally:
-        asyncio.run(drop_mirrors(f"{POSTGRES_ADMIN_URL}/{name}"))
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database(request.param, tmp_path / "centre", before_drop=drop_mirrors) as url:
+        yield url
 
 
 BOTH_STORES = pytest.mark.parametrize("centre_url", ["sqlite", "postgres"], indirect=True)
