@@ -15,9 +15,9 @@ from conftest import KIOSK, PASSWORDS, ServerProcess
 from outbox_support import SECRET, Gateway, notifying_hall, serve_gateway
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hardware"))
-from hwsupport import PtyPair, pty_pair_fixture, wait_until  # noqa: E402
+from hwsupport import PtyPair, pty_pair_fixture, wait_until
 
-from hardware.modem.simulator import ModemSimulator  # noqa: E402
+from hardware.modem.simulator import ModemSimulator
 
 pty_pair = pty_pair_fixture
 ENV = {"ANTREAN_WEBHOOK_SECRET": SECRET, "ANTREAN_NOTIFY_LEASE_SECONDS": "2"}
