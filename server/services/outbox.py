@@ -330,6 +330,23 @@ async def stop(uow: UnitOfWork, stop_token: str) -> Subscribed:
     return Subscribed(ticket.number, existing.phone_masked, existing.language, False)
 
 
+async def of_ticket(session: AsyncSession, ticket_id: int) -> Subscribed | None:
+    """A ticket's subscription as its tracking page shows it (masked)."""
+    row = (await session.execute(select(S.phone_masked, S.language, S.opted_out_at, T.number)
+                                 .join(T, T.id == S.ticket_id)
+                                 .where(S.ticket_id == ticket_id))).first()
+    return None if row is None else Subscribed(row.number, row.phone_masked, row.language,
+                                               row.opted_out_at is None)
+
+
+async def of_stop_token(session: AsyncSession, stop_token: str) -> Subscribed | None:
+    row = (await session.execute(select(S.phone_masked, S.language, S.opted_out_at, T.number)
+                                 .join(T, T.id == S.ticket_id)
+                                 .where(S.stop_token == stop_token))).first()
+    return None if row is None else Subscribed(row.number, row.phone_masked, row.language,
+                                               row.opted_out_at is None)
+
+
 async def erase_old_phones(session: AsyncSession, catalog: Catalog, now: datetime) -> int:
     """Housekeeping: erase the numbers past their hall's retention days (the masked form and
     the hash stay, for the staff's view and the per-phone limit); how many."""

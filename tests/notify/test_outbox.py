@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,49 @@ async def test_bad_phone_and_over_ticket_are_clear_4xx(hall: Hall) -> None:
     response = await hall.client.post(f"/api/v1/tickets/{mine['tracking_code']}/notify",
                                       json={"phone": "081234567890"})
     assert response.status_code in (409, 422), response.text
+
+
+async def test_the_tracking_page_offers_the_opt_in_and_the_link_stops_it(
+        hall: Hall, gateway: Gateway) -> None:
+    mine = await hall.issue("KTP")
+    page = await hall.client.get(f"/t/{mine['tracking_code']}")
+    assert page.status_code == 200 and 'action="/t/' in page.text and "Kabari saya" in page.text
+    bad = await hall.client.post(f"/t/{mine['tracking_code']}/notify", data={"phone": "12"})
+    assert bad.status_code == 422 and "Nomor HP tidak dapat dibaca" in bad.text
+    sent = await hall.client.post(f"/t/{mine['tracking_code']}/notify",
+                                  data={"phone": "0812 3456 7890"})
+    assert sent.status_code == 303
+    page = await hall.client.get(f"/t/{mine['tracking_code']}")
+    assert "+62********890" in page.text and "81234567890" not in page.text
+    delivered = await wait_delivered(gateway, 2)
+    link = str(delivered[0]["text"]).rsplit(" ", 1)[-1]
+    path = "/n/" + link.rsplit("/n/", 1)[-1]
+    asked = await hall.client.get(path)
+    assert asked.status_code == 200 and "Hentikan" in asked.text
+    async with hall.context.db.read() as session:  # a GET (a link preview) stops nothing
+        stopped_at = await session.scalar(select(m.NotifySubscription.opted_out_at))
+    assert stopped_at is None
+    done = await hall.client.post(path)
+    assert done.status_code == 200 and "Pemberitahuan dihentikan" in done.text
+    page = await hall.client.get(f"/t/{mine['tracking_code']}")
+    assert 'action="/t/' in page.text  # offered again: the citizen may subscribe anew
+
+
+async def test_numbers_are_erased_after_the_halls_retention(hall: Hall, gateway: Gateway) -> None:
+    from server.services import outbox
+
+    mine = await hall.issue("KTP")
+    await post(hall, f"/api/v1/tickets/{mine['tracking_code']}/notify", phone="081234567890")
+    await wait_delivered(gateway, 2)
+    async with hall.context.db.write() as session:
+        assert await outbox.erase_old_phones(session, hall.context.catalog,
+                                             hall.clock.now + timedelta(days=6)) == 0
+    async with hall.context.db.write() as session:
+        assert await outbox.erase_old_phones(session, hall.context.catalog,
+                                             hall.clock.now + timedelta(days=8)) == 1
+    async with hall.context.db.read() as session:
+        phones = (await session.scalars(select(m.NotifySubscription.phone))).all()
+        recipients = (await session.scalars(select(m.NotifyMessage.recipient))).all()
+        masked = (await session.scalars(select(m.NotifyMessage.recipient_masked))).all()
+    assert phones == [None] and set(recipients) == {None}
+    assert set(masked) == {"+62********890"}
