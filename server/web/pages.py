@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -315,8 +315,10 @@ async def dashboard(
     info = _dashboard_site(context, actor, site)
     async with context.db.read() as session:
         now = await stats.hall_now(session, context.catalog, info, context.clock())
+        sent = (await outbox.staff_view(session, info, context.clock() - timedelta(days=1))
+                if info.notify.enabled else None)
     return await dashboard_page(request, context, info, actor, now, date_from, date_to,
-                                group_by, agency)
+                                group_by, agency, outbox=sent)
 
 
 async def dashboard_page(request: Request, store: export.Store, info: SiteInfo, actor: Actor,

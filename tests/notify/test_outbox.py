@@ -203,3 +203,17 @@ async def test_numbers_are_erased_after_the_halls_retention(hall: Hall, gateway:
         masked = (await session.scalars(select(m.NotifyMessage.recipient_masked))).all()
     assert phones == [None] and set(recipients) == {None}
     assert set(masked) == {"+62********890"}
+
+
+async def test_the_dashboard_shows_the_outbox_masked(hall: Hall, gateway: Gateway) -> None:
+    mine = await hall.issue("KTP")
+    await post(hall, f"/api/v1/tickets/{mine['tracking_code']}/notify", phone="081234567890")
+    await wait_delivered(gateway, 2)
+    await post(hall, "/api/v1/auth/token", username="manajer", password="rahasia-manajer")
+    login = await hall.client.post("/dashboard/login", data={"username": "manajer",
+                                                             "password": "rahasia-manajer"})
+    assert login.status_code == 303
+    page = await hall.client.get("/dashboard")
+    assert page.status_code == 200 and 'id="outbox"' in page.text
+    assert 'data-outbox="sent">2<' in page.text
+    assert "+62********890" in page.text and "81234567890" not in page.text
