@@ -7,10 +7,10 @@ transaction, unique by its cause. If the command rolls back, so does the message
 again (a retry, a second process), the cause is taken and nothing is added. The sender
 (``server.notify.sender``) delivers what is pending, afterwards.
 
-A hall whose ``[site.notify] channel`` is ``none`` pays nothing: no query is made. Otherwise a
-command with ticket events costs one query over the subscriptions (a small table: only tickets
-a citizen subscribed); a line it changed costs one count per subscribed waiting ticket that has
-not yet been told "N ahead".
+A hall whose ``[site.notify] channel`` is ``none`` pays nothing: no query is made; nor does an
+issue anywhere. A command that calls, finishes, cancels or transfers costs one query over the
+subscriptions (a small table: only tickets a citizen subscribed), and a line a ticket left
+costs one count per subscribed waiting ticket of it not yet told "N ahead".
 """
 
 from __future__ import annotations
@@ -28,7 +28,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from common.protocol.events import Event, TicketCalled, TicketFinished, TicketNoShow, TicketRecalled
+from common.protocol.events import (
+    Event,
+    TicketCalled,
+    TicketCancelled,
+    TicketFinished,
+    TicketNoShow,
+    TicketRecalled,
+    TicketTransferred,
+)
 from server.domain import notify
 from server.domain.notify import DueMessage, Happening, PhoneError, Subscription
 from server.domain.tickets import TicketStatus
@@ -151,24 +159,38 @@ def _happenings(catalog: Catalog, site: SiteInfo, events: list[Event]) -> dict[i
     return found
 
 
-async def derive(uow: UnitOfWork, events: list[tuple[int, Event]],
-                 touched_services: set[int]) -> None:
+def _lines_moved(catalog: Catalog, site: SiteInfo, events: list[Event]) -> set[int]:
+    """The lines a ticket left in these events (called, cancelled, transferred away): only
+    there can anyone's number of people ahead have fallen. A ticket joining a line (issued,
+    returned) moves nobody closer, so an issue costs the outbox nothing."""
+    codes = set()
+    for event in events:
+        if isinstance(event, TicketCalled | TicketCancelled):
+            codes.add(event.ticket.service)
+        elif isinstance(event, TicketTransferred):
+            codes.add(event.from_service)
+    lines = set()
+    for code in codes:
+        try:
+            lines.add(catalog.service(site.id, code).id)
+        except NotFound:
+            continue
+    return lines
+
+
+async def derive(uow: UnitOfWork, events: list[tuple[int, Event]]) -> None:
     """The messages this command's events make due, into the outbox with its transaction."""
     by_site: dict[int, list[Event]] = defaultdict(list)
     for site_id, event in events:
         by_site[site_id].append(event)
-    lines: dict[int, set[int]] = defaultdict(set)
-    for service_id in touched_services:
-        service = uow.catalog.services.get(service_id)
-        if service is not None:
-            lines[service.site_id].add(service_id)
-    for site_id in sorted(set(by_site) | set(lines)):
+    for site_id in sorted(by_site):
         site = uow.catalog.sites.get(site_id)
         if site is None or not site.notify.enabled:
             continue
-        happenings = _happenings(uow.catalog, site, by_site.get(site_id, []))
-        if happenings or lines[site_id]:
-            await _derive_site(uow, site, happenings, lines[site_id])
+        happenings = _happenings(uow.catalog, site, by_site[site_id])
+        lines = _lines_moved(uow.catalog, site, by_site[site_id])
+        if happenings or lines:
+            await _derive_site(uow, site, happenings, lines)
 
 
 async def _derive_site(uow: UnitOfWork, site: SiteInfo, happenings: dict[int, list[Happening]],

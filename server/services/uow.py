@@ -132,7 +132,7 @@ class UnitOfWork:
             # The messages the events make due, in this transaction (see services.outbox).
             from server.services.outbox import derive
 
-            await derive(self, self._events, self._touched_services)
+            await derive(self, self._events)
 
         by_site: dict[int, list[int]] = defaultdict(list)
         for service_id in sorted(self._touched_services):
