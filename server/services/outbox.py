@@ -206,6 +206,7 @@ async def _derive_site(uow: UnitOfWork, site: SiteInfo, happenings: dict[int, li
         select(*_COLUMNS).join(T, T.id == S.ticket_id).where(
             S.site_id == site.id, S.opted_out_at.is_(None), S.phone.is_not(None),
             or_(*wanted)).order_by(S.id))).all()
+    candidates: list[_Subscribed] = []
     for row in rows:
         subscribed = _Subscribed(*row)  # type: ignore[arg-type, call-arg]
         subscription = Subscription(subscribed.ticket_id,
@@ -219,8 +220,21 @@ async def _derive_site(uow: UnitOfWork, site: SiteInfo, happenings: dict[int, li
                 await enqueue(session, site, subscribed, message, uow.now, _data(happening))
         if (subscribed.status == TicketStatus.WAITING and subscribed.service_id in services
                 and subscribed.ahead_service_id != subscribed.service_id):
-            await _maybe_ahead(uow, site, subscribed, subscription, values,
-                               people_ahead_and_open)
+            candidates.append(subscribed)
+    # Within one line and class, people ahead grow with the place in it: counted from the
+    # front, the first ticket still too far back ends the class (a line with hundreds of
+    # subscribed tickets costs a few counts, not hundreds).
+    candidates.sort(key=lambda c: (c.service_id, not c.priority, c.queued_at, c.ticket_id))
+    too_far: set[tuple[int, bool]] = set()
+    for subscribed in candidates:
+        if (subscribed.service_id, subscribed.priority) in too_far:
+            continue
+        subscription = Subscription(subscribed.ticket_id,
+                                    "en" if subscribed.language == "en" else "id")
+        values = _values(site, subscribed.tracking_code, subscribed.stop_token)
+        if not await _maybe_ahead(uow, site, subscribed, subscription, values,
+                                  people_ahead_and_open):
+            too_far.add((subscribed.service_id, subscribed.priority))
 
 
 def _with(happening: Happening, **changes: Any) -> Happening:
@@ -240,10 +254,11 @@ def _data(happening: Happening) -> dict[str, str]:
 
 async def _maybe_ahead(uow: UnitOfWork, site: SiteInfo, subscribed: _Subscribed,
                        subscription: Subscription, values: dict[str, object],
-                       people_ahead_and_open: Any) -> None:
+                       people_ahead_and_open: Any) -> bool:
+    """Tell ``subscribed`` "N ahead" if it is within N now; whether it was."""
     service = uow.catalog.services.get(subscribed.service_id)
     if service is None:
-        return
+        return False
     # The count reads only what people_ahead_and_open names of a ticket: its line and place.
     place = _Place(subscribed.ticket_id, subscribed.priority, subscribed.queued_at,
                    subscribed.service_id, subscribed.service_day, subscribed.site_id)
@@ -253,10 +268,11 @@ async def _maybe_ahead(uow: UnitOfWork, site: SiteInfo, subscribed: _Subscribed,
                           and service.name_en else service.name, people_ahead=ahead)
     message = notify.due(happening, subscription, site.notify.rules, values)
     if message is None:
-        return
+        return False
     await enqueue(uow.session, site, subscribed, message, uow.now, _data(happening))
     await uow.session.execute(update(S).where(S.id == subscribed.id)
                               .values(ahead_service_id=subscribed.service_id))
+    return True
 
 
 # ---------------------------------------------------------------- the citizen's subscription
