@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from common.protocol.events import (
     Event,
@@ -198,28 +197,42 @@ async def _derive_site(uow: UnitOfWork, site: SiteInfo, happenings: dict[int, li
     from server.services.queries import people_ahead_and_open  # local: queries imports uow
 
     session = uow.session
-    wanted: list[ColumnElement[bool]] = [S.ticket_id.in_(sorted(happenings))] if happenings else []
-    if services:
-        wanted.append(and_(T.status == TicketStatus.WAITING, T.service_id.in_(sorted(services)),
-                           or_(S.ahead_service_id.is_(None), S.ahead_service_id != T.service_id)))
-    rows = (await session.execute(
-        select(*_COLUMNS).join(T, T.id == S.ticket_id).where(
-            S.site_id == site.id, S.opted_out_at.is_(None), S.phone.is_not(None),
-            or_(*wanted)).order_by(S.id))).all()
+    live = (S.site_id == site.id, S.opted_out_at.is_(None), S.phone.is_not(None))
+    rows: list[Any] = []
+    if happenings:
+        rows += (await session.execute(select(*_COLUMNS).join(T, T.id == S.ticket_id).where(
+            *live, S.ticket_id.in_(sorted(happenings))).order_by(S.id))).all()
+    for service_id in sorted(services):
+        # Only the front of the line can be within N: the k-th subscribed ticket of a class
+        # has at least k - 1 people ahead, and a regular one every waiting priority ticket
+        # too; so the first N + 1 in the order (priority first, then by queue time) suffice.
+        service = uow.catalog.services.get(service_id)
+        if service is None:
+            continue
+        rows += (await session.execute(select(*_COLUMNS).join(T, T.id == S.ticket_id).where(
+            *live, T.service_id == service_id, T.status == TicketStatus.WAITING,
+            T.service_day == _day_of(uow, site),
+            or_(S.ahead_service_id.is_(None), S.ahead_service_id != T.service_id)).order_by(
+            T.priority.desc(), T.queued_at, T.id).limit(
+            site.notify.rules.ahead_for(service.code) + 1))).all()
     candidates: list[_Subscribed] = []
+    seen: set[int] = set()
     for row in rows:
-        subscribed = _Subscribed(*row)  # type: ignore[arg-type, call-arg]
+        subscribed = _Subscribed(*row)
         subscription = Subscription(subscribed.ticket_id,
                                     "en" if subscribed.language == "en" else "id")
         values = _values(site, subscribed.tracking_code, subscribed.stop_token)
-        for happening in happenings.get(subscribed.ticket_id, []):
+        for happening in happenings.get(subscribed.ticket_id, []) if subscribed.id not in seen \
+                else []:
             if happening.kind == "called" and happening.call_count == 0:
                 happening = _with(happening, call_count=subscribed.call_count)
             message = notify.due(happening, subscription, site.notify.rules, values)
             if message is not None:
                 await enqueue(session, site, subscribed, message, uow.now, _data(happening))
+        seen.add(subscribed.id)
         if (subscribed.status == TicketStatus.WAITING and subscribed.service_id in services
-                and subscribed.ahead_service_id != subscribed.service_id):
+                and subscribed.ahead_service_id != subscribed.service_id
+                and subscribed not in candidates):
             candidates.append(subscribed)
     # Within one line and class, people ahead grow with the place in it: counted from the
     # front, the first ticket still too far back ends the class (a line with hundreds of
@@ -235,6 +248,12 @@ async def _derive_site(uow: UnitOfWork, site: SiteInfo, happenings: dict[int, li
         if not await _maybe_ahead(uow, site, subscribed, subscription, values,
                                   people_ahead_and_open):
             too_far.add((subscribed.service_id, subscribed.priority))
+
+
+def _day_of(uow: UnitOfWork, site: SiteInfo) -> Any:
+    from server.domain.numbering import service_day
+
+    return service_day(uow.now, site.timezone)
 
 
 def _with(happening: Happening, **changes: Any) -> Happening:
