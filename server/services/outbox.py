@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,7 @@ S, T, M = m.NotifySubscription, m.Ticket, m.NotifyMessage
 LIVE = (TicketStatus.RESERVED, TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
 SUBSCRIPTIONS_PER_PHONE_PER_DAY = 5  # a phone typed in for many tickets is someone's victim
 CHANNEL_OF = {"modem": "sms", "webhook": "webhook"}
+LIMITED = "Batas pesan per jam untuk nomor ini tercapai (hourly limit for this number reached)"
 
 
 def phone_hash(phone: str) -> str:
@@ -116,23 +117,22 @@ async def enqueue(session: AsyncSession, site: SiteInfo, subscribed: _Subscribed
                   message: DueMessage, now: datetime, data: dict[str, str]) -> bool:
     """Write ``message`` to the outbox unless its cause is taken; over the phone's hourly
     limit it is kept as ``limited`` (staff see it; it is not sent). Whether it was added."""
-    recent = (await session.scalars(select(M.created_at).where(
+    # The hourly limit in the insert itself: one statement per message (see domain RateLimit).
+    recent = (select(func.count()).select_from(M).where(
         M.phone_hash == subscribed.phone_hash, M.created_at > now - timedelta(hours=1),
-        M.status.in_(("pending", "sent", "failed"))))).all()
-    allowed = site.notify.rules.rate.allows(list(recent), now)
+        M.status.in_(("pending", "sent", "failed"))).scalar_subquery())
+    allowed = recent < site.notify.rules.rate.per_hour
     result = await session.execute(_insert_ignoring_taken_causes(session).values(
         site_id=site.id, subscription_id=subscribed.id, ticket_id=subscribed.ticket_id,
         cause=message.cause, kind=message.kind, channel=CHANNEL_OF.get(site.notify.channel, "none"),
         recipient=subscribed.phone, phone_hash=subscribed.phone_hash,
         recipient_masked=subscribed.phone_masked, language=subscribed.language,
-        text=message.text, data=data, status="pending" if allowed else "limited",
-        attempts=0, next_attempt_at=now, reason="" if allowed else
-        "Batas pesan per jam untuk nomor ini tercapai (hourly limit for this number reached)",
+        text=message.text, data=data, status=case((allowed, "pending"), else_="limited"),
+        attempts=0, next_attempt_at=now, reason=case((allowed, ""), else_=LIMITED),
         reference="", created_at=now))
     added = bool(result.rowcount)  # type: ignore[attr-defined]
     if added:
-        log.info("outbox: %s to %s (%s)%s", message.cause, subscribed.phone_masked, message.kind,
-                 "" if allowed else ", over the hourly limit")
+        log.info("outbox: %s to %s (%s)", message.cause, subscribed.phone_masked, message.kind)
     return added
 
 

@@ -217,3 +217,20 @@ async def test_the_dashboard_shows_the_outbox_masked(hall: Hall, gateway: Gatewa
     assert page.status_code == 200 and 'id="outbox"' in page.text
     assert 'data-outbox="sent">2<' in page.text
     assert "+62********890" in page.text and "81234567890" not in page.text
+
+
+async def test_a_number_gets_at_most_per_hour_messages(hall: Hall, gateway: Gateway) -> None:
+    mine = await hall.issue("KTP")  # first in line: subscribed and "0 ahead" at once
+    await post(hall, f"/api/v1/tickets/{mine['tracking_code']}/notify", phone="081234567890")
+    siti = await hall.login("siti")
+    counter = await hall.open_counter(1, siti)
+    await post(hall, f"/api/v1/counters/{counter}/call-next", siti)
+    for _ in range(9):  # calls 2 … 10: messages 4 … 12 of the hour
+        await post(hall, f"/api/v1/tickets/{mine['id']}/recall", siti)
+    delivered = await wait_delivered(gateway, 10)
+    assert len(delivered) == 10
+    async with hall.context.db.read() as session:
+        rows = (await session.execute(select(m.NotifyMessage.cause, m.NotifyMessage.status)
+                                      .order_by(m.NotifyMessage.id))).all()
+    assert [status for _, status in rows] == ["sent"] * 10 + ["limited"] * 2
+    assert rows[-1][0] == f"ticket {mine['id']} called 10"
