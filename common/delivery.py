@@ -9,9 +9,9 @@ push) tries to deliver one message now and says what became of it:
 - ``failed``: it will not go however often it is tried (a number that does not exist, a SIM
   that needs its PIN, a gateway's 4xx); ``reason`` says why, for staff.
 
-The outbox that drives channels (writes each message in the transaction of its cause, retries,
-rate-limits) is a later step; a channel holds no queue of its own. ``send`` blocks (a modem
-dialogue, an HTTP request); an asyncio caller runs it in a thread.
+The outbox drives channels (``server.services.outbox`` writes each message in the transaction
+of its cause, ``server.notify.sender`` delivers and retries); a channel holds no queue of its
+own. ``send`` blocks (a modem dialogue, an HTTP request); an asyncio caller runs it in a thread.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -18,16 +19,17 @@ from common import logs
 from common.sd_notify import Notifier
 from server import __version__, public_address
 from server.config.hall import load_hall, sample_hall_path
+from server.notify.sender import OutboxSender
 from server.observe.hall import ServerMetrics
 from server.realtime import log as event_log
 from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
 from server.region.runtime import RegionRuntime, newest_hall
-from server.services import auth, housekeeping, stats_rollup, sync, tickets
+from server.services import auth, devices, housekeeping, outbox, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
-from server.services.catalog import Catalog
+from server.services.catalog import Catalog, SiteInfo
 from server.services.media import Playlist
 from server.services.runner import (
     FORGET_AT_ONCE,
@@ -59,6 +61,7 @@ class ServerContext:
     hub: Hub = field(init=False)
     actors: ActorCache = field(default_factory=ActorCache)
     region: RegionRuntime | None = None  # its part in a region (server/region), once started
+    sender: OutboxSender | None = None  # the notifications' sender, when a hall sends them
     voices: Voices = field(init=False)
     playlist: Playlist = field(init=False)
 
@@ -151,11 +154,26 @@ async def _housekeeping(context: ServerContext) -> None:
                 async with context.db.write(background=True) as session:
                     await event_log.prune(session, context.settings.event_log_keep)
                     forgotten = await forget_old_keys(session, context.clock())
+                    await outbox.erase_old_phones(session, context.catalog, context.clock())
                 # A backlog of either (a store from before either existed): go on next round.
                 rounds.full_done(days, loop.time(), rolled_up or int(forgotten == FORGET_AT_ONCE))
         except Exception:  # a bad moment of the database must not end the loop
             log.exception("housekeeping failed; retrying")
         await asyncio.sleep(context.settings.maintenance_seconds)
+
+
+def _notification_sender(context: ServerContext) -> OutboxSender | None:
+    """The outbox's sender, when a hall sends notifications (see server.notify.sender)."""
+    if not any(site.notify.enabled for site in context.catalog.sites.values()):
+        return None
+
+    async def on_status(site: SiteInfo, status: Any) -> None:
+        await context.runner.maintain(SYSTEM, lambda uow: devices.report_modem(
+            uow, site.id, status.state, status.describe()[:500]))
+
+    return OutboxSender(context.db, lambda: context.catalog, context.clock,
+                        lease_seconds=context.settings.notify_lease_seconds,
+                        on_status=on_status)
 
 
 async def _check_public_addresses(context: ServerContext, delay: float = 1.0) -> None:
@@ -210,6 +228,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         notifier = Notifier.from_environment(any_process=True)
         tending = asyncio.create_task(_tend(context, notifier))
         address_check = asyncio.create_task(_check_public_addresses(context))
+        sender = context.sender = _notification_sender(context)
+        sending = asyncio.create_task(sender.run()) if sender is not None else None
         # What start-up made (modules, the schema, the catalogue) lives as long as the process:
         # keep it out of the collector's full passes. And make those passes rare: each walks
         # every object the process holds (hundreds per connected socket), pausing every socket
@@ -224,10 +244,14 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             yield
         finally:
             notifier.stopping()
-            for task in (housekeeping, tending, address_check):
+            for task in (housekeeping, tending, address_check, sending):
+                if task is None:
+                    continue
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if sender is not None:
+                await sender.release()  # the next process sends at once, not after the lease
             notifier.close()
             await region.stop()
             await context.hub.stop()

@@ -35,6 +35,7 @@ class Settings:
     uplink_seconds: float = 5.0  # how often a site with nothing to send tells its centre it is there
     uplink_batch: int = 2000  # changes per batch sent to the centre
     region_live_seconds: float = 30.0  # a centre shows a hall's queue as live if heard this recently
+    notify_lease_seconds: float = 10.0  # a notification sender that dies is replaced after this
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -61,6 +62,8 @@ class Settings:
             "uplink_batch": int(v) if (v := os.environ.get("ANTREAN_UPLINK_BATCH")) else None,
             "region_live_seconds": (float(v) if (v := os.environ.get("ANTREAN_REGION_LIVE_SECONDS"))
                                     else None),
+            "notify_lease_seconds": (float(v) if (v := os.environ.get(
+                "ANTREAN_NOTIFY_LEASE_SECONDS")) else None),
             "ws_send_buffer_bytes": (int(v) if (v := os.environ.get(
                 "ANTREAN_WS_SEND_BUFFER_BYTES")) else None),
         }

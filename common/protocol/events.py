@@ -121,7 +121,7 @@ class QueueSummary(_Event):
 class DeviceStatusChanged(_Event):
     type: Literal["device.status"] = "device.status"
     device: str
-    kind: Literal["kiosk", "display", "keypad"]
+    kind: Literal["kiosk", "display", "keypad", "modem"]  # modem: the server's SMS modem
     component: str
     state: str
     detail: str

@@ -17,7 +17,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from common.protocol.models import BUS_ADDRESSES
 from server.config.checks import CHECKS, RawHall
@@ -31,6 +39,7 @@ from server.config.problems import (
     plain_words,
     problem,
 )
+from server.domain.notify import KINDS, TextError, check_text
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -124,6 +133,58 @@ class VoiceConfig(_Strict):
         return value
 
 
+class NotifyConfig(_Strict):
+    """How the hall reaches citizens who subscribed a phone (see docs/notifications.md)."""
+
+    channel: Literal["none", "modem", "webhook"] = "none"
+    modem_port: str | None = Field(default=None, min_length=1, max_length=300,
+                                   description="the modem's serial port, e.g. /dev/serial/by-id/…")
+    modem_baudrate: int = Field(default=115200, ge=1200, le=921600)
+    modem_pin_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
+                                      description="the environment variable holding the SIM's PIN")
+    webhook_url: str | None = Field(default=None, max_length=500)
+    webhook_secret_env: str = Field(default="ANTREAN_WEBHOOK_SECRET",
+                                    pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")
+    ahead: int = Field(default=3, ge=0, le=100, description="people ahead when told to come")
+    ahead_per_service: dict[str, Annotated[int, Field(ge=0, le=100)]] = Field(default_factory=dict)
+    per_hour: int = Field(default=10, ge=1, le=1000, description="messages per phone per hour")
+    retention_days: int = Field(default=7, ge=0, le=366,
+                                description="days a subscribed phone number is kept")
+    texts: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("texts")
+    @classmethod
+    def _known_texts(cls, value: dict[str, str]) -> dict[str, str]:
+        names = {*KINDS, *(f"{kind}_en" for kind in KINDS)}
+        for key, text in value.items():
+            if key not in names:
+                raise invalid(f"no message is called '{key}'", f"tidak ada pesan bernama '{key}'",
+                              f"use one of {', '.join(sorted(names))}",
+                              f"pakai salah satu dari {', '.join(sorted(names))}")
+            try:
+                check_text(text)
+            except TextError as exc:
+                raise invalid(f"text '{key}': {exc}", f"teks '{key}': {exc}") from exc
+            if not text.strip() or len(text) > 600:
+                raise invalid(f"text '{key}' must be 1 to 600 characters",
+                              f"teks '{key}' harus 1 sampai 600 karakter")
+        return value
+
+    @model_validator(mode="after")
+    def _channel_complete(self) -> NotifyConfig:
+        if self.channel == "modem" and not self.modem_port:
+            raise invalid("channel = \"modem\" needs modem_port",
+                          "channel = \"modem\" memerlukan modem_port",
+                          "name the modem's port, e.g. modem_port = \"/dev/serial/by-id/…\"",
+                          "tulis port modem, mis. modem_port = \"/dev/serial/by-id/…\"")
+        if self.channel == "webhook":
+            parts = urlsplit(self.webhook_url or "")
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise invalid("channel = \"webhook\" needs webhook_url, an http(s) address",
+                              "channel = \"webhook\" memerlukan webhook_url, alamat http(s)")
+        return self
+
+
 class SiteConfig(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=120)
@@ -137,6 +198,7 @@ class SiteConfig(_Strict):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     reservation_seconds: int = Field(default=120, ge=10, le=3600)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -19,6 +19,7 @@ from common.announce import Numbers, Wording
 from common.protocol.models import AgencyOut
 from server.domain.calendar import OpeningHours
 from server.domain.dispatch import Policy
+from server.domain.notify import NotifyRules, RateLimit
 from server.services.errors import NotFound
 from server.store import models as m
 
@@ -43,6 +44,34 @@ class SiteVoice:
 
 
 @dataclass(frozen=True)
+class SiteNotify:
+    """The hall's ``[site.notify]``: the channel that carries its messages, and their rules."""
+
+    channel: str = "none"  # "none", "modem", "webhook"
+    rules: NotifyRules = field(default_factory=NotifyRules)
+    retention_days: int = 7
+    settings: tuple[tuple[str, Any], ...] = ()  # the channel's own (port, url, …)
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> SiteNotify:
+        return cls(channel=str(stored.get("channel") or "none"),
+                   rules=NotifyRules(ahead=int(stored.get("ahead", 3)),
+                                     ahead_per_service=dict(stored.get("ahead_per_service") or {}),
+                                     texts=dict(stored.get("texts") or {}),
+                                     rate=RateLimit(per_hour=int(stored.get("per_hour", 10)))),
+                   retention_days=int(stored.get("retention_days", 7)),
+                   settings=tuple(sorted((k, v) for k, v in stored.items() if k.startswith(
+                       ("modem_", "webhook_")))))
+
+    @property
+    def enabled(self) -> bool:
+        return self.channel != "none"
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        return dict(self.settings).get(name, default)
+
+
+@dataclass(frozen=True)
 class SiteInfo:
     id: int
     code: str
@@ -55,6 +84,7 @@ class SiteInfo:
     reservation_seconds: int
     opening: OpeningHours
     voice: SiteVoice = field(default_factory=SiteVoice)
+    notify: SiteNotify = field(default_factory=SiteNotify)
 
 
 @dataclass(frozen=True)
@@ -139,6 +169,7 @@ class Catalog:
                                            [date.fromisoformat(d) for d in site.holidays],
                                            site.always_open),
                 voice=SiteVoice.of(site.voice or {}),
+                notify=SiteNotify.of(site.notify or {}),
             )
             catalog._site_by_code[site.code] = site.id
         for agency in (await session.scalars(select(m.Agency).where(m.Agency.active))).all():

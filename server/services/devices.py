@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 
 from sqlalchemy import select
 
@@ -40,3 +42,35 @@ async def report_status(uow: UnitOfWork, report: DeviceStatusRequest) -> None:
         component=report.component, state=report.state, detail=report.detail))
     log.log(logging.INFO if report.state == "ok" else logging.WARNING,
             "%s %s: %s %s", device.kind, device.name, report.component, report.state)
+
+
+MODEM_DEVICE = "sms-modem"
+
+
+async def report_modem(uow: UnitOfWork, site_id: int, state: str, detail: str) -> int:
+    """The server's own SMS modem, as staff see a device: a device row of kind ``modem`` (made
+    on its first report; it has no usable token) and its ``modem`` component's state. 1 when
+    the state changed."""
+    site = uow.catalog.sites[site_id]
+    device = await uow.session.scalar(select(m.Device).where(
+        m.Device.site_id == site_id, m.Device.name == MODEM_DEVICE))
+    if device is None:
+        device = m.Device(site_id=site_id, kind="modem", name=MODEM_DEVICE, active=True,
+                          token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                          created_at=uow.now)
+        uow.session.add(device)
+        await uow.session.flush()
+    device.last_seen_at = uow.now
+    row = await uow.session.get(m.DeviceStatus, (device.id, "modem"))
+    if row is not None and row.state == state and row.detail == detail:
+        return 0
+    if row is None:
+        row = m.DeviceStatus(device_id=device.id, component="modem")
+        uow.session.add(row)
+    row.state, row.detail, row.updated_at = state, detail, uow.now
+    uow.audit(site_id, "device.status", component="modem", state=state, detail=detail)
+    uow.emit(site_id, DeviceStatusChanged(site=site.code, at=uow.now, device=MODEM_DEVICE,
+                                          kind="modem", component="modem", state=state,
+                                          detail=detail))
+    log.log(logging.INFO if state == "ok" else logging.WARNING, "SMS modem: %s %s", state, detail)
+    return 1

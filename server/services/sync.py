@@ -35,6 +35,7 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
     site.dispatch = cfg.dispatch.model_dump()
     site.reservation_seconds = cfg.reservation_seconds
     site.voice = cfg.voice.model_dump()
+    site.notify = cfg.notify.model_dump()
     await session.flush()
 
     agencies = {a.code: a for a in (await session.scalars(

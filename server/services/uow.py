@@ -128,6 +128,12 @@ class UnitOfWork:
         # local: queries imports uow types
         from server.services.queries import queue_summaries, summaries_of
 
+        if self._events and any(site.notify.enabled for site in self.catalog.sites.values()):
+            # The messages the events make due, in this transaction (see services.outbox).
+            from server.services.outbox import derive
+
+            await derive(self, self._events)
+
         by_site: dict[int, list[int]] = defaultdict(list)
         for service_id in sorted(self._touched_services):
             by_site[self.catalog.services[service_id].site_id].append(service_id)

@@ -77,6 +77,7 @@ class Site(Base):
     dispatch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reservation_seconds: Mapped[int] = mapped_column(Integer, default=120)
     voice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    notify: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     last_event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -325,6 +326,72 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column()
+
+
+# ---------------------------------------------------------------- notifications (the outbox)
+
+class NotifySubscription(Base):
+    """A citizen's phone, given for one ticket on its tracking page (opt-in). The number is
+    kept until the hall's retention days are over, then erased (``phone`` empty); its hash
+    stays for the per-phone limit, and ``stop_token`` is the opt-out link's secret."""
+
+    __tablename__ = "notify_subscriptions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2), default="id")
+    stop_token: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+    opted_out_at: Mapped[datetime | None] = mapped_column()
+    ahead_service_id: Mapped[int | None] = mapped_column(BigInteger)  # told "N ahead" in it
+
+
+class NotifyMessage(Base):
+    """One message of the outbox, written in the transaction of its cause (unique: written
+    once however often the cause's command runs), delivered afterwards by the sender."""
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (Index("ix_notify_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_notify_outbox_site_created", "site_id", "created_at"),
+                      Index("ix_notify_outbox_phone", "phone_hash", "created_at"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    subscription_id: Mapped[int | None] = mapped_column(BigInteger)
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    cause: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str | None] = mapped_column(String(20))  # erased with the subscription's
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    recipient_masked: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2), default="id")
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending → sent | failed; limited (over the phone's hourly limit), cancelled (opted out)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(60))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class NotifySender(Base):
+    """Who sends (one row per sender role): one server process at a time holds the lease and
+    renews it; another takes over once it lapses."""
+
+    __tablename__ = "notify_sender"
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(60))
+    until: Mapped[datetime] = mapped_column()
+    channel_state: Mapped[str] = mapped_column(String(20), default="")
+    channel_detail: Mapped[str] = mapped_column(Text, default="")
 
 
 # ---------------------------------------------------------------- statistics roll-ups

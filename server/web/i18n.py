@@ -60,6 +60,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "closed_now": ("Tutup", "Closed"),
     "waiting_now": ("sedang menunggu", "waiting now"),
     "language": ("English", "Bahasa Indonesia"),
+    "sms_title": ("Kabari saya lewat SMS", "Text me"),
+    "sms_intro": ("Tidak perlu menunggu di depan layar: kami kirim SMS saat giliran Anda dekat "
+                  "dan saat nomor Anda dipanggil. Nomor HP hanya dipakai untuk antrean ini dan "
+                  "dihapus setelah {days} hari.",
+                  "No need to watch the screen: we text you when your turn is near and when "
+                  "your number is called. The number is used for this ticket only and erased "
+                  "after {days} days."),
+    "sms_phone": ("Nomor HP", "Mobile number"),
+    "sms_send": ("Kabari saya", "Text me"),
+    "sms_on": ("Kami akan mengirim SMS ke", "We will text"),
+    "sms_stopped": ("Pemberitahuan dihentikan. Tidak ada pesan lagi untuk tiket ini.",
+                    "Notifications stopped. No more messages for this ticket."),
+    "sms_stop_question": ("Hentikan pemberitahuan untuk tiket ini?",
+                          "Stop the notifications for this ticket?"),
+    "sms_stop": ("Hentikan", "Stop them"),
 }
 
 

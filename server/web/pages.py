@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -18,15 +18,17 @@ from pydantic import ValidationError
 
 from common.formats import day_month_year, fee, parse_day, short_date
 from common.protocol.models import TicketOut
+from common.protocol.notify import SubscriptionOut
 from common.protocol.stats import GroupBy, HallNow, StatsOut, SurveyRequest
 from server.api.deps import Context
 from server.app import ServerContext
 from server.domain.numbering import service_day
 from server.domain.stats import IKM_ELEMENT_NAMES, IKM_ELEMENTS, band_words
-from server.services import auth, export, stats, surveys, views
+from server.services import auth, export, outbox, stats, surveys, views
 from server.services.actor import Actor
 from server.services.catalog import Catalog, SiteInfo
 from server.services.errors import DomainError, NotFound
+from server.services.uow import UnitOfWork
 from server.web import charts
 from server.web.i18n import LANGUAGES, WORDS, translator
 
@@ -37,6 +39,7 @@ LANG_COOKIE = "antrean_lang"
 CITIZEN = Actor(kind="system", id=None, name="warga (kode tiket)", role="citizen")
 _STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(css|js|svg)$")
 _CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
+_STOP_TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,32}$")
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(fee=fee, ikm_elements=IKM_ELEMENTS,
@@ -87,6 +90,7 @@ async def _tracking_page(request: Request, context: ServerContext, code: str, la
             try:
                 ticket = await views.tracked_ticket(session, context.catalog, code)
                 survey = await surveys.find(session, context.catalog, code)
+                subscription = await outbox.of_ticket(session, ticket.id)
             except NotFound:
                 ticket = None
     if ticket is None:
@@ -99,7 +103,8 @@ async def _tracking_page(request: Request, context: ServerContext, code: str, la
               if k.startswith("st_") or k in ("minutes", "about", "go_to", "offline_note")}
     return _render(request, "track.html", lang, status=status, ticket=ticket, site=site,
                    survey=survey, local=clock_of(site), labels=labels, agency_name=agency_name,
-                   now=context.clock(), **extra)
+                   now=context.clock(), notify_enabled=site.notify.enabled,
+                   notify_days=site.notify.retention_days, subscription=subscription, **extra)
 
 
 @router.get("/t/{code}", response_class=HTMLResponse)
@@ -128,6 +133,63 @@ async def survey_form(code: str, request: Request, context: Context) -> Response
         return await _tracking_page(request, context, code, lang, status=exc.status,
                                     survey_error=message, chosen=raw)
     return RedirectResponse(f"/t/{code}#survei", status_code=303)
+
+
+@router.post("/t/{code}/notify", response_class=HTMLResponse)
+async def notify_form(code: str, request: Request, context: Context) -> Response:
+    """The tracking page's opt-in: the citizen's phone for this ticket's messages."""
+    lang = _lang(request, None)
+    form = await request.form()
+    phone = str(form.get("phone") or "")[:30]
+    try:
+        await context.runner.run(CITIZEN, lambda uow: _subscribed(uow, code, phone, lang))
+    except DomainError as exc:
+        message = exc.message_en if lang == "en" else exc.message
+        return await _tracking_page(request, context, code, lang, status=exc.status,
+                                    notify_error=message)
+    return RedirectResponse(f"/t/{code}#sms", status_code=303)
+
+
+@router.get("/n/{token}", response_class=HTMLResponse)
+async def stop_page(token: str, request: Request, context: Context,
+                    lang: str | None = None) -> Response:
+    """The opt-out link of the messages: asks first (a link preview must not stop them)."""
+    chosen = _lang(request, lang)
+    found = None
+    if _STOP_TOKEN.match(token):
+        async with context.db.read() as session:
+            found = await outbox.of_stop_token(session, token)
+    if found is None:
+        return _render(request, "not_found.html", chosen, status=404, code=token[:32])
+    return _render(request, "notify_stop.html", chosen, token=token, number=found.ticket_number,
+                   phone_masked=found.phone_masked, stopped=not found.active)
+
+
+@router.post("/n/{token}", response_class=HTMLResponse)
+async def stop_form(token: str, request: Request, context: Context) -> Response:
+    chosen = _lang(request, None)
+    if not _STOP_TOKEN.match(token):
+        return _render(request, "not_found.html", chosen, status=404, code=token[:32])
+    try:
+        found = await context.runner.run(CITIZEN, lambda uow: _stopped(uow, token))
+    except DomainError:
+        return _render(request, "not_found.html", chosen, status=404, code=token[:32])
+    body = found.body or {}
+    return _render(request, "notify_stop.html", chosen, token=token,
+                   number=body.get("ticket_number", ""), phone_masked=body.get("phone_masked", ""),
+                   stopped=True)
+
+
+async def _subscribed(uow: UnitOfWork, code: str, phone: str, lang: str) -> SubscriptionOut:
+    found = await outbox.subscribe(uow, code, phone, lang)
+    return SubscriptionOut(ticket_number=found.ticket_number, phone_masked=found.phone_masked,
+                           language="en" if found.language == "en" else "id", active=True)
+
+
+async def _stopped(uow: UnitOfWork, token: str) -> SubscriptionOut:
+    found = await outbox.stop(uow, token)
+    return SubscriptionOut(ticket_number=found.ticket_number, phone_masked=found.phone_masked,
+                           language="en" if found.language == "en" else "id", active=False)
 
 
 @router.get("/layanan", response_class=HTMLResponse)
@@ -253,8 +315,10 @@ async def dashboard(
     info = _dashboard_site(context, actor, site)
     async with context.db.read() as session:
         now = await stats.hall_now(session, context.catalog, info, context.clock())
+        sent = (await outbox.staff_view(session, info, context.clock() - timedelta(days=1))
+                if info.notify.enabled else None)
     return await dashboard_page(request, context, info, actor, now, date_from, date_to,
-                                group_by, agency)
+                                group_by, agency, outbox=sent)
 
 
 async def dashboard_page(request: Request, store: export.Store, info: SiteInfo, actor: Actor,

@@ -205,7 +205,7 @@ def test_the_guide_documents_every_key() -> None:
     guide = (ROOT / "docs" / "hall-config.md").read_text(encoding="utf-8")
     from server.config import hall as schema
 
-    models = [schema.SiteConfig, schema.DispatchSettings, schema.AgencyConfig,
+    models = [schema.SiteConfig, schema.DispatchSettings, schema.NotifyConfig, schema.AgencyConfig,
               schema.ServiceConfig, schema.CounterConfig, schema.ZoneConfig,
               schema.DeviceConfig, schema.OfficerConfig]
     for model in models:
