@@ -240,7 +240,7 @@ def _heads(waiting: list[Waiting]) -> list[Candidate]:
             heads.append(Candidate(w.id, 1, priority, w.queued_at, 1, 30))
         booked = [w for w in waiting if w.priority == priority and w.slot_at is not None]
         if booked:
-            b = min(booked, key=lambda w: (w.slot_at, w.id))  # type: ignore[arg-type,return-value]
+            b = min(booked, key=lambda w: (w.slot_at, w.id))
             heads.append(Candidate(b.id, 1, priority, b.queued_at, 1, 30, slot_at=b.slot_at))
     return heads
 
@@ -284,7 +284,7 @@ def test_no_walk_in_starves_and_each_class_keeps_its_order(
         walk = [t for _, t in calls if t.slot_at is None and t.priority == priority]
         assert walk == sorted(walk, key=lambda t: (t.queued_at, t.id))
         booked = [t for _, t in calls if t.slot_at is not None and t.priority == priority]
-        assert booked == sorted(booked, key=lambda t: (t.slot_at, t.id))  # type: ignore[arg-type,return-value]
+        assert booked == sorted(booked, key=lambda t: (t.slot_at, t.id))
 
 
 @settings(max_examples=150, deadline=None)
