@@ -107,7 +107,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "bk_checked_in": ("Sudah check-in", "Checked in"),
     "bk_cancelled": ("Dibatalkan", "Cancelled"),
     "bk_lapsed": ("Kedaluwarsa", "Lapsed"),
-    "people_left": ("{n} orang lagi — silakan menuju MPP", "People ahead of you: {n} — please come to the hall"),
+    "people_left": ("{n} orang lagi — silakan menuju MPP",
+                    "People ahead of you: {n} — please come to the hall"),
     "go_to_hall": ("Giliran Anda sudah dekat — silakan menuju MPP dan check-in di kios",
                    "Your turn is near — please come to the hall and check in at the kiosk"),
     "your_turn_passed": ("Giliran Anda sudah lewat; nomor Anda menunggu sebentar. Segera "
