@@ -169,3 +169,43 @@ def remote_state(people_ahead: int, turn_passed_at: datetime | None, now: dateti
     if turn_passed_at is not None and now - turn_passed_at > timedelta(minutes=grace_minutes):
         return RemoteState.LAPSED
     return RemoteState.TURN_PASSED
+
+
+# ---------------------------------------------------------------- statistics
+
+@dataclass(frozen=True)
+class OnlineFigures:
+    """One service's Antrean online over a period."""
+
+    walk_in: int  # tickets taken at the hall
+    online: int  # numbers that came from a booking or a remote request
+    bookings: int  # bookings and remote numbers made, not cancelled
+    checked_in: int
+    lapsed: int  # not checked in: a booking's no-show, a remote number past its grace
+    punctuality_seconds: tuple[int, ...]  # first call − slot, per called booking
+    quota: int | None  # the quota over the period's days
+    used: int  # numbers issued against it
+
+    @property
+    def online_share(self) -> float | None:
+        whole = self.walk_in + self.online
+        return None if whole == 0 else self.online / whole
+
+    @property
+    def no_show_rate(self) -> float | None:
+        decided = self.checked_in + self.lapsed
+        return None if decided == 0 else self.lapsed / decided
+
+    @property
+    def quota_use(self) -> float | None:
+        return None if not self.quota else self.used / self.quota
+
+    @property
+    def punctuality_mean(self) -> float | None:
+        values = self.punctuality_seconds
+        return None if not values else sum(values) / len(values)
+
+    @property
+    def punctuality_median(self) -> float | None:
+        values = sorted(self.punctuality_seconds)
+        return None if not values else float(values[(len(values) - 1) // 2])

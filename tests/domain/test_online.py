@@ -302,3 +302,16 @@ def test_a_waiting_walk_in_is_passed_by_at_most_cap_bookings_in_a_row(
                           and t.priority == ticket.priority and t.queued_at <= called_at]
         run = run + 1 if later_walk_ins else 0
         assert run <= cap
+
+
+def test_online_figures_say_nothing_rather_than_a_misleading_zero() -> None:
+    from server.domain.online import OnlineFigures
+
+    empty = OnlineFigures(0, 0, 0, 0, 0, (), None, 0)
+    assert (empty.online_share, empty.no_show_rate, empty.quota_use,
+            empty.punctuality_mean) == (None, None, None, None)
+    figures = OnlineFigures(walk_in=30, online=10, bookings=12, checked_in=9, lapsed=3,
+                            punctuality_seconds=(-60, 120, 300), quota=80, used=40)
+    assert figures.online_share == 0.25 and figures.no_show_rate == 0.25
+    assert figures.quota_use == 0.5 and figures.punctuality_mean == 120
+    assert figures.punctuality_median == 120

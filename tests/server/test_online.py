@@ -252,3 +252,41 @@ async def test_personal_data_is_erased_after_the_retention_days(hall: Hall) -> N
     assert stored is not None and stored.erased_at is not None
     assert (stored.name, stored.phone, stored.nik_hash) == ("", "", None)
     assert stored.status == "lapsed"  # never checked in: counted as a no-show
+
+
+async def test_the_statistics_say_the_online_share_no_shows_and_punctuality(hall: Hall) -> None:
+    for _ in range(3):
+        await hall.issue("KTP")
+    came = await book(hall, slot="09:00", n=1)
+    await book(hall, slot="09:00", n=2)  # never comes
+    hall.clock.advance(minutes=45)  # 08:45
+    assert (await check_in(hall, str(came["code"]))).status_code == 200
+    hall.clock.advance(minutes=20)  # 09:05
+    siti = await hall.login("siti")
+    counter = await hall.open_counter(1, siti)
+    first = await hall.client.post(f"/api/v1/counters/{counter}/call-next", headers=siti)
+    assert first.json()["channel"] == "appointment"
+    hall.clock.advance(minutes=30)  # 09:35: the other booking's window has closed
+    await hall.context.runner.maintain(SYSTEM, online.lapse_and_erase)
+    manager = await hall.login("manajer")
+    answer = await hall.client.get("/api/v1/sites/TEST/stats", headers=manager, params={
+        "date_from": "2026-03-02", "date_to": "2026-03-02"})
+    assert answer.status_code == 200, answer.text
+    [ktp] = [row for row in answer.json()["online"] if row["service"] == "KTP"]
+    assert (ktp["walk_in"], ktp["online"], ktp["online_share"]) == (3, 1, 0.25)
+    assert (ktp["bookings"], ktp["checked_in"], ktp["lapsed"]) == (2, 1, 1)
+    assert ktp["no_show_rate"] == 0.5
+    assert ktp["punctuality_median_seconds"] == 300  # called at 09:05 for the 09:00 slot
+    assert (ktp["quota"], ktp["quota_used"], ktp["quota_use"]) == (40, 4, 0.1)
+    export = await hall.client.get("/api/v1/sites/TEST/export/kpi.xlsx", headers=manager,
+                                   params={"date_from": "2026-03-02", "date_to": "2026-03-02"})
+    assert export.status_code == 200
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(export.content))["online"]
+    header = [c.value for c in sheet[1]]
+    ktp_row = next([c.value for c in row] for row in sheet.iter_rows(min_row=2)
+                   if row[0].value == "KTP")
+    assert dict(zip(header, ktp_row, strict=True))["no_show_rate"] == 0.5
