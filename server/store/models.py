@@ -245,7 +245,9 @@ class Booking(Base):
     as a keyed hash; erased after the hall's retention days (``erased_at``)."""
 
     __tablename__ = "bookings"
-    __table_args__ = (Index("ix_bookings_person", "service_id", "service_day", "status"),
+    # The active bookings of one phone or NIK for a service and day, looked up at each booking.
+    __table_args__ = (Index("ix_bookings_phone", "service_id", "service_day", "phone"),
+                      Index("ix_bookings_nik", "service_id", "service_day", "nik_hash"),
                       Index("ix_bookings_open", "status", "slot_at"),
                       Index("ix_bookings_created", "created_at"))
     id: Mapped[int] = mapped_column(Id, primary_key=True)

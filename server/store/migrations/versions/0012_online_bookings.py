@@ -76,7 +76,8 @@ def upgrade() -> None:
         sa.Column('erased_at', _WHEN, nullable=True),
         sa.PrimaryKeyConstraint('id'),
     )
-    op.create_index('ix_bookings_person', 'bookings', ['service_id', 'service_day', 'status'])
+    op.create_index('ix_bookings_phone', 'bookings', ['service_id', 'service_day', 'phone'])
+    op.create_index('ix_bookings_nik', 'bookings', ['service_id', 'service_day', 'nik_hash'])
     op.create_index('ix_bookings_open', 'bookings', ['status', 'slot_at'])
     op.create_index('ix_bookings_created', 'bookings', ['created_at'])
 
