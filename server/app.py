@@ -142,11 +142,12 @@ async def _housekeeping(context: ServerContext) -> None:
     while True:
         try:
             await context.runner.maintain(SYSTEM, tickets.expire_reservations)
-            await context.runner.maintain(SYSTEM, online.lapse_and_erase)
+            await context.runner.maintain(SYSTEM, online.lapse)
             days = housekeeping.service_days(
                 (site.timezone for site in context.catalog.sites.values()), context.clock())
             if rounds.full_due(days, loop.time()):
                 await context.runner.maintain(SYSTEM, tickets.expire_past_days)
+                await context.runner.maintain(SYSTEM, online.erase_personal_data)
                 rolled_up = await context.runner.maintain(
                     SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
                 async with context.db.write(background=True) as session:
