@@ -69,6 +69,23 @@ def start_antrean(arguments: list[str], workdir: Path, port: int, *, env: dict[s
     raise RuntimeError(f"the server did not start; see {workdir / 'server.log'}")
 
 
+async def open_desks(base_url: str, clients: int, sites: int) -> list[tuple[int, dict[str, str]]]:
+    """One open counter per client, spread over the bench halls S000… (each with its
+    ``officerNNN``): (counter id, that officer's headers)."""
+    desks: list[tuple[int, dict[str, str]]] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        for i in range(clients):
+            site = i % sites
+            login = await http.post("/api/v1/auth/token", json={
+                "username": f"officer{site:03d}", "password": "bench-password"})
+            officer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            counters = (await http.get(f"/api/v1/sites/S{site:03d}/counters")).json()
+            counter = counters[(i // sites) % len(counters)]["id"]
+            await http.post(f"/api/v1/counters/{counter}/open", headers=officer)
+            desks.append((counter, officer))
+    return desks
+
+
 def process_tree_cpu_seconds(pid: int) -> float:
     """The user and system CPU time a process and its children (the workers of `serve
     --workers N`) have used so far."""

@@ -1,5 +1,5 @@
-"""``antrean printer …``, ``antrean serial …`` and ``antrean announce``: try the hardware, or its
-simulators, from a terminal."""
+"""``antrean printer …``, ``antrean serial …``, ``antrean modem …`` and ``antrean announce``: try
+the hardware, or its simulators, from a terminal."""
 
 from __future__ import annotations
 
@@ -103,6 +103,8 @@ def register(subcommands: Any) -> None:
     displays.add_argument("url")
     displays.add_argument("--baudrate", type=int, default=9600)
     displays.set_defaults(run=_serial_displays)
+
+    _register_modem(subcommands)
 
     announce = subcommands.add_parser("announce", help="play the call for a ticket at a counter")
     announce.add_argument("number", help="ticket number, e.g. A-012")
@@ -332,6 +334,140 @@ def _serial_displays(args: argparse.Namespace) -> int:
         threading.Event().wait()
     except KeyboardInterrupt:
         displays.stop()
+    return 0
+
+
+# -- GSM modem --------------------------------------------------------------------------------
+MODEM_URL_HELP = ("the modem's serial port (/dev/ttyUSB2, /dev/serial/by-id/…) or a pyserial URL "
+                  "(rfc2217://, socket://)")
+
+
+def _register_modem(subcommands: Any) -> None:
+    modem = subcommands.add_parser("modem", help="GSM modem for SMS: status, send a test SMS, simulate")
+    modem_commands = modem.add_subparsers(dest="modem_command", metavar="ACTION", required=True)
+
+    def port_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("url", help=MODEM_URL_HELP)
+        parser.add_argument("--baudrate", type=int, default=115200)
+        parser.add_argument("--pin", help="the SIM's PIN, if it asks for one")
+        parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                            help="wait this long for the modem to open and to answer a command")
+
+    status = modem_commands.add_parser(
+        "status", help="ask the modem about its SIM, signal and network registration",
+        description="Ask the modem about its SIM, signal and network, and say what stands in "
+                    "the way of sending, as staff would read it. Exit 0 when it can send.")
+    port_options(status)
+    status.set_defaults(run=_modem_status)
+
+    send = modem_commands.add_parser(
+        "send", help="send a test SMS",
+        description="Send an SMS through the modem: text mode for a short GSM text, PDU mode "
+                    "(UCS2, long texts split) otherwise.")
+    port_options(send)
+    send.add_argument("number", help="the phone number, +62… or 08…")
+    send.add_argument("text", nargs="?", default=None,
+                      help="the text (default: a test message naming the time)")
+    send.add_argument("--attempts", type=int, default=3, help="tries while the reason is temporary")
+    send.set_defaults(run=_modem_send)
+
+    simulate = modem_commands.add_parser(
+        "simulate", help="be a GSM modem on a serial port, printing each SMS it sends",
+        description="Speak a GSM modem's AT dialogue on a serial port, e.g. one end of `socat "
+                    "pty,raw,echo=0,link=/tmp/modem pty,raw,echo=0,link=/tmp/modem-sim` "
+                    "(then use /tmp/modem as the modem's port).")
+    simulate.add_argument("--serial", required=True, metavar="PORT", help="the port to answer on")
+    simulate.add_argument("--baudrate", type=int, default=115200)
+    simulate.add_argument("--send-seconds", type=float, default=1.5,
+                          help="how long the network takes to accept an SMS")
+    simulate.add_argument("--pin", help="the SIM asks for this PIN")
+    simulate.add_argument("--no-sim", action="store_true", help="no SIM card inserted")
+    simulate.add_argument("--no-signal", action="store_true", help="no signal, not registered")
+    simulate.add_argument("--fail", metavar="COUNT:CODE",
+                          help="the first COUNT sends answer +CMS ERROR: CODE (e.g. 2:42)")
+    simulate.set_defaults(run=_modem_simulate)
+
+
+def _open_modem(args: argparse.Namespace) -> Any:
+    from hardware.modem import GsmModem
+
+    modem = GsmModem(args.url, baudrate=args.baudrate, pin=args.pin, command_timeout=args.timeout)
+    modem.start()
+    if not modem.wait_connected(args.timeout):
+        modem.stop()
+        print(f"cannot open {args.url}: modem tidak terhubung (modem not connected)", file=sys.stderr)
+        return None
+    return modem
+
+
+def _modem_status(args: argparse.Namespace) -> int:
+    modem = _open_modem(args)
+    if modem is None:
+        return 1
+    try:
+        status = modem.status()
+    finally:
+        modem.stop()
+    signal = "none" if status.signal_dbm is None else f"{status.signal_dbm} dBm (CSQ {status.rssi})"
+    print(f"state:        {status.state}")
+    print(f"SIM:          {status.sim}")
+    print(f"signal:       {signal}")
+    print(f"registration: {status.registration if status.registration is not None else 'unknown'}")
+    print(f"detail:       {status.describe()}")
+    return 0 if status.can_send else 1
+
+
+def _modem_send(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from common.delivery import Message
+    from hardware.modem import SmsChannel
+
+    modem = _open_modem(args)
+    if modem is None:
+        return 1
+    text = args.text or f"Uji SMS Antrean {datetime.now():%H.%M} (Antrean test SMS)"
+    try:
+        result = SmsChannel(modem, attempts=args.attempts).send(
+            Message(id=f"cli-{datetime.now():%Y%m%d%H%M%S}", to=args.number, text=text, kind="test"))
+    finally:
+        modem.stop()
+    if result.status == "sent":
+        print(f"sent to {args.number} (message reference {result.reference})")
+        return 0
+    print(f"{result.status.replace('_', ' ')}: {result.reason}", file=sys.stderr)
+    return 1
+
+
+def _modem_simulate(args: argparse.Namespace) -> int:
+    from hardware.modem.simulator import ModemSimulator
+
+    simulator = ModemSimulator(args.serial, baudrate=args.baudrate, send_seconds=args.send_seconds,
+                               pin=args.pin, sim=not args.no_sim,
+                               rssi=None if args.no_signal else 18)  # fmt: skip
+    if args.fail:
+        count, _, code = args.fail.partition(":")
+        try:
+            simulator.fail_next(int(count), int(code))
+        except ValueError:
+            print(f"--fail takes COUNT:CODE, e.g. 2:42, not {args.fail!r}", file=sys.stderr)
+            return 2
+    simulator.start()
+    print(f"simulated GSM modem on {args.serial} (Ctrl-C to stop)", flush=True)
+    shown = 0
+    try:
+        while True:
+            with simulator.changed:
+                simulator.changed.wait(0.5)
+            messages = simulator.messages
+            for sent in messages[shown:]:
+                print(f"SMS to {sent.number} ({sent.parts} part(s), {sent.encoding}, {sent.mode} "
+                      f"mode): {sent.text}", flush=True)  # fmt: skip
+            shown = len(messages)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
     return 0
 
 

@@ -22,10 +22,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from bench.httpclient import KeepAlive
-from bench.server import free_port, raise_fd_limit, start_antrean
+from bench.server import free_port, open_desks, raise_fd_limit, start_antrean
 from bench.wsclient import percentile
 
 SERVICES = ("A", "B", "C", "D")
@@ -169,17 +167,7 @@ async def measure(url: str, sites: int, clients: int, seconds: float, workdir: P
                                                   headers, {"service": f"S{SERVICES[i % 4]}"})
             assert response.status == 201, response.text
 
-        desks: list[tuple[int, dict[str, str]]] = []
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            for i in range(clients):
-                site = i % sites
-                login = await http.post("/api/v1/auth/token", json={
-                    "username": f"officer{site:03d}", "password": "bench-password"})
-                officer = {"Authorization": f"Bearer {login.json()['access_token']}"}
-                counters = (await http.get(f"/api/v1/sites/S{site:03d}/counters")).json()
-                counter = counters[(i // sites) % len(counters)]["id"]
-                await http.post(f"/api/v1/counters/{counter}/open", headers=officer)
-                desks.append((counter, officer))
+        desks = await open_desks(f"http://127.0.0.1:{port}", clients, sites)
 
         async def call_next(i: int) -> None:
             counter, officer = desks[i]

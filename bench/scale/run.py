@@ -25,8 +25,6 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
-
 from bench.dispatch.run import (
     POSTGRES_ADMIN,
     SERVICES,
@@ -36,7 +34,7 @@ from bench.dispatch.run import (
     seed,
 )
 from bench.httpclient import KeepAlive
-from bench.server import free_port, process_tree_cpu_seconds, raise_fd_limit, start_antrean
+from bench.server import free_port, open_desks, process_tree_cpu_seconds, raise_fd_limit, start_antrean
 
 PHASES = ("trivial", "issue", "call_next", "track")
 POOL = 24  # PostgreSQL connections per server process, in every turn
@@ -121,17 +119,7 @@ async def one_turn(url: str, workdir: Path, workers: int, redis_url: str, sites:
             response = await connections[i].get(f"/api/v1/tickets/{codes[i * 7919 % len(codes)]}")
             assert response.status == 200, response.text
 
-        desks: list[tuple[int, dict[str, str]]] = []
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            for i in range(clients):
-                site = i % sites
-                login = await http.post("/api/v1/auth/token", json={
-                    "username": f"officer{site:03d}", "password": "bench-password"})
-                officer = {"Authorization": f"Bearer {login.json()['access_token']}"}
-                counters = (await http.get(f"/api/v1/sites/S{site:03d}/counters")).json()
-                counter = counters[(i // sites) % len(counters)]["id"]
-                await http.post(f"/api/v1/counters/{counter}/open", headers=officer)
-                desks.append((counter, officer))
+        desks = await open_desks(f"http://127.0.0.1:{port}", clients, sites)
 
         async def call_next(i: int) -> None:
             counter, officer = desks[i]

@@ -61,8 +61,12 @@ async def test_two_processes_share_events_in_order_and_hand_out_distinct_tickets
             login = await on_a.post("/api/v1/auth/token", json={
                 "username": "manajer", "password": PASSWORDS["manajer"]})
             manager = login.json()["access_token"]
-            ws_b = await connect(b.url.replace("http", "ws") + f"/api/v1/ws?token={manager}")
-            ws_a = await connect(a.url.replace("http", "ws") + f"/api/v1/ws?token={manager}")
+            # Read while the test is busy elsewhere (no bounded queue): a client that stops
+            # reading stops seeing the answers to its own keepalive pings, and gives up.
+            ws_b = await connect(b.url.replace("http", "ws") + f"/api/v1/ws?token={manager}",
+                                 max_queue=None)
+            ws_a = await connect(a.url.replace("http", "ws") + f"/api/v1/ws?token={manager}",
+                                 max_queue=None)
             for socket_ in (ws_a, ws_b):
                 while json.loads(await socket_.recv())["type"] != "synced":
                     pass

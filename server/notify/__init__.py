@@ -1,0 +1,1 @@
+"""Notification channels the server drives (the hall's GSM modem is ``hardware.modem``)."""
