@@ -542,9 +542,10 @@ async def lapse(uow: UnitOfWork) -> int:
     round: both reads go through partial indexes of what is still open (a handful of rows in a
     day), one statement each for all the sites."""
     changed = 0
+    # Read without locks: a lapsing number is then locked as check-in and cancel lock it, its
+    # booking first, so the three never wait for each other in a circle.
     remote = (await uow.session.scalars(
-        select(m.Ticket).where(m.Ticket.status == TicketStatus.REMOTE).with_for_update()
-    )).all()
+        select(m.Ticket).where(m.Ticket.status == TicketStatus.REMOTE))).all()
     for ticket in remote:
         site = uow.catalog.sites[ticket.site_id]
         ahead, _ = await people_ahead_and_open(uow.session, ticket)
@@ -554,10 +555,16 @@ async def lapse(uow: UnitOfWork) -> int:
             ticket.turn_passed_at = uow.now
             changed += 1
         elif state is rules.RemoteState.LAPSED:
-            transition(ticket, TicketAction.LAPSE)
-            ticket.ended_at = uow.now
             booking = await uow.session.scalar(
                 select(m.Booking).where(m.Booking.ticket_id == ticket.id).with_for_update())
+            fresh = await uow.session.scalar(
+                select(m.Ticket).where(m.Ticket.id == ticket.id).with_for_update()
+                .execution_options(populate_existing=True))
+            if fresh is None or fresh.status != TicketStatus.REMOTE:
+                continue  # checked in or cancelled meanwhile
+            ticket = fresh
+            transition(ticket, TicketAction.LAPSE)
+            ticket.ended_at = uow.now
             if booking is not None:
                 booking.status = "lapsed"
                 booking.ended_at = uow.now
