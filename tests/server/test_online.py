@@ -290,3 +290,18 @@ async def test_the_statistics_say_the_online_share_no_shows_and_punctuality(hall
     ktp_row = next([c.value for c in row] for row in sheet.iter_rows(min_row=2)
                    if row[0].value == "KTP")
     assert dict(zip(header, ktp_row, strict=True))["no_show_rate"] == 0.5
+
+
+async def test_a_code_checked_in_from_two_kiosks_at_once_makes_one_ticket(hall: Hall) -> None:
+    booking = await book(hall, slot="08:30")
+    remote = (await hall.client.post("/api/v1/sites/TEST/remote-tickets", json={
+        "service": "KTP", **person(5)})).json()
+    for code in (str(booking["code"]), str(remote["code"])):
+        answers = await asyncio.gather(*(check_in(hall, code) for _ in range(8)))
+        assert sorted(a.status_code for a in answers) == [200] + [409] * 7
+        assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {
+            "already_checked_in"}
+    async with hall.context.db.read() as session:
+        waiting = (await session.scalars(select(m.Ticket.number).where(
+            m.Ticket.status == "waiting"))).all()
+    assert len(waiting) == 2
