@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FIXTURES, KIOSK, ServerProcess, far_from_midnight
+from conftest import FIXTURES, KIOSK, PASSWORDS, ServerProcess, far_from_midnight
 from test_browser import _api, _counter, _login, _shot, browser  # noqa: F401
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True}
@@ -106,6 +106,18 @@ def test_a_remote_number_watches_the_people_ahead_fall(browser: object,  # noqa:
         _shot(page, "online-remote-1-ahead")
         page.goto(page.url + "?lang=en")
         assert "People ahead of you: 1 — please come" in page.text_content("[data-field=ahead]")
+
+        # The manager sees the day's online share on the dashboard.
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()  # type: ignore[attr-defined]
+        desk.goto(f"{online_server.url}/dashboard/login")
+        desk.fill("input[name=username]", "manajer")
+        desk.fill("input[name=password]", PASSWORDS["manajer"])
+        desk.click("button[type=submit]")
+        desk.wait_for_selector("#online")
+        cells = desk.locator("#online tr[data-service=KTP] td")
+        assert [cells.nth(i).text_content() for i in (1, 2, 3)] == ["3", "1", "25%"]
+        desk.locator("#online").scroll_into_view_if_needed()
+        _shot(desk, "online-dashboard")
 
 
 def test_a_wrong_nik_is_said_plainly(browser: object, online_server: ServerProcess) -> None:  # noqa: F811
