@@ -85,6 +85,18 @@ async def take_remote_ticket(site: SiteCode, body: RemoteTicketRequest, request:
                              created=True)
 
 
+@router.get("/api/v1/sites/{site}/bookings", response_model=list[BookingOut])
+async def list_bookings(site: SiteCode, context: Context, actor: CurrentActor,
+                        day: Annotated[date, Query(description="the service day")],
+                        service: Annotated[str | None, Query(max_length=40)] = None
+                        ) -> list[BookingOut]:
+    """A day's bookings and remote numbers, for staff (an officer: their agency's services),
+    in slot order; phone numbers masked."""
+    info = site_of(context, site)
+    async with context.db.read() as session:
+        return await online.bookings_of_day(session, context.catalog, actor, info, day, service)
+
+
 @router.get("/api/v1/bookings/{code}", response_model=BookingOut)
 async def read_booking(code: Code, context: Context) -> BookingOut:
     async with context.db.read() as session:

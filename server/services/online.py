@@ -37,6 +37,7 @@ from server.config.hall import WEEKDAYS
 from server.domain import online as rules
 from server.domain.numbering import service_day
 from server.domain.tickets import TicketAction, TicketStatus
+from server.services.actor import Actor
 from server.services.catalog import Catalog, ServiceInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.new_tickets import insert_new_ticket
@@ -679,3 +680,23 @@ def code_of(scanned: str) -> str:
     """The code in what was typed or scanned: a bare code, or the QR's address ending in it."""
     text = scanned.strip().rstrip("/")
     return text.rsplit("/", 1)[-1].upper()
+
+
+async def bookings_of_day(session: AsyncSession, catalog: Catalog, actor: Actor, site: SiteInfo,
+                          day: date, service_code: str | None) -> list[BookingOut]:
+    """A day's bookings and remote numbers for staff: phones masked; an officer sees their own
+    agency's services only."""
+    actor.require_site(site.id)
+    if actor.kind != "officer":
+        raise Forbidden("Hanya petugas yang dapat melihat daftar pendaftaran.",
+                        "Only staff may list the bookings.")
+    services = [s for s in catalog.site_services(site.id)
+                if (service_code is None or s.code == service_code)
+                and (actor.role != "officer" or s.agency_id == actor.agency_id)]
+    if not services:
+        return []
+    rows = (await session.scalars(select(m.Booking).where(
+        m.Booking.site_id == site.id, m.Booking.service_day == day,
+        m.Booking.service_id.in_([s.id for s in services]))
+        .order_by(m.Booking.slot_at.asc().nulls_first(), m.Booking.id))).all()
+    return [await booking_out(session, catalog, row) for row in rows]

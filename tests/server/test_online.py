@@ -305,3 +305,24 @@ async def test_a_code_checked_in_from_two_kiosks_at_once_makes_one_ticket(hall: 
         waiting = (await session.scalars(select(m.Ticket.number).where(
             m.Ticket.status == "waiting"))).all()
     assert len(waiting) == 2
+
+
+async def test_staff_list_the_days_bookings_with_phones_masked(hall: Hall) -> None:
+    await book(hall, slot="10:00", phone="081234567890")
+    await book(hall, slot="11:00", service="KK", n=3, nik=GOOD_NIK)
+    siti = await hall.login("siti")  # Dukcapil: KTP and KK are hers
+    listed = await hall.client.get("/api/v1/sites/TEST/bookings", headers=siti,
+                                   params={"day": "2026-03-02"})
+    assert listed.status_code == 200
+    rows = listed.json()
+    assert [r["slot"] for r in rows] == ["10:00", "11:00"]
+    assert rows[0]["phone_masked"] == "0812****7890" and "081234567890" not in listed.text
+    assert GOOD_NIK not in listed.text
+    budi = await hall.login("budi")  # Samsat: none of these
+    assert (await hall.client.get("/api/v1/sites/TEST/bookings", headers=budi,
+                                  params={"day": "2026-03-02"})).json() == []
+    kiosk = await hall.client.get("/api/v1/sites/TEST/bookings", headers=KIOSK,
+                                  params={"day": "2026-03-02"})
+    assert kiosk.status_code == 403
+    anyone = await hall.client.get("/api/v1/sites/TEST/bookings", params={"day": "2026-03-02"})
+    assert anyone.status_code == 401
