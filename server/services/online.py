@@ -402,6 +402,20 @@ async def cancel(uow: UnitOfWork, code: str) -> m.Booking:
     return booking
 
 
+async def remote_cancelled(uow: UnitOfWork, ticket: m.Ticket) -> None:
+    """Staff cancelled a remote number (``tickets.cancel``): its booking ends too."""
+    booking = await uow.session.scalar(
+        select(m.Booking).where(m.Booking.ticket_id == ticket.id).with_for_update())
+    if booking is None or booking.status != "booked":
+        return
+    booking.status = "cancelled"
+    booking.ended_at = uow.now
+    await _release(uow, booking)
+    site = uow.catalog.sites[booking.site_id]
+    uow.emit(site.id, BookingCancelled(site=site.code, at=uow.now,
+                                       booking=_booking_ref(uow, booking)))
+
+
 async def reschedule(uow: UnitOfWork, code: str, day: date, slot: str) -> m.Booking:
     booking = await find_booking(uow.session, code, lock=True)
     if booking is None:

@@ -625,6 +625,11 @@ async def cancel(uow: UnitOfWork, ticket_id: int, reason: str | None) -> TicketO
     else:
         authorize_ticket(uow, ticket)
     was_waiting = ticket.status == TicketStatus.WAITING
+    if ticket.status == TicketStatus.REMOTE:
+        # A remote number cancelled by staff: its booking ends with it, its place goes back.
+        from server.services.online import remote_cancelled  # online imports this module
+
+        await remote_cancelled(uow, ticket)
     if counter_row is not None and counter_row.current_ticket_id == ticket.id:
         counter_row.current_ticket_id = None
     transition(ticket, TicketAction.CANCEL)

@@ -326,3 +326,18 @@ async def test_staff_list_the_days_bookings_with_phones_masked(hall: Hall) -> No
     assert kiosk.status_code == 403
     anyone = await hall.client.get("/api/v1/sites/TEST/bookings", params={"day": "2026-03-02"})
     assert anyone.status_code == 401
+
+
+async def test_staff_cancelling_a_remote_number_ends_its_booking(hall: Hall) -> None:
+    taken = (await hall.client.post("/api/v1/sites/TEST/remote-tickets", json={
+        "service": "KTP", **person(8)})).json()
+    siti = await hall.login("siti")
+    ticket_id = taken["ticket"]["id"]
+    cancelled = await hall.client.post(f"/api/v1/tickets/{ticket_id}/cancel",
+                                       json={"reason": "warga minta batal lewat telepon"},
+                                       headers=siti)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    read = (await hall.client.get(f"/api/v1/bookings/{taken['code']}")).json()
+    assert read["status"] == "cancelled"
+    services = (await hall.client.get("/api/v1/sites/TEST/services")).json()
+    assert next(s for s in services if s["code"] == "KTP")["online_left"] == 20  # back
