@@ -315,3 +315,26 @@ def test_online_figures_say_nothing_rather_than_a_misleading_zero() -> None:
     assert figures.online_share == 0.25 and figures.no_show_rate == 0.25
     assert figures.quota_use == 0.5 and figures.punctuality_mean == 120
     assert figures.punctuality_median == 120
+
+
+candidates = st.lists(st.tuples(st.booleans(), st.integers(0, 120), st.none() | st.integers(
+    -60, 60)), min_size=1, max_size=8)
+
+
+@given(candidates, st.integers(0, 4), st.integers(0, 3), st.sampled_from(["strict",
+                                                                          "interleave"]))
+def test_bookings_never_change_which_class_is_called(heads: list[tuple[bool, int, int | None]],
+                                                     in_a_row: int, booked_in_a_row: int,
+                                                     mode: str) -> None:
+    """UU 25/2009 first: whether the priority or the regular class is called is the same as if
+    every booking were a walk-in."""
+    built = [Candidate(i, 1, priority, NOW - timedelta(minutes=waited), 1, 30,
+                       slot_at=None if slot is None else NOW + timedelta(minutes=slot))
+             for i, (priority, waited, slot) in enumerate(heads)]
+    plain = [Candidate(c.ticket_id, c.service_id, c.priority, c.queued_at, c.weight,
+                       c.sla_minutes) for c in built]
+    policy = Policy(mode=mode)  # type: ignore[arg-type]
+    rhythm = Rhythm(in_a_row, None, booked_in_a_row)
+    with_bookings, without = choose(built, rhythm, policy, NOW), choose(plain, rhythm, policy, NOW)
+    assert with_bookings is not None and without is not None
+    assert with_bookings.priority == without.priority
