@@ -338,3 +338,4 @@ def test_bookings_never_change_which_class_is_called(heads: list[tuple[bool, int
     with_bookings, without = choose(built, rhythm, policy, NOW), choose(plain, rhythm, policy, NOW)
     assert with_bookings is not None and without is not None
     assert with_bookings.priority == without.priority
+
