@@ -23,6 +23,7 @@ AREAS = (
     "server.region.cli",
     "hardware.cli",
     "hardware.voice_cli",
+    "hardware.scanner.cli",
     "kiosk.cli",
     "display.cli",
     "counter_client.cli",

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def store_options(parser: argparse.ArgumentParser) -> None:
+def store_options(parser: argparse.ArgumentParser, whose: str = "the embedded SQLite database"
+                  ) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where the embedded SQLite database lives "
-                             "(default: ./antrean-data, or ANTREAN_DATA_DIR)")
+                        help=f"where {whose} lives (default: ./antrean-data, or ANTREAN_DATA_DIR)")
     parser.add_argument("--database-url", default=None,
                         help="e.g. postgresql://user@host/antrean (default: ANTREAN_DATABASE_URL, "
                              "else SQLite in the data folder)")
@@ -308,7 +308,8 @@ def _with_store(args: argparse.Namespace, work: Callable[[Any, Any], Awaitable[T
     return asyncio.run(main())
 
 
-def _fail(exc: Exception) -> int:
+def fail(exc: Exception) -> int:
+    """A refusal, said on stderr in English (the CLI's language); exit status 1."""
     message = getattr(exc, "message_en", None) or str(exc)
     print(f"error: {message}", file=sys.stderr)
     return 1
@@ -363,7 +364,7 @@ def _officer_add(args: argparse.Namespace) -> int:
             session, catalog, args.username, args.name or args.username, args.role, password,
             utc_now(), site_code=args.site, agency_code=args.agency))
     except (DomainError, ValueError) as exc:
-        return _fail(exc)
+        return fail(exc)
     print(f"added {officer.role} {officer.username}")
     return 0
 
@@ -415,7 +416,7 @@ def _device_add(args: argparse.Namespace) -> int:
             session, catalog, args.kind, args.name, utc_now(), site_code=args.site,
             zone=args.zone, counter_number=args.counter))
     except DomainError as exc:
-        return _fail(exc)
+        return fail(exc)
     print(f"added {device.kind} {device.name}. Its token (shown only now; keep it safe):")
     print(token)
     return 0
@@ -455,7 +456,7 @@ def _device_disable(args: argparse.Namespace) -> int:
     try:
         found = _with_store(args, work)
     except DomainError as exc:
-        return _fail(exc)
+        return fail(exc)
     if not found:
         print(f"error: no device is named '{args.name}'", file=sys.stderr)
         return 1

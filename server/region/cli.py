@@ -13,22 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from server.cli import fail, store_options
+
 T = TypeVar("T")
-
-
-def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="the centre's data folder (default: ./antrean-data, or "
-                             "ANTREAN_DATA_DIR)")
-    parser.add_argument("--database-url", default=None,
-                        help="the centre's database (default: ANTREAN_DATABASE_URL, else SQLite "
-                             "in the data folder)")
 
 
 def register(subcommands: Any) -> None:
@@ -43,19 +35,19 @@ def register(subcommands: Any) -> None:
     add.add_argument("--name", default="", help="the hall's name (default: the code)")
     add.add_argument("--hall", type=Path, default=None,
                      help="its hall file, published as version 1")
-    _store_options(add)
+    store_options(add, "the centre's store")
     add.set_defaults(run=_add)
     hall = actions.add_parser("hall", help="publish a new version of a hall's file")
     hall.add_argument("code")
     hall.add_argument("file", type=Path)
-    _store_options(hall)
+    store_options(hall, "the centre's store")
     hall.set_defaults(run=_hall)
     listing = actions.add_parser("list", help="the region's halls and how fresh their records are")
-    _store_options(listing)
+    store_options(listing, "the centre's store")
     listing.set_defaults(run=_list)
     token = actions.add_parser("token", help="give a hall a new site token (the old one stops)")
     token.add_argument("code")
-    _store_options(token)
+    store_options(token, "the centre's store")
     token.set_defaults(run=_token)
 
 
@@ -80,11 +72,6 @@ def _in_store(args: argparse.Namespace, work: Callable[[Any], Awaitable[T]]) -> 
     return asyncio.run(main())
 
 
-def _fail(exc: Exception) -> int:
-    print(f"error: {getattr(exc, 'message_en', None) or exc}", file=sys.stderr)
-    return 1
-
-
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -104,7 +91,7 @@ def _add(args: argparse.Namespace) -> int:
     try:
         token, version = _in_store(args, work)
     except (DomainError, ConfigError, OSError) as exc:
-        return _fail(exc)
+        return fail(exc)
     published = f", hall file version {version} published" if version else ""
     print(f"registered {args.code}{published}. Its site token (shown only now; give it to the "
           "hall's server, e.g. ANTREAN_SITE_TOKEN):")
@@ -124,7 +111,7 @@ def _hall(args: argparse.Namespace) -> int:
     try:
         version = _in_store(args, work)
     except (DomainError, ConfigError, OSError) as exc:
-        return _fail(exc)
+        return fail(exc)
     print(f"{args.code}: hall file version {version} is the newest; the hall applies it when "
           "it next reaches the centre")
     return 0
@@ -137,7 +124,7 @@ def _token(args: argparse.Namespace) -> int:
     try:
         token = _in_store(args, lambda session: registry.new_token_for(session, args.code))
     except DomainError as exc:
-        return _fail(exc)
+        return fail(exc)
     print(f"{args.code}: a new site token (the old one no longer works):")
     print(token)
     return 0
