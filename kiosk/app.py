@@ -28,6 +28,7 @@ from common.protocol.models import (
     TicketOut,
 )
 from common.worker import Worker
+from hardware.scanner.base import ScannerSource
 from kiosk import flow
 from kiosk.screens import KioskView
 
@@ -86,14 +87,20 @@ class KioskPrinter(Protocol):
 class _Timers:
     catalog: float = -1e9
     printer: float = -1e9
+    scanner: float = -1e9
 
 
 class KioskApp:
     def __init__(self, server: KioskServer, printer: KioskPrinter | None, view: KioskView,
                  surface: pygame.Surface, *, monotonic: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 scanner: ScannerSource | None = None) -> None:
+        """``scanner``: the barcode/QR scanner whose codes check citizens in (see
+        ``hardware.scanner``); a keyboard-wedge one is fed the window's key events."""
         self.server = server
         self.printer = printer
+        self.scanner = scanner
+        self._scanner_ok: bool | None = None
         self.view = view
         self.surface = surface
         self.monotonic = monotonic
@@ -118,6 +125,9 @@ class KioskApp:
         if self.printer is not None and now - self._timers.printer >= PRINTER_SECONDS:
             self._timers.printer = now
             self._submit(self._check_printer)
+        if self.scanner is not None and now - self._timers.scanner >= PRINTER_SECONDS:
+            self._timers.scanner = now
+            self._check_scanner()
         while True:
             try:
                 self.dispatch(self._events.get_nowait())
@@ -126,8 +136,15 @@ class KioskApp:
         queues = self.server.queue_updates()
         if queues:
             self.dispatch(flow.QueuesChanged(tuple(queues)))
+        feed = getattr(self.scanner, "feed", None)  # a keyboard wedge reads the key events
         for event in pygame.event.get():
+            if feed is not None:
+                feed(event)  # its codes come out of poll below, as a serial scanner's do
             self.handle(event)
+        if self.scanner is not None:
+            for code in self.scanner.poll():
+                log.info("scanner read a code of %d characters", len(code))
+                self.dispatch(flow.CodeScanned(code, now))
         self.dispatch(flow.Tick(now))
         wall = self.wall()
         shown = (self.state, wall.replace(second=0, microsecond=0))
@@ -170,6 +187,8 @@ class KioskApp:
 
     def stop(self) -> None:
         self._worker.stop()
+        if self.scanner is not None:
+            self.scanner.close()
 
     def idle(self, timeout: float = 10.0) -> bool:
         """Wait until the worker has nothing left to do (for tests and screenshots)."""
@@ -189,6 +208,18 @@ class KioskApp:
             self._events.put(flow.ServerUnreachable(str(exc)))
             return
         self._events.put(catalog_loaded(services, counters))
+
+    def _check_scanner(self) -> None:
+        """Staff hear of a scanner that can no longer read (unplugged), and when it is back."""
+        assert self.scanner is not None
+        status = self.scanner.status()
+        if status.ok == self._scanner_ok:
+            return
+        self._scanner_ok = status.ok
+        report = DeviceStatusRequest(component="scanner", state="ok" if status.ok else "offline",
+                                     detail=status.text)
+        self._submit(lambda: self._retrying(lambda: self.server.report_status(report),
+                                            "scanner status"))
 
     def _check_printer(self) -> None:
         assert self.printer is not None

@@ -281,7 +281,7 @@ class LockoutOut(_Model):
 
 
 class DeviceStatusRequest(_Request):
-    component: Literal["printer", "display", "audio", "keypad", "network", "modem"]
+    component: Literal["printer", "display", "audio", "keypad", "network", "modem", "scanner"]
     state: Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
     detail: str = Field(default="", max_length=500)
 
