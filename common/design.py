@@ -80,6 +80,7 @@ COUNTER_BUTTONS: tuple[tuple[str, str, str], ...] = (
     ("pause", "F7", "7"), ("return", "F8", "8"), ("call", "F9", "9"), ("close", "F10", "0"),
 )
 LANGUAGE_KEYS = ("F12", "L")  # pygame, browser
+CHECK_IN_KEY = "F11"  # the pygame counter: check in a citizen booked online
 COUNTER_BUTTON_COLORS: dict[str, Color] = {
     "call_next": ACCENT, "recall": ACCENT, "start": OK, "finish": OK,
     "no_show": WARN, "transfer": WARN, "pause": (14, 116, 144), "return": (109, 40, 217),
@@ -149,6 +150,8 @@ COUNTER_TEXTS: dict[str, tuple[str, str]] = {
                            "Why out of order (kept in the audit trail)"),
     "picker_hint": ("↑↓ pilih · Enter kirim · Esc batal", "↑↓ choose · Enter send · Esc cancel"),
     "prompt_hint": ("Enter kirim · Esc batal", "Enter send · Esc cancel"),
+    "prompt_check_in": ("Check-in warga yang daftar online: ketik atau pindai kodenya (F11)",
+                        "Check in a citizen booked online: type or scan the code (F11)"),
     "minutes": ("mnt", "min"),
 }
 

@@ -134,10 +134,13 @@ class Command:
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
     number: str = ""  # the ticket's number, for the words on screen and in the log
     holding: tuple[int, str] | None = None  # call-next, call: the ticket it finishes first
+    site: str = ""  # check_in: the site's code
 
     @property
     def path(self) -> str:
         verb = self.action.replace("_", "-")
+        if self.action == "check_in":
+            return f"/api/v1/sites/{self.site}/check-in"
         if self.action in COUNTER_COMMANDS:
             return f"/api/v1/counters/{self.target}/{verb}"
         return f"/api/v1/tickets/{self.target}/{verb}"
@@ -212,7 +215,7 @@ class Picker:
 class Prompt:
     """A line of text: a pause reason, a ticket number to call, the reason for calling it."""
 
-    kind: Literal["pause", "call_number", "call_reason"]
+    kind: Literal["pause", "call_number", "call_reason", "check_in"]
     text: str = ""
     ticket_id: int | None = None  # call_reason: the ticket seen with that number, if any
     number: str = ""
@@ -248,6 +251,7 @@ class Desk:
     known: tuple[tuple[str, int], ...] = ()  # waiting numbers of this counter's lines → ids
     seq: int = 0
     online: bool = False
+    site: str = ""  # the site's code, from the snapshot
 
     @property
     def served_today(self) -> int:
@@ -402,6 +406,12 @@ def _press(desk: Desk, press: Press) -> tuple[Desk, Sequence[Effect]]:
         if action == "escape":
             return replace(desk, error=None, notice=None), ()
         return desk, ()
+    if action == "check_in":
+        # A citizen booked online shows the officer their code (or QR): checked in here, the
+        # ticket joins the line as at the kiosk.
+        if desk.counter_id is None or not desk.site:
+            return desk, ()
+        return replace(desk, modal=Prompt("check_in"), error=None, notice=None), ()
     if action not in ACTIONS:
         return desk, ()
     if press.from_keypad and action in ("transfer", "call", "close"):
@@ -535,6 +545,12 @@ def _prompt_key(desk: Desk, prompt: Prompt, action: str) -> tuple[Desk, Sequence
     if action != "enter":
         return desk, ()
     text = prompt.text.strip()
+    if prompt.kind == "check_in":
+        if not text:
+            return replace(desk, error=_say("Ketik kode pendaftaran.", "Type the booking code.")), ()
+        assert desk.counter_id is not None
+        return _send(replace(desk, modal=None, error=None),
+                     Command("check_in", desk.counter_id, {"code": text}, site=desk.site))
     if prompt.kind == "call_number":
         number = normalize_number(text)
         if number is None:
@@ -625,7 +641,7 @@ def _synced(desk: Desk, snapshot: Snapshot) -> Desk:
         # stream): taking it would roll the queues and the counter back.
         return desk
     queues = tuple(Queue(q.service, q.waiting, q.waiting_priority) for q in snapshot.queues)
-    desk = replace(desk, queues=queues, seq=snapshot.seq)
+    desk = replace(desk, queues=queues, seq=snapshot.seq, site=snapshot.site.code)
     if mine is None:
         return desk
     current = Current.of(mine.ticket) if mine.ticket is not None else None
@@ -742,6 +758,11 @@ def _answered(desk: Desk, answer: Answered) -> tuple[Desk, Sequence[Effect]]:
         desk = replace(desk, no_shows=tuple(n for n in desk.no_shows if n[0] != command.target),
                        notice=_say(f"{command.number} kembali ke antrean.",
                                    f"{command.number} is back in the line."))
+    elif command.action == "check_in" and body is not None:
+        ticket = TicketOut.model_validate(body)
+        desk = replace(desk, notice=_say(
+            f"{ticket.number} sudah check-in dan masuk antrean {ticket.service}.",
+            f"{ticket.number} is checked in and in the {ticket.service} line."))
     elif command.action == "transfer":
         name_id, name_en = desk.service_names(str((command.body or {}).get("service", "")))
         desk = replace(desk, current=None,

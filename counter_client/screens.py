@@ -14,6 +14,7 @@ import pygame
 
 from common import ui
 from common.design import (
+    CHECK_IN_KEY,
     COUNTER_BUTTON_COLORS,
     COUNTER_BUTTONS,
     COUNTER_OFF_FILL,
@@ -27,7 +28,8 @@ from counter_client.texts import duration, pick, say
 # The buttons, in order, with their shortcut keys; keys, colours and words are the hall's one
 # design (common.design), which the browser counter shares.
 BUTTONS: tuple[tuple[str, str], ...] = tuple((key, action) for action, key, _ in COUNTER_BUTTONS)
-SHORTCUTS: dict[str, str] = {key: action for key, action in BUTTONS} | {LANGUAGE_KEYS[0]: "language"}
+SHORTCUTS: dict[str, str] = ({key: action for key, action in BUTTONS}
+                             | {LANGUAGE_KEYS[0]: "language", CHECK_IN_KEY: "check_in"})
 BUTTON_COLORS: dict[str, ui.Color] = COUNTER_BUTTON_COLORS
 OFF_FILL: ui.Color = COUNTER_OFF_FILL
 STATE_COLORS: dict[str, ui.Color] = COUNTER_STATE_COLORS

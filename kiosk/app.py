@@ -28,6 +28,7 @@ from common.protocol.models import (
     TicketOut,
 )
 from common.worker import Worker
+from hardware.scanner.base import ScannerSource
 from kiosk import flow
 from kiosk.screens import KioskView
 
@@ -41,10 +42,11 @@ ISSUE_ATTEMPTS = 4
 class Refused(Exception):
     """The server said no (closed, quota reached…), in words for the citizen."""
 
-    def __init__(self, message: str, message_en: str) -> None:
+    def __init__(self, message: str, message_en: str, code: str = "refused") -> None:
         super().__init__(message_en)
         self.message = message
         self.message_en = message_en
+        self.code = code
 
 
 class Unreachable(Exception):
@@ -64,6 +66,8 @@ class KioskServer(Protocol):
 
     def cancel(self, ticket_id: int) -> None: ...
 
+    def check_in(self, code: str, key: str) -> TicketOut: ...  # may Refuse (too_early…)
+
     def report_status(self, report: DeviceStatusRequest) -> None: ...
 
     def queue_updates(self) -> list[ServiceQueue]: ...  # pushed counts; never blocks
@@ -73,7 +77,8 @@ class KioskPrinter(Protocol):
     """Prints a ticket or raises with the reason; says whether it can print now. Changes of
     its state reach the server on their own (the printer reports them as device.status)."""
 
-    def print(self, ticket: TicketOut, requirements: list[str]) -> None: ...
+    def print(self, ticket: TicketOut, requirements: list[str], *,
+              checked_in: bool = False) -> None: ...
 
     def ready(self) -> tuple[bool, str]: ...  # (can print, what it says)
 
@@ -82,14 +87,20 @@ class KioskPrinter(Protocol):
 class _Timers:
     catalog: float = -1e9
     printer: float = -1e9
+    scanner: float = -1e9
 
 
 class KioskApp:
     def __init__(self, server: KioskServer, printer: KioskPrinter | None, view: KioskView,
                  surface: pygame.Surface, *, monotonic: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 scanner: ScannerSource | None = None) -> None:
+        """``scanner``: the barcode/QR scanner whose codes check citizens in (see
+        ``hardware.scanner``); a keyboard-wedge one is fed the window's key events."""
         self.server = server
         self.printer = printer
+        self.scanner = scanner
+        self._scanner_ok: bool | None = None
         self.view = view
         self.surface = surface
         self.monotonic = monotonic
@@ -114,6 +125,9 @@ class KioskApp:
         if self.printer is not None and now - self._timers.printer >= PRINTER_SECONDS:
             self._timers.printer = now
             self._submit(self._check_printer)
+        if self.scanner is not None and now - self._timers.scanner >= PRINTER_SECONDS:
+            self._timers.scanner = now
+            self._check_scanner()
         while True:
             try:
                 self.dispatch(self._events.get_nowait())
@@ -122,8 +136,15 @@ class KioskApp:
         queues = self.server.queue_updates()
         if queues:
             self.dispatch(flow.QueuesChanged(tuple(queues)))
+        feed = getattr(self.scanner, "feed", None)  # a keyboard wedge reads the key events
         for event in pygame.event.get():
+            if feed is not None:
+                feed(event)  # its codes come out of poll below, as a serial scanner's do
             self.handle(event)
+        if self.scanner is not None:
+            for code in self.scanner.poll():
+                log.info("scanner read a code of %d characters", len(code))
+                self.dispatch(flow.CodeScanned(code, now))
         self.dispatch(flow.Tick(now))
         wall = self.wall()
         shown = (self.state, wall.replace(second=0, microsecond=0))
@@ -166,6 +187,8 @@ class KioskApp:
 
     def stop(self) -> None:
         self._worker.stop()
+        if self.scanner is not None:
+            self.scanner.close()
 
     def idle(self, timeout: float = 10.0) -> bool:
         """Wait until the worker has nothing left to do (for tests and screenshots)."""
@@ -186,6 +209,18 @@ class KioskApp:
             return
         self._events.put(catalog_loaded(services, counters))
 
+    def _check_scanner(self) -> None:
+        """Staff hear of a scanner that can no longer read (unplugged), and when it is back."""
+        assert self.scanner is not None
+        status = self.scanner.status()
+        if status.ok == self._scanner_ok:
+            return
+        self._scanner_ok = status.ok
+        report = DeviceStatusRequest(component="scanner", state="ok" if status.ok else "offline",
+                                     detail=status.text)
+        self._submit(lambda: self._retrying(lambda: self.server.report_status(report),
+                                            "scanner status"))
+
     def _check_printer(self) -> None:
         assert self.printer is not None
         ready, detail = self.printer.ready()
@@ -200,6 +235,31 @@ class KioskApp:
             self._retrying(lambda: self.server.confirm(effect.ticket_id), "confirm")
         elif isinstance(effect, flow.CancelTicket):
             self._retrying(lambda: self.server.cancel(effect.ticket_id), "cancel")
+        elif isinstance(effect, flow.CheckIn):
+            self._check_in(effect)
+
+    def scanned(self, text: str) -> None:
+        """What a scanner calls with what it read (from its own thread): the code goes to
+        the loop like any other event."""
+        self._events.put(flow.CodeScanned(text, self.monotonic()))
+
+    def _check_in(self, effect: flow.CheckIn) -> None:
+        for attempt in range(ISSUE_ATTEMPTS):
+            try:
+                ticket = self.server.check_in(effect.code, effect.idempotency_key)
+            except Refused as exc:
+                self._events.put(flow.CheckInRefused(exc.code, exc.message, exc.message_en))
+                return
+            except Unreachable as exc:
+                log.warning("check-in attempt %d failed: %s", attempt + 1, exc)
+                time.sleep(min(4.0, 0.5 * 2**attempt))
+                continue
+            log.info("checked in %s as %s", effect.code, ticket.number)
+            self._events.put(flow.CheckedIn(ticket, self.monotonic()))
+            return
+        self._events.put(flow.CheckInRefused(
+            "unreachable", "Server tidak menjawab. Silakan coba lagi atau hubungi petugas.",
+            "The server did not answer. Please try again or ask the staff."))
 
     def _issue(self, effect: flow.IssueTicket) -> None:
         for attempt in range(ISSUE_ATTEMPTS):
@@ -228,7 +288,7 @@ class KioskApp:
         service = next((s for s in self.state.services if s.code == ticket.service), None)
         requirements = list(service.requirements) if service else []
         try:
-            self.printer.print(ticket, requirements)
+            self.printer.print(ticket, requirements, checked_in=self.state.checked_in)
         except Exception as exc:  # the printer's own error, whatever its kind
             log.error("ticket %s not printed: %s", ticket.number, exc)
             self._events.put(flow.PrintFinished(False, str(exc), self.monotonic()))
@@ -294,6 +354,17 @@ def screenshot_states(services: Sequence[ServiceOut], counters: Sequence[Counter
         ("8-english", replace(base, screen="services", agency=agency, language="en")),
         ("9-english-priority", replace(base, screen="priority", agency=agency, service=service,
                                        language="en")),
+        ("10-checkin", replace(base, screen="checkin", typed_code="K7Q2")),
+        ("10b-checkin-too-early", replace(base, screen="checkin", notice=(
+            "Terlalu awal. Silakan check-in lagi pukul 09.30.",
+            "Too early. Please check in again at 09:30."))),
+        ("10c-checking", replace(base, screen="checking", typed_code="K7Q2MX9PLA")),
+        ("10d-booked-ticket", replace(base, screen="ticket", ticket=sample.model_copy(update={
+            "channel": "appointment", "priority": False, "priority_reason": None,
+            "slot_at": sample.issued_at}), print_state="printed", confirmed=True,
+            checked_in=True)),
+        ("10e-checkin-english", replace(base, screen="checkin", typed_code="K7Q2",
+                                        language="en")),
     ]
 
 

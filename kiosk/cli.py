@@ -27,6 +27,10 @@ def register(subcommands: Any) -> None:
     kiosk.add_argument("--printer", default=None,
                        help="ticket printer URL: usb://VID:PID, tcp://HOST:9100, serial:///dev/ttyUSB0, "
                             "file:///dev/usb/lp0, sim:// (simulated); none: the number shows on screen")
+    kiosk.add_argument("--scanner", default=os.environ.get("ANTREAN_SCANNER", "none"),
+                       help="the barcode/QR scanner for online check-in: hid (USB keyboard-wedge), "
+                            "serial:PORT[?baud=N&suffix=cr|lf|crlf|tab], sim, or none (default: "
+                            "ANTREAN_SCANNER, else none; see docs/scanner.md)")
     kiosk.add_argument("--site", default=None, help="site code (default: the server's only site)")
     kiosk.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     kiosk.add_argument("--size", default="1080x1920", help="window size WxH (default 1080x1920)")
@@ -93,11 +97,18 @@ def _kiosk(args: argparse.Namespace, view: Any, link: Any, site: dict[str, Any],
             print(f"error: printer {args.printer}: {exc}", file=sys.stderr)
             return 2
         printer = PrinterLink(device, site["name"], site["timezone"])
+    from hardware.scanner import ScannerSpecError, make_scanner
+
+    try:
+        scanner = make_scanner(args.scanner)
+    except (ScannerSpecError, OSError) as exc:
+        print(f"error: scanner {args.scanner}: {exc}", file=sys.stderr)
+        return 2
     pygame.init()
     flags = 0 if args.windowed else pygame.FULLSCREEN
     surface = pygame.display.set_mode(_size(args.size) if args.windowed else (0, 0), flags)
     pygame.display.set_caption(f"Antrean — {site['name']}")
-    app = KioskApp(link, printer, view, surface)
+    app = KioskApp(link, printer, view, surface, scanner=scanner)
     notifier = Notifier.from_environment()
     notifier.ready(f"kiosk of {site['code']}")
     try:

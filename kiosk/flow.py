@@ -14,7 +14,8 @@ from typing import Literal
 
 from common.protocol.models import PriorityReason, ServiceOut, ServiceQueue, TicketOut
 
-Screen = Literal["attract", "agencies", "services", "priority", "issuing", "ticket", "unavailable"]
+Screen = Literal["attract", "agencies", "services", "priority", "issuing", "ticket", "unavailable",
+                 "checkin", "checking"]
 Language = Literal["id", "en"]
 PrintState = Literal["printing", "printed", "failed"]
 
@@ -23,6 +24,8 @@ TICKET_SECONDS = 12.0  # the printed ticket's screen stays this long
 ABANDONED_SECONDS = 90.0  # a failed print nobody answers
 PRIORITY_CHOICES: tuple[PriorityReason, ...] = ("elderly", "disability", "pregnant", "child",
                                                 "disaster_victim")
+CODE_LENGTH = 10  # a booking's code, as its page and QR show it
+CODE_KEYS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the letters codes are made of (no 0/O, 1/I)
 
 
 # ---------------------------------------------------------------- what happens to the kiosk
@@ -81,8 +84,29 @@ class PrinterChanged:
     detail: str
 
 
+@dataclass(frozen=True)
+class CodeScanned:
+    """A scanner read a code (a booking's QR holds its page's address, ending in the code)."""
+
+    text: str
+    at: float
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    ticket: TicketOut
+    at: float
+
+
+@dataclass(frozen=True)
+class CheckInRefused:
+    code: str  # the server's error code: too_early, too_late, unknown_booking…
+    message: str
+    message_en: str
+
+
 Event = (Touch | Tick | CatalogLoaded | QueuesChanged | ServerUnreachable | Issued | IssueRefused
-         | PrintFinished | PrinterChanged)
+         | PrintFinished | PrinterChanged | CodeScanned | CheckedIn | CheckInRefused)
 
 
 # ---------------------------------------------------------------- what the app must do
@@ -109,7 +133,13 @@ class CancelTicket:
     ticket_id: int
 
 
-Effect = IssueTicket | PrintTicket | ConfirmTicket | CancelTicket
+@dataclass(frozen=True)
+class CheckIn:
+    code: str
+    idempotency_key: str
+
+
+Effect = IssueTicket | PrintTicket | ConfirmTicket | CancelTicket | CheckIn
 
 
 # ---------------------------------------------------------------- the state
@@ -133,6 +163,8 @@ class KioskState:
     online: bool = True
     offline_detail: str = ""
     pending_key: str | None = field(default=None, repr=False)
+    typed_code: str = ""  # on the check-in screen's keypad
+    checked_in: bool = False  # the ticket on screen came from a booking: already in the line
 
     def agencies(self) -> list[tuple[str, list[ServiceOut]]]:
         """Agencies in the catalogue's order, each with its services."""
@@ -164,7 +196,7 @@ def step(state: KioskState, event: Event) -> tuple[KioskState, Sequence[Effect]]
             for s in state.services)
         return replace(state, services=services), ()
     if isinstance(event, ServerUnreachable):
-        if state.screen in ("ticket", "issuing"):  # a citizen holds a number: let them finish
+        if state.screen in ("ticket", "issuing", "checking"):  # a citizen holds a number
             return replace(state, online=False, offline_detail=event.detail), ()
         return replace(state, online=False, offline_detail=event.detail, screen="unavailable"), ()
     if isinstance(event, Issued):
@@ -178,11 +210,41 @@ def step(state: KioskState, event: Event) -> tuple[KioskState, Sequence[Effect]]
         return _printed(state, event)
     if isinstance(event, PrinterChanged):
         return replace(state, printer_ready=event.ready, printer_detail=event.detail), ()
+    if isinstance(event, CodeScanned):
+        return scanned(state, event)
+    if isinstance(event, CheckedIn):
+        return (replace(state, screen="ticket", ticket=event.ticket, print_state="printing",
+                        confirmed=True, checked_in=True, shown_at=event.at, pending_key=None,
+                        typed_code=""),
+                (PrintTicket(event.ticket),))
+    if isinstance(event, CheckInRefused):
+        return replace(state, screen="checkin", notice=(event.message, event.message_en),
+                       pending_key=None, typed_code=""), ()
     return _touch(state, event)
 
 
+def code_in(text: str) -> str:
+    """The code in what a scanner sent: the last part of an address, or the code itself."""
+    return text.strip().rstrip("/").rsplit("/", 1)[-1].strip().upper()
+
+
+def scanned(state: KioskState, event: CodeScanned) -> tuple[KioskState, Sequence[Effect]]:
+    """What every scanner calls: a code read on any screen where no citizen is mid-way
+    through a number starts the check-in at once."""
+    code = code_in(event.text)
+    if state.screen in ("issuing", "checking", "ticket", "unavailable") or not code:
+        return state, ()
+    return _check_in(replace(state, last_input=event.at), code)
+
+
+def _check_in(state: KioskState, code: str) -> tuple[KioskState, Sequence[Effect]]:
+    key = state.pending_key or f"kiosk-checkin-{uuid.uuid4()}"
+    return (replace(state, screen="checking", typed_code=code, pending_key=key, notice=None),
+            (CheckIn(code, key),))
+
+
 def _tick(state: KioskState, now: float) -> KioskState:
-    if state.screen in ("attract", "unavailable", "issuing"):
+    if state.screen in ("attract", "unavailable", "issuing", "checking"):
         return state
     if state.screen == "ticket":
         if state.print_state == "printing":
@@ -213,7 +275,7 @@ def _printed(state: KioskState, event: PrintFinished) -> tuple[KioskState, Seque
         return state, ()
     if event.ok:
         return (replace(state, print_state="printed", confirmed=True, shown_at=event.at),
-                (ConfirmTicket(state.ticket.id),))
+                () if state.checked_in else (ConfirmTicket(state.ticket.id),))
     return replace(state, print_state="failed", printer_ready=False,
                    printer_detail=event.detail, shown_at=event.at), ()
 
@@ -225,6 +287,10 @@ def _touch(state: KioskState, touch: Touch) -> tuple[KioskState, Sequence[Effect
         return replace(state, language="en" if state.language == "id" else "id"), ()
     if action == "home":
         return _leave(state)
+    if action == "checkin" and state.screen in ("attract", "agencies", "services"):
+        return replace(state, screen="checkin", typed_code="", notice=None), ()
+    if state.screen == "checkin":
+        return _on_keypad(state, action, argument)
     if state.screen == "attract":
         return replace(state, screen="agencies"), ()
     if state.screen == "agencies":
@@ -257,6 +323,21 @@ def _touch(state: KioskState, touch: Touch) -> tuple[KioskState, Sequence[Effect
     return state, ()
 
 
+def _on_keypad(state: KioskState, action: str, argument: str
+               ) -> tuple[KioskState, Sequence[Effect]]:
+    if action == "key" and len(argument) == 1 and argument in CODE_KEYS:
+        if len(state.typed_code) >= CODE_LENGTH:
+            return state, ()
+        return replace(state, typed_code=state.typed_code + argument, notice=None), ()
+    if action == "erase":
+        return replace(state, typed_code=state.typed_code[:-1]), ()
+    if action == "submit" and state.typed_code:
+        return _check_in(state, state.typed_code)
+    if action == "back":
+        return replace(state, screen="attract", typed_code="", notice=None), ()
+    return state, ()
+
+
 def _on_ticket(state: KioskState, action: str) -> tuple[KioskState, Sequence[Effect]]:
     ticket = state.ticket
     if ticket is None:
@@ -264,7 +345,10 @@ def _on_ticket(state: KioskState, action: str) -> tuple[KioskState, Sequence[Eff
     if state.print_state == "failed":
         if action == "reprint" and state.printer_ready:
             return replace(state, print_state="printing"), (PrintTicket(ticket),)
-        if action == "keep":  # the citizen noted the number on screen
+        if action == "keep" or (state.checked_in and action == "cancel"):
+            # The citizen noted the number on screen; a checked-in one is in the line already.
+            if state.checked_in:
+                return _restart(state), ()
             return replace(state, confirmed=True), (ConfirmTicket(ticket.id),)
         if action == "cancel":
             return _restart(state), (CancelTicket(ticket.id),)
@@ -280,6 +364,6 @@ def _leave(state: KioskState) -> tuple[KioskState, Sequence[Effect]]:
         if state.print_state == "printing":
             return state, ()
         return _restart(state), (CancelTicket(state.ticket.id),)
-    if state.screen == "issuing":
+    if state.screen in ("issuing", "checking"):
         return state, ()
     return _restart(state), ()

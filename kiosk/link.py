@@ -39,7 +39,7 @@ class ServerLink:
         except ApiError as exc:
             if exc.status >= 500:
                 raise Unreachable(f"server error {exc.status}") from exc
-            raise Refused(exc.message, exc.message_en) from exc
+            raise Refused(exc.message, exc.message_en, exc.code) from exc
         except (httpx.HTTPError, OSError, concurrent.futures.TimeoutError) as exc:
             raise Unreachable(str(exc) or type(exc).__name__) from exc
 
@@ -66,6 +66,11 @@ class ServerLink:
                                       {"reason": "dibatalkan di kios"},
                                       key=f"cancel-{ticket_id}"))
 
+    def check_in(self, code: str, key: str) -> TicketOut:
+        answer = self._wait(self.client.submit(f"/api/v1/sites/{self.site}/check-in",
+                                               {"code": code}, key=key))
+        return TicketOut.model_validate(answer)
+
     def report_status(self, report: DeviceStatusRequest) -> None:
         self._wait(self.client.submit("/api/v1/devices/status", report.model_dump()))
 
@@ -86,9 +91,10 @@ class PrinterLink:
         self.hall_name = hall_name
         self.timezone = timezone
 
-    def print(self, ticket: TicketOut, requirements: list[str]) -> None:
+    def print(self, ticket: TicketOut, requirements: list[str], *, checked_in: bool = False
+              ) -> None:
         data = TicketData.from_ticket(ticket, hall_name=self.hall_name, timezone=self.timezone,
-                                      requirements=requirements)
+                                      requirements=requirements, checked_in=checked_in)
         self.printer.print_ticket(data)  # raises PrintError with the reason
 
     def ready(self) -> tuple[bool, str]:

@@ -16,6 +16,7 @@ import pygame
 from common import ui
 from common.formats import clock_time, long_date
 from common.protocol.models import ServiceOut
+from kiosk.checkin_screen import checkin_button, draw_checkin, draw_checking
 from kiosk.flow import PRIORITY_CHOICES, KioskState
 from kiosk.texts import closed_text, fee_of, queue_text, requirements, say, service_name
 from kiosk.ticket_screen import draw_ticket
@@ -38,6 +39,10 @@ class KioskView:
         body = pygame.Rect(self.unit, top, width - 2 * self.unit, height - top - self.unit)
         if state.screen == "ticket":
             return targets + draw_ticket(surface, body, state, self.unit)
+        if state.screen == "checkin":
+            return targets + draw_checkin(surface, body, state, self.unit)
+        if state.screen == "checking":
+            return targets + draw_checking(surface, body, state, self.unit)
         draw = {
             "attract": self._attract, "agencies": self._agencies, "services": self._services,
             "priority": self._priority, "issuing": self._issuing,
@@ -97,7 +102,12 @@ class KioskView:
         other = "en" if state.language == "id" else "id"
         ui.draw_text(surface, say("touch", other), int(u * 1.1), ui.MUTED,
                      (body.centerx, card.bottom + u * 2), anchor="midtop")
-        return [ui.Target(body, "start")]
+        targets = [ui.Target(body, "start")]
+        if any(s.online_remote or s.online_booking for s in state.services):
+            checkin = pygame.Rect(0, 0, min(body.width - 2 * u, u * 24), u * 4)
+            checkin.midbottom = (body.centerx, body.bottom - u)
+            targets.append(checkin_button(surface, checkin, state, u))
+        return targets
 
     def _agencies(self, surface: pygame.Surface, body: pygame.Rect, state: KioskState
                   ) -> list[ui.Target]:
@@ -105,13 +115,18 @@ class KioskView:
         ui.draw_text(surface, say("choose_agency", state.language), int(u * 1.8), ui.INK,
                      body.topleft, bold=True)
         agencies = state.agencies()
-        area = pygame.Rect(body.left, body.top + u * 3, body.width, body.height - u * 3)
+        bottom = body.bottom
+        targets = []
+        if any(s.online_remote or s.online_booking for s in state.services):
+            checkin = pygame.Rect(body.left, body.bottom - u * 4, body.width, u * 4)
+            targets.append(checkin_button(surface, checkin, state, u))
+            bottom = checkin.top - u // 2
+        area = pygame.Rect(body.left, body.top + u * 3, body.width, bottom - body.top - u * 3)
         columns = 2 if body.height > body.width else 4
         rows = max(1, math.ceil(len(agencies) / columns))
         gap = u // 2
         tile_w = (area.width - gap * (columns - 1)) // columns
         tile_h = min(u * 9, (area.height - gap * (rows - 1)) // rows)
-        targets = []
         for index, (code, services) in enumerate(agencies):
             row, column = divmod(index, columns)
             tile = pygame.Rect(area.left + column * (tile_w + gap), area.top + row * (tile_h + gap),

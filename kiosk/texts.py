@@ -62,6 +62,16 @@ TEXTS: dict[str, tuple[str, str]] = {
                     "The queue service is temporarily unavailable."),
     "ask_staff": ("Silakan hubungi petugas informasi. Kami mencoba tersambung kembali…",
                   "Please ask the information desk. Reconnecting…"),
+    "checkin_button": ("Sudah daftar online?", "Registered online?"),
+    "checkin_title": ("Check-in pendaftaran online", "Check in your online booking"),
+    "checkin_help": ("Pindai QR di HP Anda pada pemindai di bawah layar, atau ketik kodenya.",
+                     "Scan the QR on your phone at the scanner below the screen, or type the "
+                     "code."),
+    "checkin_submit": ("Check-in", "Check in"),
+    "erase": ("Hapus", "Delete"),
+    "checking": ("Mohon tunggu, pendaftaran Anda sedang diperiksa…",
+                 "Please wait, checking your booking…"),
+    "booked_mark": ("TERDAFTAR ONLINE", "BOOKED ONLINE"),
 }
 
 def say(key: str, language: str) -> str:

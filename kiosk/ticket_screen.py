@@ -82,6 +82,15 @@ def _card(surface: pygame.Surface, card: pygame.Rect, state: KioskState, u: int,
         ui.draw_text(surface, say("priority_mark", language), int(u * 1.2), ui.WHITE,
                      badge.center, bold=True, anchor="center")
         y = badge.bottom + u // 2
+    if state.checked_in:
+        mark_text = say("booked_mark", language)
+        mark = ui.font(int(u * 1.2), True).size(mark_text)
+        badge = pygame.Rect(0, 0, mark[0] + u, mark[1] + u // 3)
+        badge.midtop = (card.centerx, y)
+        pygame.draw.rect(surface, ui.OK, badge, border_radius=u // 3)
+        ui.draw_text(surface, mark_text, int(u * 1.2), ui.WHITE, badge.center, bold=True,
+                     anchor="center")
+        y = badge.bottom + u // 2
     name = ticket.service_name_en if language == "en" and ticket.service_name_en \
         else ticket.service_name
     y = ui.draw_paragraph(surface, name, int(u * 1.3), ui.INK,

@@ -26,7 +26,7 @@ from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
 from server.region.runtime import RegionRuntime, newest_hall
-from server.services import auth, devices, housekeeping, outbox, stats_rollup, sync, tickets
+from server.services import auth, devices, housekeeping, online, outbox, stats_rollup, sync, tickets
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog, SiteInfo
@@ -145,10 +145,12 @@ async def _housekeeping(context: ServerContext) -> None:
     while True:
         try:
             await context.runner.maintain(SYSTEM, tickets.expire_reservations)
+            await context.runner.maintain(SYSTEM, online.lapse)
             days = housekeeping.service_days(
                 (site.timezone for site in context.catalog.sites.values()), context.clock())
             if rounds.full_due(days, loop.time()):
                 await context.runner.maintain(SYSTEM, tickets.expire_past_days)
+                await context.runner.maintain(SYSTEM, online.erase_personal_data)
                 rolled_up = await context.runner.maintain(
                     SYSTEM, lambda uow: stats_rollup.catch_up(uow.session, uow.catalog, uow.now))
                 async with context.db.write(background=True) as session:

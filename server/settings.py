@@ -36,6 +36,9 @@ class Settings:
     uplink_batch: int = 2000  # changes per batch sent to the centre
     region_live_seconds: float = 30.0  # a centre shows a hall's queue as live if heard this recently
     notify_lease_seconds: float = 10.0  # a notification sender that dies is replaced after this
+    # The key of the NIK's keyed hash (docs/online.md): the same on every server of a hall.
+    # None: a key made once and kept in data_dir/nik.key.
+    nik_key: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -66,10 +69,32 @@ class Settings:
                 "ANTREAN_NOTIFY_LEASE_SECONDS")) else None),
             "ws_send_buffer_bytes": (int(v) if (v := os.environ.get(
                 "ANTREAN_WS_SEND_BUFFER_BYTES")) else None),
+            "nik_key": os.environ.get("ANTREAN_NIK_KEY") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values = {k: v for k, v in values.items() if v is not None}  # unset: the default
         return cls(**values)  # type: ignore[arg-type]
+
+    def nik_hash_key(self) -> bytes:
+        """The NIK hash's key: the configured one, or one made at the first booking and kept
+        beside the data (readable by this user only)."""
+        if self.nik_key:
+            return self.nik_key.encode()
+        path = self.data_dir / "nik.key"
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_hex(32).encode()
+            try:
+                with open(path, "xb") as handle:  # two workers at once: the first one wins
+                    os.fchmod(handle.fileno(), 0o600)
+                    handle.write(key)
+            except FileExistsError:
+                return path.read_bytes().strip()
+            return key
 
     @property
     def effective_database_url(self) -> str:

@@ -6,7 +6,7 @@ number it saw receives what it missed, or a snapshot first when that is too old.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -127,10 +127,52 @@ class DeviceStatusChanged(_Event):
     detail: str
 
 
+class BookingRef(_Model):
+    """A booking or remote number as events name it: never the citizen's name, phone or NIK,
+    nor the code (it is the citizen's credential)."""
+
+    id: int
+    kind: Literal["slot", "remote"]
+    service: str
+    agency: str
+    service_day: date
+    slot_at: datetime | None
+    status: Literal["booked", "checked_in", "cancelled", "lapsed"]
+
+
+class BookingCreated(_Event):
+    type: Literal["booking.created"] = "booking.created"
+    booking: BookingRef
+
+
+class BookingCancelled(_Event):
+    type: Literal["booking.cancelled"] = "booking.cancelled"
+    booking: BookingRef
+    rescheduled: bool = Field(default=False, description="moved to another slot, not given up")
+
+
+class BookingCheckedIn(_Event):
+    """A booking or a remote number checked in at the hall: its ticket is in the line now."""
+
+    type: Literal["booking.checked_in"] = "booking.checked_in"
+    booking: BookingRef
+    ticket: TicketRef
+    by: Literal["kiosk", "officer"]
+
+
+class BookingLapsed(_Event):
+    """Not checked in: a booking past its check-in window, a remote number past its grace."""
+
+    type: Literal["booking.lapsed"] = "booking.lapsed"
+    booking: BookingRef
+    ticket: TicketRef | None = None
+
+
 Event = Annotated[
     TicketIssued | TicketCalled | TicketRecalled | TicketServing | TicketFinished | TicketNoShow
     | TicketReturned | TicketTransferred | TicketCancelled | CounterStateChanged | QueueSummary
-    | DeviceStatusChanged,
+    | DeviceStatusChanged | BookingCreated | BookingCancelled | BookingCheckedIn
+    | BookingLapsed,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

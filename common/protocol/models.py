@@ -19,7 +19,8 @@ PRIORITY_WORDS: dict[str, PriorityReason] = {
     "korban bencana": "disaster_victim",
 }
 TicketStatus = Literal[
-    "reserved", "waiting", "called", "serving", "finished", "no_show", "cancelled", "expired"
+    "reserved", "waiting", "called", "serving", "finished", "no_show", "cancelled", "expired",
+    "remote", "lapsed",
 ]
 CounterState = Literal["open", "paused", "closed"]
 Role = Literal["officer", "manager", "admin"]
@@ -139,7 +140,12 @@ class ServiceOut(_Model):
     waiting: int
     estimated_wait_minutes: int
     daily_quota: int | None
-    quota_left: int | None
+    quota_left: int | None = Field(description="walk-in numbers left today (the walk-in part "
+                                   "when the quota is shared with online)")
+    online_remote: bool = Field(default=False, description="today's number from a phone")
+    online_booking: bool = Field(default=False, description="a slot booked ahead")
+    online_left: int | None = Field(default=None, description="the online part's places left")
+    nik_required: bool = False
 
 
 #: The addresses of devices on a counter's serial bus, the same range in the hall's file, the
@@ -188,6 +194,8 @@ class TicketOut(_Model):
     called_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    slot_at: datetime | None = Field(default=None,
+                                     description="a booking's slot (UTC); null for a walk-in")
 
 
 class IssueTicketRequest(_Request):
@@ -273,7 +281,7 @@ class LockoutOut(_Model):
 
 
 class DeviceStatusRequest(_Request):
-    component: Literal["printer", "display", "audio", "keypad", "network", "modem"]
+    component: Literal["printer", "display", "audio", "keypad", "network", "modem", "scanner"]
     state: Literal["ok", "paper_low", "paper_out", "cover_open", "offline", "error"]
     detail: str = Field(default="", max_length=500)
 

@@ -112,6 +112,26 @@ class OutOfOrderCall(_Model):
     reason: str
 
 
+class OnlineRow(_Model):
+    """One service's Antrean online over the period (docs/online.md)."""
+
+    service: str
+    label: str
+    walk_in: int = Field(description="numbers taken at the hall")
+    online: int = Field(description="numbers from a booking or a remote request")
+    online_share: float | None = Field(description="online over all numbers")
+    bookings: int = Field(description="bookings and remote numbers made, not cancelled")
+    checked_in: int
+    lapsed: int = Field(description="never checked in (a booking's no-show)")
+    no_show_rate: float | None = Field(description="lapsed over checked in and lapsed")
+    punctuality_mean_seconds: float | None = Field(
+        description="first call − slot time, over the called bookings (negative: early)")
+    punctuality_median_seconds: float | None
+    quota: int | None = Field(description="the daily quota over the period's open days")
+    quota_used: int
+    quota_use: float | None
+
+
 class StatsOut(_Model):
     site: str
     date_from: date
@@ -126,6 +146,8 @@ class StatsOut(_Model):
     counters: list[CounterUse]
     officers: list[OfficerUse]
     out_of_order_calls: list[OutOfOrderCall] = Field(description="the latest 50, newest first")
+    online: list[OnlineRow] = Field(default_factory=list,
+                                    description="per service taking online numbers or bookings")
 
 
 class ServiceNow(_Model):

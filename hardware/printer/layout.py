@@ -114,6 +114,8 @@ class TicketData:
     requirements: tuple[str, ...] = ()
     footer: str = "Terima kasih. Simpan tiket ini sampai layanan selesai."
     logo: Path | None = None
+    booked_slot: datetime | None = None  # a checked-in booking's slot
+    booked_online: bool = False  # a booking or a remote number, checked in
 
     @classmethod
     def from_ticket(
@@ -125,7 +127,10 @@ class TicketData:
         requirements: Sequence[str] = (),
         footer: str | None = None,
         logo: Path | None = None,
+        checked_in: bool = False,
     ) -> TicketData:
+        """``checked_in``: the ticket of a booking or a remote number, checked in at the
+        kiosk: it is marked as booked online."""
         zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
         extra = {"footer": footer} if footer is not None else {}
         return cls(
@@ -142,6 +147,8 @@ class TicketData:
             tracking_url=ticket.tracking_url,
             requirements=tuple(requirements),
             logo=logo,
+            booked_slot=ticket.slot_at,
+            booked_online=checked_in,
             **extra,
         )
 
@@ -204,6 +211,11 @@ def layout_ticket(data: TicketData, paper: Paper = PAPER_80) -> list[PrintOp]:
         # A narrow roll cannot hold the whole mark on one line: the group goes on a second.
         lines = [mark] if len(mark) <= cols else [" PRIORITAS ", f" {label.upper()} "]
         ops += [Text(line[:cols], align="center", bold=True, invert=True) for line in lines]
+    if data.booked_online:
+        mark = " TERDAFTAR ONLINE "
+        if data.booked_slot is not None:
+            mark += f"{clock_time(data.booked_slot.astimezone(data.timezone))} "
+        ops.append(Text(mark[:cols], align="center", bold=True, invert=True))
     ops.append(Feed())
     ops.append(Text(local_time_text(data.issued_at, data.timezone), align="center"))
     if data.people_ahead is not None:

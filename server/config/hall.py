@@ -113,6 +113,7 @@ class DispatchSettings(_Strict):
     regular_per_priority: int = Field(default=2, ge=1, le=50)
     max_consecutive_priority: int = Field(default=3, ge=1, le=50)
     sla_ageing: float = Field(default=1.0, gt=0, le=10)
+    max_consecutive_booked: int = Field(default=2, ge=1, le=50)
 
 
 class VoiceConfig(_Strict):
@@ -185,6 +186,28 @@ class NotifyConfig(_Strict):
         return self
 
 
+class SiteOnlineConfig(_Strict):
+    """The hall's rules for bookings and remote tickets (docs/online.md)."""
+
+    check_in_before_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    check_in_after_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    remote_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    retention_days: int = Field(default=30, ge=1, le=3650)
+
+
+class ServiceOnlineConfig(_Strict):
+    """How a service is taken from a phone: a remote number today, a booked slot, or both."""
+
+    remote: bool = False
+    booking: bool = False
+    online_share: float = Field(default=0.0, ge=0, le=1)
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    slot_capacity: int | None = Field(default=None, ge=1, le=1000)
+    booking_days_ahead: int = Field(default=7, ge=0, le=90)
+    nik_required: bool = False
+    active_per_person: int = Field(default=1, ge=1, le=10)
+
+
 class SiteConfig(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=120)
@@ -199,6 +222,7 @@ class SiteConfig(_Strict):
     reservation_seconds: int = Field(default=120, ge=10, le=3600)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    online: SiteOnlineConfig = Field(default_factory=SiteOnlineConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -250,6 +274,7 @@ class ServiceConfig(_Strict):
     service_minutes: float = Field(default=10, gt=0, le=24 * 60)
     daily_quota: int | None = Field(default=None, ge=1)
     hours: HoursText | None = None
+    online: ServiceOnlineConfig = Field(default_factory=ServiceOnlineConfig)
 
 
 class CounterConfig(_Strict):

@@ -9,6 +9,12 @@ The policy then decides, in this order:
 2. the service: a head that has waited past its service's SLA (times the ageing factor) goes
    first, most overdue first, so no service starves; otherwise the counter's weight for the service;
 3. issue order: the earliest ticket, then the lowest id (ascending on every database).
+
+Bookings (a candidate with a ``slot_at``, checked in at the hall) have lines of their own,
+in slot order. Within the class the rhythm chose, a booking whose slot has come goes ahead of
+the walk-ins, at most ``max_consecutive_booked`` calls in a row while walk-ins wait, so both
+keep moving; a booking before its slot is called only when no walk-in of the class waits.
+The class always comes first: a booking never passes the UU 25/2009 rhythm.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ class Candidate:
     queued_at: datetime
     weight: int
     sla_minutes: int
+    slot_at: datetime | None = None  # a booking's slot; None for a walk-in
+
+    @property
+    def booked(self) -> bool:
+        return self.slot_at is not None
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,7 @@ class Rhythm:
 
     consecutive_priority: int = 0
     regular_since_priority: int | None = None
+    consecutive_booked: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class Policy:
     regular_per_priority: int = 2
     max_consecutive_priority: int = 3
     sla_ageing: float = 1.0
+    max_consecutive_booked: int = 2
 
 
 def choose(
@@ -55,14 +68,39 @@ def choose(
     priority = [c for c in candidates if c.priority]
     regular = [c for c in candidates if not c.priority]
     pool = priority if _priority_turn(priority, regular, rhythm, policy) else regular
-    return min(pool, key=lambda c: _rank(c, policy, now))
+    return _within_class(pool, rhythm, policy, now)
+
+
+def _within_class(pool: Sequence[Candidate], rhythm: Rhythm, policy: Policy,
+                  now: datetime) -> Candidate:
+    walk_ins = [c for c in pool if not c.booked]
+    due = [c for c in pool if c.slot_at is not None and c.slot_at <= now]
+    if due and (not walk_ins or rhythm.consecutive_booked < policy.max_consecutive_booked):
+        return min(due, key=_slot_order)
+    if walk_ins:
+        return min(walk_ins, key=lambda c: _rank(c, policy, now))
+    return min(pool, key=_slot_order)
+
+
+def ahead_of_walk_ins(chosen: Candidate, candidates: Sequence[Candidate]) -> bool:
+    """A booking called before a walk-in of its class that joined the line earlier: the
+    out-of-order call the audit trail names."""
+    return chosen.booked and any(
+        not c.booked and c.priority == chosen.priority and c.queued_at < chosen.queued_at
+        for c in candidates)
 
 
 def after_call(rhythm: Rhythm, chosen: Candidate) -> Rhythm:
+    booked = rhythm.consecutive_booked + 1 if chosen.booked else 0
     if chosen.priority:
-        return Rhythm(rhythm.consecutive_priority + 1, 0)
+        return Rhythm(rhythm.consecutive_priority + 1, 0, booked)
     since = rhythm.regular_since_priority
-    return Rhythm(0, None if since is None else since + 1)
+    return Rhythm(0, None if since is None else since + 1, booked)
+
+
+def _slot_order(candidate: Candidate) -> tuple[datetime, datetime, int]:
+    assert candidate.slot_at is not None
+    return (candidate.slot_at, candidate.queued_at, candidate.ticket_id)
 
 
 def _priority_turn(

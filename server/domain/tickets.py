@@ -14,6 +14,8 @@ class TicketStatus(StrEnum):
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # a reservation never confirmed, or left waiting when the day ended
+    REMOTE = "remote"  # taken from a phone; joins the line at check-in, keeping its place
+    LAPSED = "lapsed"  # a remote ticket not checked in within the grace after its turn
 
 
 class TicketAction(StrEnum):
@@ -27,6 +29,8 @@ class TicketAction(StrEnum):
     TRANSFER = "transfer"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    CHECK_IN = "check_in"
+    LAPSE = "lapse"
 
 
 class PriorityClass(StrEnum):
@@ -68,6 +72,10 @@ TRANSITIONS: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
     (S.SERVING, A.FINISH): S.FINISHED,
     (S.SERVING, A.TRANSFER): S.WAITING,
     (S.NO_SHOW, A.RETURN): S.WAITING,
+    (S.REMOTE, A.CHECK_IN): S.WAITING,
+    (S.REMOTE, A.LAPSE): S.LAPSED,
+    (S.REMOTE, A.CANCEL): S.CANCELLED,
+    (S.REMOTE, A.EXPIRE): S.EXPIRED,
 }
 del S, A
 

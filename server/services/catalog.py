@@ -72,6 +72,42 @@ class SiteNotify:
 
 
 @dataclass(frozen=True)
+class SiteOnline:
+    """The hall's ``[site.online]`` (see docs/online.md)."""
+
+    check_in_before_minutes: int = 30
+    check_in_after_minutes: int = 15
+    remote_grace_minutes: int = 15
+    retention_days: int = 30
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> SiteOnline:
+        return cls(**{k: int(v) for k, v in stored.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class ServiceOnline:
+    """A service's ``[service.online]``: how it is taken from a phone."""
+
+    remote: bool = False
+    booking: bool = False
+    online_share: float = 0.0
+    slot_minutes: int = 30
+    slot_capacity: int | None = None
+    booking_days_ahead: int = 7
+    nik_required: bool = False
+    active_per_person: int = 1
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> ServiceOnline:
+        return cls(**{k: v for k, v in stored.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def enabled(self) -> bool:
+        return self.remote or self.booking
+
+
+@dataclass(frozen=True)
 class SiteInfo:
     id: int
     code: str
@@ -85,6 +121,7 @@ class SiteInfo:
     opening: OpeningHours
     voice: SiteVoice = field(default_factory=SiteVoice)
     notify: SiteNotify = field(default_factory=SiteNotify)
+    online: SiteOnline = field(default_factory=SiteOnline)
 
 
 @dataclass(frozen=True)
@@ -122,6 +159,7 @@ class ServiceInfo:
     daily_quota: int | None
     opening: OpeningHours
     position: int = 0  # in the hall's file
+    online: ServiceOnline = field(default_factory=ServiceOnline)
 
 
 @dataclass(frozen=True)
@@ -170,6 +208,7 @@ class Catalog:
                                            site.always_open),
                 voice=SiteVoice.of(site.voice or {}),
                 notify=SiteNotify.of(site.notify or {}),
+                online=SiteOnline.of(site.online or {}),
             )
             catalog._site_by_code[site.code] = site.id
         for agency in (await session.scalars(select(m.Agency).where(m.Agency.active))).all():
@@ -190,6 +229,7 @@ class Catalog:
                 opening=OpeningHours.build(site_row.timezone, site_row.hours,
                                            [date.fromisoformat(d) for d in site_row.holidays],
                                            site_row.always_open, service.hours),
+                online=ServiceOnline.of(service.online or {}),
             )
             catalog._service_by_code[(service.site_id, service.code)] = service.id
         weights: dict[int, dict[int, int]] = defaultdict(dict)
@@ -256,4 +296,5 @@ def _policy(raw: dict[str, Any]) -> Policy:
         regular_per_priority=int(raw.get("regular_per_priority", 2)),
         max_consecutive_priority=int(raw.get("max_consecutive_priority", 3)),
         sla_ageing=float(raw.get("sla_ageing", 1.0)),
+        max_consecutive_booked=int(raw.get("max_consecutive_booked", 2)),
     )

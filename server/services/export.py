@@ -161,6 +161,15 @@ async def response(context: Store, site: SiteInfo, query: stats.StatsQuery, kind
                               for r in [result.totals, *result.rows]
                               if r.satisfaction.respondents]),
         }
+        if result.online:
+            sheets["online"] = (
+                ("service", "label", "walk_in", "online", "online_share", "bookings",
+                 "checked_in", "lapsed", "no_show_rate", "punctuality_mean_seconds",
+                 "punctuality_median_seconds", "quota", "quota_used", "quota_use"),
+                [[o.service, o.label, o.walk_in, o.online, o.online_share, o.bookings,
+                  o.checked_in, o.lapsed, o.no_show_rate, o.punctuality_mean_seconds,
+                  o.punctuality_median_seconds, o.quota, o.quota_used, o.quota_use]
+                 for o in result.online])
         return sheets_response(sheets, fmt, _filename(site, kind, query, fmt))
 
     # Checked here, before the answer starts: once the file's first line is out, a refusal

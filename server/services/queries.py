@@ -155,12 +155,24 @@ def line_head_query(service_id: int, day: date | BindParameter[date],
     t = m.Ticket
     return (select(t.id, t.queued_at, t.service_id, t.priority)
             .where(t.service_id == service_id, t.service_day == day, t.priority == priority,
-                   t.status == TicketStatus.WAITING)
+                   t.status == TicketStatus.WAITING, t.slot_at.is_(None))
             .order_by(t.queued_at.asc(), t.id.asc()).limit(1))
 
 
+def booked_line_head_query(service_id: int, day: date | BindParameter[date],
+                           priority: bool) -> Select[int, datetime | None, int, bool]:
+    """The earliest slot among a service's checked-in bookings of one class (their own line,
+    ix_tickets_booked_line)."""
+    t = m.Ticket
+    return (select(t.id, t.slot_at, t.service_id, t.priority)
+            .where(t.service_id == service_id, t.service_day == day, t.priority == priority,
+                   t.status == TicketStatus.WAITING, t.slot_at.is_not(None))
+            .order_by(t.slot_at.asc(), t.id.asc()).limit(1))
+
+
 @lru_cache(maxsize=4096)
-def line_heads_query(lines: tuple[tuple[int, bool], ...]) -> CompoundSelect[*tuple[Any, ...]]:
+def line_heads_query(lines: tuple[tuple[int, bool], ...], booked: tuple[int, ...] = ()
+                     ) -> CompoundSelect[*tuple[Any, ...]]:
     """The heads of several lines (service, priority) in one statement, one index seek each,
     for the day bound as ``day``. Built once per set of lines: a counter asks on every call.
     Rows tagged "head": the ticket's id, service, priority (1 or 0) and time it joined.
@@ -176,30 +188,38 @@ def line_heads_query(lines: tuple[tuple[int, bool], ...]) -> CompoundSelect[*tup
         inner = line_head_query(service_id, day, priority).subquery()
         heads.append(select(literal("head"), inner.c.id, inner.c.service_id,
                             case((inner.c.priority, 1), else_=0), inner.c.queued_at))
+    # ``booked``: the services taking bookings; their booked lines' heads, tagged "booked",
+    # carry the slot where the others carry the time they joined.
+    for service_id, priority in lines:
+        if service_id in booked:
+            inner = booked_line_head_query(service_id, day, priority).subquery()
+            heads.append(select(literal("booked"), inner.c.id, inner.c.service_id,
+                                case((inner.c.priority, 1), else_=0), inner.c.slot_at))
     return union_all(*heads)
 
 
 @lru_cache(maxsize=4096)
-def line_heads_and_queue_query(lines: tuple[tuple[int, bool], ...]
+def line_heads_and_queue_query(lines: tuple[tuple[int, bool], ...], booked: tuple[int, ...] = ()
                                ) -> CompoundSelect[*tuple[Any, ...]]:
     """The line heads, and in the same statement the waiting tickets of the services bound as
     ``service_ids`` and the site's open counters: a call takes a ticket from one of the
     lines, and its queue summary needs them."""
-    return union_all(*line_heads_query(lines).selects,
+    return union_all(*line_heads_query(lines, booked).selects,
                      _WAITING_PER_SERVICE.add_columns(null()),
                      open_counter_rows(4).add_columns(null()))
 
 
 async def line_heads_and_queue(
-    session: AsyncSession, site_id: int, lines: tuple[tuple[int, bool], ...], day: date
+    session: AsyncSession, site_id: int, lines: tuple[tuple[int, bool], ...], day: date,
+    booked: tuple[int, ...] = ()
 ) -> tuple[list[Row[*tuple[Any, ...]]], dict[int, tuple[int, int]], set[int]]:
     """The heads of ``lines`` (rows: tag, id, service_id, priority, queued_at); per service of
     the lines, the waiting tickets (all, priority); and the site's open counters."""
     service_ids = sorted({service_id for service_id, _ in lines})
     rows, open_ids = apart_from_open_counters(await session.execute(
-        line_heads_and_queue_query(lines),
+        line_heads_and_queue_query(lines, booked),
         {"day": day, "service_ids": service_ids, "site_id": site_id}))
-    heads = [row for row in rows if row[0] == "head"]
+    heads = [row for row in rows if row[0] in ("head", "booked")]
     waiting = {row[1]: (int(row[2]), int(row[3] or 0)) for row in rows if row[0] == "waiting"}
     return heads, waiting, open_ids
 
@@ -294,7 +314,8 @@ async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket,
     site = catalog.sites[ticket.site_id]
     ahead: int | None = None
     wait: int | None = None
-    if ticket.status in (TicketStatus.WAITING, TicketStatus.RESERVED) and service is not None:
+    if ticket.status in (TicketStatus.WAITING, TicketStatus.RESERVED,
+                         TicketStatus.REMOTE) and service is not None:
         ahead, open_ids = place or await people_ahead_and_open(session, ticket)
         wait = expected_wait(catalog, service, ahead, open_ids)
     counter = catalog.counters.get(ticket.counter_id) if ticket.counter_id else None
@@ -311,5 +332,5 @@ async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket,
         counter_number=counter.number if counter else None,
         counter_name=counter.name if counter else None, call_count=ticket.call_count,
         called_at=ticket.last_called_at, started_at=ticket.started_at,
-        finished_at=ticket.finished_at,
+        finished_at=ticket.finished_at, slot_at=ticket.slot_at,
     )

@@ -539,7 +539,15 @@ async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, qu
     return StatsOut(site=site.code, date_from=query.date_from, date_to=query.date_to,
                     group_by=query.group_by, filters=query.filters(), generated_at=now,
                     totals=totals[0], rows=rows, hours=hours, peak_hours=peak, counters=counters,
-                    officers=officer_uses, out_of_order_calls=await _out_of_order_calls(session, sel))
+                    officers=officer_uses, out_of_order_calls=await _out_of_order_calls(session, sel),
+                    online=await _online_rows(session, catalog, site, query))
+
+
+async def _online_rows(session: AsyncSession, catalog: Catalog, site: SiteInfo,
+                       query: StatsQuery) -> list[Any]:
+    from server.services.online_stats import online_rows  # it reads StatsQuery from here
+
+    return await online_rows(session, catalog, site, query)
 
 
 def _round2(value: float | None) -> float | None:

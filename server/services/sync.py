@@ -36,6 +36,7 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
     site.reservation_seconds = cfg.reservation_seconds
     site.voice = cfg.voice.model_dump()
     site.notify = cfg.notify.model_dump()
+    site.online = cfg.online.model_dump()
     await session.flush()
 
     agencies = {a.code: a for a in (await session.scalars(
@@ -66,6 +67,7 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
         service.fee, service.fee_note, service.fee_note_en = item.fee, item.fee_note, item.fee_note_en
         service.sla_minutes, service.service_minutes = item.sla_minutes, item.service_minutes
         service.daily_quota, service.hours = item.daily_quota, item.hours
+        service.online = item.online.model_dump()
         service.active = True
         session.add(service)
         services[item.code] = service

@@ -229,9 +229,16 @@ async def issue(
         device_id=actor.id if actor.kind == "device" else None,
         call_count=0, transfer_count=0, called_out_of_order=False,
     )
+    if service.online.enabled:
+        # Its quota is shared with online numbers and bookings, which take numbers too:
+        # the walk-in part is counted on its own (see services.online).
+        from server.services.online import take_walk_in_place  # online imports this module
+
+        await take_walk_in_place(uow, service, row["service_day"])  # type: ignore[arg-type]
     stored, place = await insert_new_ticket(uow.session, row, service.prefix,
                                             joins_line=not reserve)
-    if service.daily_quota is not None and stored.sequence > service.daily_quota:
+    if (service.daily_quota is not None and not service.online.enabled
+            and stored.sequence > service.daily_quota):
         # Refused, the command's changes roll back: the number is not used up.
         raise Conflict("Kuota nomor antrean layanan ini hari ini sudah habis.",
                        "Today's quota of tickets for this service has been reached.",
@@ -331,15 +338,18 @@ async def _line_heads(uow: UnitOfWork, counter: CounterInfo
     day = service_day(uow.now, uow.catalog.sites[counter.site_id].timezone)
     lines = tuple((service_id, priority) for service_id in sorted(counter.weights)
                   for priority in (True, False))
+    booked = tuple(service_id for service_id in sorted(counter.weights)
+                   if uow.catalog.services[service_id].online.booking)
     rows, waiting, open_ids = await line_heads_and_queue(uow.session, counter.site_id, lines,
-                                                         day)
+                                                         day, booked)
     heads = []
-    for _, ticket_id, service_id, priority, queued_at in sorted(
-            rows, key=lambda row: (row[2], not row[3])):
+    for tag, ticket_id, service_id, priority, queued_at in sorted(
+            rows, key=lambda row: (row[2], not row[3], row[0])):
         heads.append(dispatch.Candidate(
             ticket_id=ticket_id, service_id=service_id, priority=bool(priority),
             queued_at=queued_at, weight=counter.weights[service_id],
-            sla_minutes=uow.catalog.services[service_id].sla_minutes))
+            sla_minutes=uow.catalog.services[service_id].sla_minutes,
+            slot_at=queued_at if tag == "booked" else None))
     return heads, (waiting, open_ids)
 
 
@@ -398,7 +408,8 @@ async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
     await lock_lines(uow.session, counter.weights)
     await _finish_current(uow, counter_row, counter)
     site = uow.catalog.sites[counter.site_id]
-    rhythm = dispatch.Rhythm(counter_row.consecutive_priority, counter_row.regular_since_priority)
+    rhythm = dispatch.Rhythm(counter_row.consecutive_priority, counter_row.regular_since_priority,
+                             counter_row.consecutive_booked)
     for _ in range(CHOOSE_ATTEMPTS):
         # The finished ticket is no longer waiting, so the line heads are the same with or
         # without its changes written; they go out with the call's own, in fewer statements.
@@ -419,8 +430,15 @@ async def call_next(uow: UnitOfWork, counter_id: int) -> TicketOut | None:
     after = dispatch.after_call(rhythm, chosen)
     counter_row.consecutive_priority = after.consecutive_priority
     counter_row.regular_since_priority = after.regular_since_priority
-    uow.audit(site.id, "ticket.call", ticket_id=ticket.id, counter_id=counter.id,
-              number=ticket.number)
+    counter_row.consecutive_booked = after.consecutive_booked
+    if dispatch.ahead_of_walk_ins(chosen, heads):
+        # The one call out of issue order the policy makes itself: named in the audit trail.
+        uow.audit(site.id, "ticket.call", ticket_id=ticket.id, counter_id=counter.id,
+                  number=ticket.number, reason="booking_slot_due",
+                  slot_at=chosen.queued_at.isoformat())
+    else:
+        uow.audit(site.id, "ticket.call", ticket_id=ticket.id, counter_id=counter.id,
+                  number=ticket.number)
     return await _hand_to_counter(uow, ticket, counter_row, counter, out_of_order=False,
                                   line_before=line_before)
 
@@ -607,6 +625,11 @@ async def cancel(uow: UnitOfWork, ticket_id: int, reason: str | None) -> TicketO
     else:
         authorize_ticket(uow, ticket)
     was_waiting = ticket.status == TicketStatus.WAITING
+    if ticket.status == TicketStatus.REMOTE:
+        # A remote number cancelled by staff: its booking ends with it, its place goes back.
+        from server.services.online import remote_cancelled  # online imports this module
+
+        await remote_cancelled(uow, ticket)
     if counter_row is not None and counter_row.current_ticket_id == ticket.id:
         counter_row.current_ticket_id = None
     transition(ticket, TicketAction.CANCEL)

@@ -16,6 +16,7 @@ from common.protocol.models import (
     Snapshot,
     TicketOut,
 )
+from server.services import online
 from server.services.catalog import Catalog, CounterInfo, SiteInfo
 from server.services.errors import NotFound
 from server.services.queries import (
@@ -52,12 +53,19 @@ async def list_services(session: AsyncSession, catalog: Catalog, site: SiteInfo,
         select(m.DailySequence.service_id, m.DailySequence.last_sequence)
         .where(m.DailySequence.service_day == day,
                m.DailySequence.service_id.in_([s.id for s in services])))).all())
+    taken = (await online.taken_places(session, [s.id for s in services if s.online.enabled], day)
+             if any(s.online.enabled for s in services) else {})
     result = []
     for service in services:
         waiting = counts.get(service.id, (0, 0))[0]
         open_now = service.opening.is_open(now)
         quota_left = (max(0, service.daily_quota - issued.get(service.id, 0))
                       if service.daily_quota is not None else None)
+        online_left = None
+        parts = online.quota_parts(service) if service.online.enabled else None
+        if parts is not None:
+            quota_left = max(0, parts.walk_in - taken.get((service.id, online.WALK_IN), 0))
+            online_left = max(0, parts.online - taken.get((service.id, online.ONLINE), 0))
         closed_reason = ("closed" if not open_now
                          else "quota_reached" if quota_left == 0 else None)
         result.append(ServiceOut(
@@ -71,6 +79,8 @@ async def list_services(session: AsyncSession, catalog: Catalog, site: SiteInfo,
             closed_reason=closed_reason, waiting=waiting,
             estimated_wait_minutes=expected_wait(catalog, service, waiting, open_ids),
             daily_quota=service.daily_quota, quota_left=quota_left,
+            online_remote=service.online.remote, online_booking=service.online.booking,
+            online_left=online_left, nik_required=service.online.nik_required,
         ))
     return result
 

@@ -78,6 +78,7 @@ class Site(Base):
     reservation_seconds: Mapped[int] = mapped_column(Integer, default=120)
     voice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     notify: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    online: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     last_event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -115,6 +116,7 @@ class Service(Base):
     service_minutes: Mapped[float] = mapped_column(Float, default=10.0)
     daily_quota: Mapped[int | None] = mapped_column(Integer)
     hours: Mapped[str | None] = mapped_column(String(200))
+    online: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -143,6 +145,7 @@ class Counter(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     current_ticket_id: Mapped[int | None] = mapped_column(BigInteger)
     consecutive_priority: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_booked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     regular_since_priority: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -221,6 +224,50 @@ class DailySequence(Base):
 
 
 WAITING = text("status = 'waiting'")
+BOOKED_WAITING = text("status = 'waiting' AND slot_at IS NOT NULL")
+REMOTE = text("status = 'remote'")
+
+
+class OnlineCount(Base):
+    """Places taken per service and day: ``slot`` is a slot's local start (HH:MM), or
+    ``online`` / ``walk_in`` for the two parts of the daily quota. Taken by one upsert that
+    returns the new count, so the last place goes once under any concurrency (invariant 9)."""
+
+    __tablename__ = "online_counts"
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    service_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slot: Mapped[str] = mapped_column(String(8), primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(Base):
+    """A citizen's online booking (a slot) or remote number (``kind`` remote, its ticket made
+    at once). Personal data is what the hall needs and no more: a name, a phone, the NIK only
+    as a keyed hash; erased after the hall's retention days (``erased_at``)."""
+
+    __tablename__ = "bookings"
+    # The active bookings of one phone or NIK for a service and day, looked up at each booking.
+    __table_args__ = (Index("ix_bookings_phone", "service_id", "service_day", "phone"),
+                      Index("ix_bookings_nik", "service_id", "service_day", "nik_hash"),
+                      Index("ix_bookings_open", "status", "slot_at"),
+                      Index("ix_bookings_created", "created_at"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # slot | remote
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(12))  # booked checked_in cancelled lapsed
+    service_day: Mapped[date] = mapped_column(Date)
+    slot_at: Mapped[datetime | None] = mapped_column()
+    slot: Mapped[str | None] = mapped_column(String(8))  # the slot's local HH:MM
+    name: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    nik_hash: Mapped[str | None] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    checked_in_at: Mapped[datetime | None] = mapped_column()
+    erased_at: Mapped[datetime | None] = mapped_column()
 
 
 class Ticket(Base):
@@ -232,7 +279,7 @@ class Ticket(Base):
         # index alone, without reading each ticket's row to check what the query names.
         Index(
             "ix_tickets_line_head",
-            "service_id", "service_day", "priority", "queued_at", "id", "status",
+            "service_id", "service_day", "priority", "queued_at", "id", "status", "slot_at",
             sqlite_where=WAITING, postgresql_where=WAITING,
         ),
         Index(
@@ -240,6 +287,11 @@ class Ticket(Base):
             sqlite_where=text("status = 'reserved'"), postgresql_where=text("status = 'reserved'"),
         ),
         Index("ix_tickets_site_day", "site_id", "service_day", "status"),
+        # Checked-in bookings wait in lines of their own, in slot order.
+        Index("ix_tickets_booked_line", "service_id", "service_day", "priority", "slot_at", "id",
+              sqlite_where=BOOKED_WAITING, postgresql_where=BOOKED_WAITING),
+        Index("ix_tickets_remote", "site_id", "service_day",
+              sqlite_where=REMOTE, postgresql_where=REMOTE),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
@@ -271,6 +323,9 @@ class Ticket(Base):
     rated_at: Mapped[datetime | None] = mapped_column()
     # Whole seconds, written when they become known, so statistics add integers up:
     # wait = issued → first call, walk = first call → start, service = start → finish.
+    # A booking's slot (a checked-in booking waits in its booked line); None for a walk-in.
+    slot_at: Mapped[datetime | None] = mapped_column()
+    turn_passed_at: Mapped[datetime | None] = mapped_column()  # a remote ticket's, see online
     wait_seconds: Mapped[int | None] = mapped_column(Integer)
     walk_seconds: Mapped[int | None] = mapped_column(Integer)
     service_seconds: Mapped[int | None] = mapped_column(Integer)

@@ -75,6 +75,63 @@ WORDS: dict[str, tuple[str, str]] = {
     "sms_stop_question": ("Hentikan pemberitahuan untuk tiket ini?",
                           "Stop the notifications for this ticket?"),
     "sms_stop": ("Hentikan", "Stop them"),
+    "st_remote": ("Belum check-in", "Not checked in yet"),
+    "st_lapsed": ("Kedaluwarsa (tidak check-in)", "Lapsed (not checked in)"),
+    "take_remote": ("Ambil nomor antrean hari ini dari rumah",
+                    "Take today's number remotely"),
+    "book_slot": ("Pesan tanggal dan jam", "Book a date and slot"),
+    "online_left": ("kuota online tersisa", "online places left"),
+    "remote_intro": ("Anda mendapat nomor sekarang dan mengikuti antrean dari HP. Datanglah "
+                     "saat giliran dekat dan check-in di kios: nomor baru dipanggil setelah "
+                     "check-in.",
+                     "You get a number now and follow the line on your phone. Come when your "
+                     "turn is near and check in at the kiosk: the number is called only after "
+                     "check-in."),
+    "booking_intro": ("Pilih tanggal dan jam, lalu check-in di kios saat tiba.",
+                      "Choose a date and time, then check in at the kiosk when you arrive."),
+    "name": ("Nama lengkap", "Full name"),
+    "phone": ("Nomor HP", "Mobile number"),
+    "nik": ("NIK (16 angka, di KTP atau KK)", "NIK (16 digits, on your ID or family card)"),
+    "nik_note": ("NIK hanya disimpan sebagai sidik acak untuk mencegah pendaftaran ganda.",
+                 "Your NIK is kept only as a keyed fingerprint, to stop double bookings."),
+    "privacy_note": ("Data Anda dihapus otomatis setelah {days} hari (UU 27/2022 "
+                     "Pelindungan Data Pribadi).",
+                     "Your data is deleted automatically after {days} days (Indonesia's "
+                     "personal data protection law, UU 27/2022)."),
+    "date": ("Tanggal", "Date"),
+    "show_slots": ("Lihat jam", "Show times"),
+    "slot": ("Jam", "Time"),
+    "places": ("tempat", "places"),
+    "full": ("penuh", "full"),
+    "no_slots": ("Tidak ada jam tersisa pada tanggal ini. Pilih tanggal lain.",
+                 "No times left on this date. Choose another date."),
+    "choose_slot": ("Pilih jam terlebih dahulu.", "Choose a time first."),
+    "get_number": ("Ambil nomor", "Get my number"),
+    "book": ("Pesan", "Book"),
+    "booking_code": ("Kode pendaftaran", "Booking code"),
+    "show_at_kiosk": ("Tunjukkan QR ini ke pemindai kios (tombol \"Sudah daftar online?\"), "
+                      "atau ketik kodenya.",
+                      "Show this QR to the kiosk's scanner (button \"Registered online?\"), "
+                      "or type the code."),
+    "save_png": ("Simpan QR (PNG)", "Save QR (PNG)"),
+    "add_calendar": ("Tambah ke kalender (.ics)", "Add to calendar (.ics)"),
+    "check_in_window": ("Check-in di kios", "Check in at the kiosk"),
+    "cancel_booking": ("Batalkan pendaftaran", "Cancel the booking"),
+    "reschedule": ("Ubah jadwal", "Reschedule"),
+    "bk_booked": ("Terdaftar", "Booked"),
+    "bk_checked_in": ("Sudah check-in", "Checked in"),
+    "bk_cancelled": ("Dibatalkan", "Cancelled"),
+    "bk_lapsed": ("Kedaluwarsa", "Lapsed"),
+    "people_left": ("{n} orang lagi — silakan menuju MPP",
+                    "People ahead of you: {n} — please come to the hall"),
+    "go_to_hall": ("Giliran Anda sudah dekat — silakan menuju MPP dan check-in di kios",
+                   "Your turn is near — please come to the hall and check in at the kiosk"),
+    "your_turn_passed": ("Giliran Anda sudah lewat; nomor Anda menunggu sebentar. Segera "
+                         "check-in di kios.",
+                         "Your turn has passed; your number is held for a while. Check in at "
+                         "the kiosk soon."),
+    "ticket_page": ("Lihat tiket", "See the ticket"),
+    "back_to_services": ("Kembali ke daftar layanan", "Back to the services"),
 }
 
 

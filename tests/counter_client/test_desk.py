@@ -436,3 +436,22 @@ def test_a_snapshot_older_than_the_events_seen_does_not_roll_the_queues_back() -
     assert d.queue("KK").waiting == 3 and d.seq == 42
     d, _ = run(d, Synced(snapshot(seq=43, waiting={"KK": 0})))  # a newer one is taken
     assert d.queue("KK").waiting == 0 and d.seq == 43
+
+
+def test_an_officer_checks_in_a_citizen_booked_online() -> None:
+    d = ready_desk()
+    d, effects = run(d, Press("check_in"), Typed("http://hall/online/k7q2mx9pla"),
+                     Press("enter"))
+    [command] = sent(effects)
+    assert command.action == "check_in"
+    assert command.body == {"code": "http://hall/online/k7q2mx9pla"}
+    assert command.path == f"/api/v1/sites/{d.site}/check-in" and d.site
+    answer = body(ticket(121, "A-021", status="waiting")) | {"channel": "appointment"}
+    d, _ = run(d, Answered(command.key, answer))
+    assert d.notice is not None and "A-021 sudah check-in" in d.notice[0]
+    assert d.current is None  # checking in calls nobody: the ticket waits its turn
+    d, effects = run(d, Press("check_in"), Typed("ZZZZ"), Press("enter"))
+    [again] = sent(effects)
+    d, effects = run(d, Refused(again.key, "unknown_booking", "Kode pendaftaran tidak ditemukan.",
+                                "No booking has that code."))
+    assert d.error == ("Kode pendaftaran tidak ditemukan.", "No booking has that code.")

@@ -39,6 +39,10 @@ LIFE = {
     (S.SERVING, A.FINISH): S.FINISHED,
     (S.SERVING, A.TRANSFER): S.WAITING,  # sent on to another agency's service
     (S.NO_SHOW, A.RETURN): S.WAITING,  # the citizen came back after all
+    (S.REMOTE, A.CHECK_IN): S.WAITING,  # taken from a phone, checked in at the hall
+    (S.REMOTE, A.LAPSE): S.LAPSED,  # not checked in within the grace after its turn
+    (S.REMOTE, A.CANCEL): S.CANCELLED,  # the citizen gave it up online
+    (S.REMOTE, A.EXPIRE): S.EXPIRED,
 }
 ALL_PAIRS = list(itertools.product(TicketStatus, TicketAction))
 ILLEGAL = [pair for pair in ALL_PAIRS if pair not in LIFE]
@@ -68,7 +72,7 @@ def test_the_refusal_says_what_and_why_in_words() -> None:
         next_status(S.FINISHED, A.CALL)
 
 
-@pytest.mark.parametrize("status", [S.FINISHED, S.CANCELLED, S.EXPIRED])
+@pytest.mark.parametrize("status", [S.FINISHED, S.CANCELLED, S.EXPIRED, S.LAPSED])
 def test_a_closed_ticket_allows_nothing(status: TicketStatus) -> None:
     assert allowed_actions(status) == frozenset()
 
@@ -77,6 +81,7 @@ def test_a_ticket_can_never_be_called_twice_without_going_back_to_the_line() -> 
     assert A.CALL not in allowed_actions(S.CALLED)
     assert A.CALL not in allowed_actions(S.SERVING)
     assert A.CALL not in allowed_actions(S.NO_SHOW)
+    assert A.CALL not in allowed_actions(S.REMOTE)  # never before check-in
 
 
 def test_only_a_called_or_served_ticket_occupies_a_counter() -> None:
@@ -104,8 +109,9 @@ def test_any_sequence_of_actions_either_follows_the_table_or_changes_nothing(
 
 
 def test_every_status_is_reachable_from_a_new_ticket() -> None:
-    reached = {S.RESERVED}
-    frontier = [S.RESERVED]
+    # A kiosk's number starts reserved; one taken from a phone starts remote.
+    reached = {S.RESERVED, S.REMOTE}
+    frontier = [S.RESERVED, S.REMOTE]
     while frontier:
         status = frontier.pop()
         for action in allowed_actions(status):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from common.protocol.models import AgencyOut, ServiceOut, TicketOut
@@ -140,3 +141,43 @@ def test_a_new_request_after_a_refusal_gets_a_new_key() -> None:
     state, _ = step(state, flow.IssueRefused("Server tidak menjawab.", "No answer."))
     _, second = walk(state, "service:KTP", "regular")
     assert second[0].idempotency_key != key  # a new request after a refusal is a new key
+
+
+# ---------------------------------------------------------------- "Sudah daftar online?"
+
+def test_a_typed_code_checks_in_and_prints_a_booked_ticket() -> None:
+    state, effects = walk(READY, "checkin", "key:K", "key:7", "erase", "key:Q", "key:0",
+                          "submit")
+    assert effects and isinstance(effects[0], flow.CheckIn)
+    assert effects[0].code == "KQ" and state.screen == "checking"  # 0 is no letter of a code
+    booked = ticket().model_copy(update={"status": "waiting", "channel": "appointment"})
+    state, effects = step(state, flow.CheckedIn(booked, 2.0))
+    assert state.screen == "ticket" and state.checked_in and state.confirmed
+    assert effects == (flow.PrintTicket(booked),)
+    state, effects = step(state, flow.PrintFinished(True, "", 3.0))
+    assert effects == ()  # in the line already: nothing to confirm
+    failed, _ = step(replace(state, print_state="printing"), flow.PrintFinished(False, "", 4.0))
+    state, effects = walk(failed, "cancel")
+    assert effects == [] and state.screen == "attract"  # a checked-in number is never withdrawn
+
+
+def test_a_scanned_qr_checks_in_from_any_quiet_screen() -> None:
+    for screen in ("attract", "agencies", "services", "checkin"):
+        state = KioskState(services=READY.services, screen=screen)  # type: ignore[arg-type]
+        state, effects = step(state, flow.CodeScanned("http://hall/online/k7q2mx9pla\r\n", 1.0))
+        assert effects and isinstance(effects[0], flow.CheckIn), screen
+        assert effects[0].code == "K7Q2MX9PLA" and state.screen == "checking"
+    busy = KioskState(services=READY.services, screen="issuing")
+    assert step(busy, flow.CodeScanned("K7Q2MX9PLA", 1.0)) == (busy, ())
+
+
+def test_a_refusal_is_said_on_the_keypad_and_a_retry_has_a_new_key() -> None:
+    state, effects = walk(READY, "checkin", "key:K", "submit")
+    first_key = effects[0].idempotency_key  # type: ignore[union-attr]
+    state, _ = step(state, flow.CheckInRefused(
+        "too_early", "Terlalu awal. Silakan check-in lagi pukul 09.30.",
+        "Too early. Please check in again at 09:30."))
+    assert state.screen == "checkin" and state.notice is not None
+    assert "09.30" in state.notice[0] and state.typed_code == ""
+    state, effects = walk(state, "key:K", "submit")
+    assert effects[0].idempotency_key != first_key  # type: ignore[union-attr]
