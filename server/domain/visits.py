@@ -13,8 +13,8 @@ visit is alive: it waits in its service's line or is at a counter. The rules, in
    breaking ties. It joins its line *now*: its wait counts from that moment, not from the
    visit's arrival, so a visit never jumps those already waiting at its next agency.
 3. An officer may add a stop (pending, at the end of the plan; a visit already in a line stays
-   there) or drop one that has not been
-   served; dropping the current waiting stop routes the visit on at once.
+   there) or drop one not yet served; dropping the current waiting stop routes the visit on at
+   once. A dropped need counts as met: the officer judged it unnecessary.
 4. A no-show at a stop holds the rest of the visit for ``grace``; a return within it puts the
    stop back in its line (from the moment of return); after it the visit lapses, and every stop
    not yet served ends as lapsed.
