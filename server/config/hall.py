@@ -106,6 +106,18 @@ class DispatchSettings(_Strict):
     sla_ageing: float = Field(default=1.0, gt=0, le=10)
 
 
+class VisitSettings(_Strict):
+    """Visits: one number for several services (see docs/hall-config.md)."""
+
+    max_stops: int = Field(default=5, ge=1, le=10,
+                           description="how many services one visit may hold")
+    order: Literal["plan", "shortest"] = Field(
+        default="plan", description="plan: in the order chosen; shortest: the shortest line now "
+                                    "among the services whose needs are met")
+    grace_minutes: int = Field(default=15, ge=1, le=240,
+                               description="how long a no-show holds the rest of a visit")
+
+
 class VoiceConfig(_Strict):
     """How calls are worded and whose voice says them (see docs/hall-config.md)."""
 
@@ -137,6 +149,7 @@ class SiteConfig(_Strict):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     reservation_seconds: int = Field(default=120, ge=10, le=3600)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -188,6 +201,8 @@ class ServiceConfig(_Strict):
     service_minutes: float = Field(default=10, gt=0, le=24 * 60)
     daily_quota: int | None = Field(default=None, ge=1)
     hours: HoursText | None = None
+    needs: list[Code] = Field(default_factory=list,
+                              description="services a visit must finish before this one")
 
 
 class CounterConfig(_Strict):

@@ -25,6 +25,7 @@ class TicketAction(StrEnum):
     NO_SHOW = "no_show"
     RETURN = "return"
     TRANSFER = "transfer"
+    ROUTE = "route"  # a visit's stop finished: on to the next stop's line, same number
     CANCEL = "cancel"
     EXPIRE = "expire"
 
@@ -67,6 +68,8 @@ TRANSITIONS: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
     (S.CALLED, A.CANCEL): S.CANCELLED,
     (S.SERVING, A.FINISH): S.FINISHED,
     (S.SERVING, A.TRANSFER): S.WAITING,
+    (S.CALLED, A.ROUTE): S.WAITING,
+    (S.SERVING, A.ROUTE): S.WAITING,
     (S.NO_SHOW, A.RETURN): S.WAITING,
 }
 del S, A

@@ -200,6 +200,21 @@ def next_stop(visit: Visit, rules: Rules, lines: Mapping[str, int]) -> int | Non
     return candidates[0]
 
 
+def as_if_done(visit: Visit) -> Visit:
+    """The visit as routing will see it once its current stop is served."""
+    index = visit.current_index
+    if index is None:
+        return visit
+    return replace(visit, stops=_with(visit.stops, index, status=StopStatus.DONE))
+
+
+def following(visit: Visit, rules: Rules, lines: Mapping[str, int] | None = None) -> str | None:
+    """The service the visit goes to after its current stop, as things stand now."""
+    after = as_if_done(visit)
+    index = next_stop(after, rules, lines or {})
+    return None if index is None else after.stops[index].service
+
+
 def _route_on(visit: Visit, rules: Rules, now: datetime, lines: Mapping[str, int]) -> Visit:
     """With no current stop: the next one joins its line now, or the visit is finished."""
     assert visit.current is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -19,6 +19,8 @@ from common.announce import Numbers, Wording
 from common.protocol.models import AgencyOut
 from server.domain.calendar import OpeningHours
 from server.domain.dispatch import Policy
+from server.domain.visits import DEFAULT_MAX_STOPS
+from server.domain.visits import Rules as VisitRules
 from server.services.errors import NotFound
 from server.store import models as m
 
@@ -55,6 +57,7 @@ class SiteInfo:
     reservation_seconds: int
     opening: OpeningHours
     voice: SiteVoice = field(default_factory=SiteVoice)
+    visit_rules: VisitRules = field(default_factory=VisitRules)
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Catalog:
                                            [date.fromisoformat(d) for d in site.holidays],
                                            site.always_open),
                 voice=SiteVoice.of(site.voice or {}),
+                visit_rules=_visit_rules(site.dispatch.get("visits") or {}),
             )
             catalog._site_by_code[site.code] = site.id
         for agency in (await session.scalars(select(m.Agency).where(m.Agency.active))).all():
@@ -225,4 +229,13 @@ def _policy(raw: dict[str, Any]) -> Policy:
         regular_per_priority=int(raw.get("regular_per_priority", 2)),
         max_consecutive_priority=int(raw.get("max_consecutive_priority", 3)),
         sla_ageing=float(raw.get("sla_ageing", 1.0)),
+    )
+
+
+def _visit_rules(raw: dict[str, Any]) -> VisitRules:
+    return VisitRules(
+        max_stops=int(raw.get("max_stops", DEFAULT_MAX_STOPS)),
+        order="shortest" if raw.get("order") == "shortest" else "plan",
+        grace=timedelta(minutes=int(raw.get("grace_minutes", 15))),
+        needs={code: frozenset(wanted) for code, wanted in (raw.get("needs") or {}).items()},
     )
