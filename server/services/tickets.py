@@ -285,6 +285,8 @@ async def expire_reservations(uow: UnitOfWork) -> int:
     for ticket in rows:
         transition(ticket, TicketAction.EXPIRE)
         ticket.ended_at = uow.now
+        if ticket.in_visit:
+            await visits.ended(uow, ticket)
         uow.audit(ticket.site_id, "ticket.expire", ticket_id=ticket.id,
                   reason="reservation not confirmed")
         log.info("reservation %s expired unconfirmed", ticket.number)

@@ -213,3 +213,16 @@ async def test_thirty_visits_ten_counters_every_stop_served_once(hall: Hall) -> 
     # every stop served once, in the plan's order, and no ticket held by two counters
     assert all(count == 1 for count in holders.values()), holders
     assert dict(served) == planned
+
+
+async def test_an_unconfirmed_visit_expires_with_its_plan(hall: Hall) -> None:
+    client = hall.client
+    visit = await issue_visit(client, ["KTP", "BPJS"], reserve=True)
+    assert visit["status"] == "reserved" and visit["visit"]["status"] == "active"
+    hall.clock.advance(minutes=3)
+    from server.services import tickets
+    from server.services.actor import SYSTEM
+
+    assert await hall.context.runner.maintain(SYSTEM, tickets.expire_reservations) == 1
+    seen = (await client.get(f"/api/v1/tickets/{visit['tracking_code']}")).json()
+    assert seen["status"] == "expired" and seen["visit"]["status"] == "lapsed"
