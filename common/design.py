@@ -125,6 +125,10 @@ COUNTER_TEXTS: dict[str, tuple[str, str]] = {
     "waited": ("Lama menunggu", "Waited in line"),
     "served_for": ("Lama dilayani", "Serving for"),
     "since_call": ("Sejak dipanggil", "Since called"),
+    # Doubled braces: the keys' names are filled in first ("F1"), these after.
+    "visit_step": ("Kunjungan {{at}}/{{of}}", "Visit {{at}}/{{of}}"),
+    "visit_next": ("lalu ke {{where}}", "then to {{where}}"),
+    "visit_last": ("layanan terakhir", "the last service"),
     "priority": ("PRIORITAS", "PRIORITY"),
     "queues": ("Antrean layanan loket ini", "This counter's lines"),
     "priority_short": ("prioritas", "priority"),

@@ -182,12 +182,24 @@ class Current:
     called_at: datetime | None = None
     started_at: datetime | None = None
     call_count: int = 1
+    # A visit of several services: its stop here (position, of how many), and where it goes
+    # after this counter (Indonesian, English), or None at its last stop.
+    visit_step: tuple[int, int] | None = None
+    goes_next: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, ticket: TicketOut) -> Current:
+        step: tuple[int, int] | None = None
+        goes_next: tuple[str, str] | None = None
+        visit = ticket.visit
+        if visit is not None and visit.current is not None and len(visit.stops) > 1:
+            step = (visit.current, len(visit.stops))
+            nxt = next((s for s in visit.stops if s.service == visit.next_service), None)
+            if nxt is not None:
+                goes_next = (nxt.service_name, nxt.service_name_en or nxt.service_name)
         return cls(ticket.id, ticket.number, ticket.service, ticket.service_name,
                    ticket.service_name_en, ticket.priority, ticket.status, ticket.issued_at,
-                   ticket.called_at, ticket.started_at, ticket.call_count)
+                   ticket.called_at, ticket.started_at, ticket.call_count, step, goes_next)
 
     @classmethod
     def of_ref(cls, ref: ev.TicketRef, called_at: datetime) -> Current:

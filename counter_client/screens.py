@@ -160,14 +160,27 @@ class CounterView:
         if current.priority:
             ui.draw_text(surface, say("priority", lang), int(u * 0.8), ui.DANGER, inner.topright,
                          bold=True, anchor="topright")
-        size = ui.fitting_size(current.number, inner.width, int(min(u * 5, inner.height * 0.45)),
+        # A visit's line (where it goes next) takes some of the number's height.
+        share = 0.45 if current.visit_step is None else 0.33
+        size = ui.fitting_size(current.number, inner.width, int(min(u * 5, inner.height * share)),
                                bold=True)
         number = ui.draw_text(surface, current.number, size, ui.INK,
                               (inner.centerx, inner.top + int(u * 1.3)), bold=True, anchor="midtop")
         service = (current.service_name_en or current.service_name) if lang == "en" \
             else current.service_name
-        ui.draw_text(surface, service, int(u * 0.95), ui.MUTED, (inner.centerx, number.bottom),
-                     anchor="midtop", max_width=inner.width)
+        service_box = ui.draw_text(surface, service, int(u * 0.95), ui.MUTED,
+                                   (inner.centerx, number.bottom), anchor="midtop",
+                                   max_width=inner.width)
+        if current.visit_step is not None:
+            # A visit: the officer sees this is one stop of several, and where it goes next.
+            at, of = current.visit_step
+            where = (say("visit_next", lang).format(where=pick(current.goes_next, lang))
+                     if current.goes_next is not None else say("visit_last", lang))
+            top = service_box.bottom + u // 6
+            room = pygame.Rect(inner.left, top, inner.width, inner.bottom - int(u * 2.3) - top)
+            ui.draw_fitted(surface, f"{say('visit_step', lang).format(at=at, of=of)} · {where}",
+                           room, int(u * 0.8), ui.ACCENT, bold=True, center=True, max_lines=2,
+                           min_size=int(u * 0.6))
         waited = (current.called_at - current.issued_at
                   if current.issued_at is not None and current.called_at is not None else None)
         if current.started_at is not None:

@@ -60,7 +60,8 @@ class KioskServer(Protocol):
 
     def counters(self) -> list[CounterOut]: ...
 
-    def issue(self, service: str, priority_reason: PriorityReason | None, key: str) -> TicketOut: ...
+    def issue(self, service: str, priority_reason: PriorityReason | None, key: str,
+              visit: tuple[str, ...] = ()) -> TicketOut: ...
 
     def confirm(self, ticket_id: int) -> None: ...
 
@@ -265,7 +266,7 @@ class KioskApp:
         for attempt in range(ISSUE_ATTEMPTS):
             try:
                 ticket = self.server.issue(effect.service, effect.priority_reason,
-                                           effect.idempotency_key)
+                                           effect.idempotency_key, effect.visit)
             except Refused as exc:
                 self._events.put(flow.IssueRefused(exc.message, exc.message_en))
                 return
@@ -344,6 +345,11 @@ def screenshot_states(services: Sequence[ServiceOut], counters: Sequence[Counter
         ("3-services", replace(base, screen="services", agency=agency)),
         ("3b-services-few", replace(base, screen="services", agency=fewest)),
         ("4-priority", replace(base, screen="priority", agency=agency, service=service)),
+        # A visit: two services chosen before this one, at other agencies when there are any.
+        ("4b-visit-plan", replace(base, screen="priority", agency=services[-1].agency.code,
+                                  service=services[-1].code, basket=tuple(
+                                      s.code for s in _one_per_agency(services)[:2]
+                                      if s.code != services[-1].code)) if services else base),
         ("5-ticket", replace(base, screen="ticket", ticket=sample, print_state="printed",
                              confirmed=True)),
         ("6-print-failed", replace(base, screen="ticket", ticket=sample, print_state="failed",
@@ -366,6 +372,13 @@ def screenshot_states(services: Sequence[ServiceOut], counters: Sequence[Counter
         ("10e-checkin-english", replace(base, screen="checkin", typed_code="K7Q2",
                                         language="en")),
     ]
+
+
+def _one_per_agency(services: Sequence[ServiceOut]) -> list[ServiceOut]:
+    seen: dict[str, ServiceOut] = {}
+    for service in services:
+        seen.setdefault(service.agency.code, service)
+    return list(seen.values())
 
 
 def write_screenshots(view: KioskView, states: Sequence[tuple[str, flow.KioskState]],

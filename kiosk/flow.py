@@ -22,6 +22,9 @@ PrintState = Literal["printing", "printed", "failed"]
 IDLE_SECONDS = 45.0  # anywhere but the start: back to the start
 TICKET_SECONDS = 12.0  # the printed ticket's screen stays this long
 ABANDONED_SECONDS = 90.0  # a failed print nobody answers
+# The kiosk offers this many services on one number; the hall's own limit (visits.max_stops)
+# may be lower, and the server says so in words when it is.
+VISIT_MAX_STOPS = 5
 PRIORITY_CHOICES: tuple[PriorityReason, ...] = ("elderly", "disability", "pregnant", "child",
                                                 "disaster_victim")
 CODE_LENGTH = 10  # a booking's code, as its page and QR show it
@@ -116,6 +119,7 @@ class IssueTicket:
     service: str
     priority_reason: PriorityReason | None
     idempotency_key: str  # the same key on every retry of this one request
+    visit: tuple[str, ...] = ()  # several services on one number: all of them, in order
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,7 @@ class KioskState:
     pending_key: str | None = field(default=None, repr=False)
     typed_code: str = ""  # on the check-in screen's keypad
     checked_in: bool = False  # the ticket on screen came from a booking: already in the line
+    basket: tuple[str, ...] = ()  # services chosen before this one, for one visit
 
     def agencies(self) -> list[tuple[str, list[ServiceOut]]]:
         """Agencies in the catalogue's order, each with its services."""
@@ -178,6 +183,15 @@ class KioskState:
 
     def service_info(self) -> ServiceOut | None:
         return next((s for s in self.services if s.code == self.service), None)
+
+    def planned(self) -> list[ServiceOut]:
+        """The visit so far: the services chosen before, then the one chosen now."""
+        codes = [*self.basket, *([self.service] if self.service else [])]
+        by_code = {s.code: s for s in self.services}
+        return [by_code[code] for code in codes if code in by_code]
+
+    def may_add(self) -> bool:
+        return len(self.basket) + 1 < VISIT_MAX_STOPS
 
 
 def step(state: KioskState, event: Event) -> tuple[KioskState, Sequence[Effect]]:
@@ -205,7 +219,7 @@ def step(state: KioskState, event: Event) -> tuple[KioskState, Sequence[Effect]]
                 (PrintTicket(event.ticket),))
     if isinstance(event, IssueRefused):
         return replace(state, screen="services", notice=(event.message, event.message_en),
-                       pending_key=None), ()
+                       pending_key=None, basket=()), ()
     if isinstance(event, PrintFinished):
         return _printed(state, event)
     if isinstance(event, PrinterChanged):
@@ -301,14 +315,18 @@ def _touch(state: KioskState, touch: Touch) -> tuple[KioskState, Sequence[Effect
     if state.screen == "services":
         if action == "service":
             info = next((s for s in state.services if s.code == argument), None)
-            if info is None or info.closed_reason is not None:
-                return state, ()  # a greyed tile: it says why on it
+            if info is None or info.closed_reason is not None or argument in state.basket:
+                return state, ()  # a greyed tile (it says why on it), or one already chosen
             return replace(state, screen="priority", service=argument, notice=None), ()
         if action == "back":
             return replace(state, screen="agencies", agency=None, notice=None), ()
     if state.screen == "priority":
         if action == "back":
             return replace(state, screen="services", service=None), ()
+        if action == "another" and state.service is not None and state.may_add():
+            # One more service on the same number: choose it as the first was chosen.
+            return replace(state, screen="agencies", agency=None, notice=None, service=None,
+                           basket=(*state.basket, state.service)), ()
         if action in ("regular", "priority") and state.service is not None:
             reason: PriorityReason | None = None
             if action == "priority":
@@ -316,8 +334,10 @@ def _touch(state: KioskState, touch: Touch) -> tuple[KioskState, Sequence[Effect
                 if reason is None:
                     return state, ()
             key = state.pending_key or f"kiosk-{uuid.uuid4()}"
+            visit = (*state.basket, state.service) if state.basket else ()
+            first = visit[0] if visit else state.service
             return (replace(state, screen="issuing", pending_key=key),
-                    (IssueTicket(state.service, reason, key),))
+                    (IssueTicket(first, reason, key, visit),))
     if state.screen == "ticket":
         return _on_ticket(state, action)
     return state, ()

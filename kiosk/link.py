@@ -51,10 +51,17 @@ class ServerLink:
         rows = self._wait(self.client.get(f"/api/v1/sites/{self.site}/counters"))
         return [CounterOut.model_validate(row) for row in rows]
 
-    def issue(self, service: str, priority_reason: PriorityReason | None, key: str) -> TicketOut:
-        body = {"service": service, "priority_reason": priority_reason, "reserve": True}
-        answer = self._wait(self.client.submit(f"/api/v1/sites/{self.site}/tickets", body,
-                                               key=key))
+    def issue(self, service: str, priority_reason: PriorityReason | None, key: str,
+              visit: tuple[str, ...] = ()) -> TicketOut:
+        """One service's ticket; or, with ``visit``, one number for all those services."""
+        if visit:
+            body: dict[str, object] = {"services": list(visit),
+                                       "priority_reason": priority_reason, "reserve": True}
+            path = f"/api/v1/sites/{self.site}/visits"
+        else:
+            body = {"service": service, "priority_reason": priority_reason, "reserve": True}
+            path = f"/api/v1/sites/{self.site}/tickets"
+        answer = self._wait(self.client.submit(path, body, key=key))
         return TicketOut.model_validate(answer)
 
     def confirm(self, ticket_id: int) -> None:

@@ -249,9 +249,23 @@ class KioskView:
         landscape = body.width > body.height
         column = pygame.Rect(body.left, body.top,
                              body.width * 56 // 100 if landscape else body.width, body.height)
-        y = ui.draw_fitted(surface, service_name(info, state.language) if info else "",
-                           pygame.Rect(column.left, column.top, column.width, u * 3),
-                           int(u * 1.3), ui.MUTED, max_lines=2, min_size=u)
+        if state.basket:
+            # Several services on one number: the plan, one stop a line, in the order served.
+            at = " di " if state.language == "id" else " at "
+            y = ui.draw_fitted(surface, say("your_plan", state.language),
+                               pygame.Rect(column.left, column.top, column.width, u * 2),
+                               int(u * 1.0), ui.MUTED, max_lines=1, min_size=int(u * 0.8))
+            for i, planned in enumerate(state.planned(), start=1):
+                agency = (planned.agency.name if state.language == "id"
+                          else planned.agency.name_en or planned.agency.name)
+                y = ui.draw_fitted(
+                    surface, f"{i}. {service_name(planned, state.language)}{at}{agency}",
+                    pygame.Rect(column.left, y, column.width, int(u * 1.6)), int(u * 1.1),
+                    ui.INK, bold=True, max_lines=1, min_size=int(u * 0.75))
+        else:
+            y = ui.draw_fitted(surface, service_name(info, state.language) if info else "",
+                               pygame.Rect(column.left, column.top, column.width, u * 3),
+                               int(u * 1.3), ui.MUTED, max_lines=2, min_size=u)
         y = ui.draw_paragraph(surface, say("priority_question", state.language), int(u * 1.5),
                               ui.INK, pygame.Rect(column.left, y + u // 2, column.width, u * 5),
                               bold=True)
@@ -277,13 +291,19 @@ class KioskView:
         back = pygame.Rect(column.left, body.bottom - u * 3, u * 10, u * 3)
         ui.draw_button(surface, back, "‹ " + say("back", state.language), fill=ui.MUTED,
                        size=int(u * 1.1))
+        more: list[ui.Target] = []
+        if state.may_add():
+            another = pygame.Rect(column.right - u * 13, body.bottom - u * 3, u * 13, u * 3)
+            ui.draw_button(surface, another, say("another", state.language), fill=ui.ACCENT,
+                           size=int(u * 1.1))
+            more.append(ui.Target(another, "another"))
         if info is not None:
             panel = (pygame.Rect(column.right + u, body.top, body.right - column.right - u,
                                  body.height) if landscape else
                      pygame.Rect(body.left, buttons_bottom + u // 2, body.width,
                                  back.top - buttons_bottom - u))
             self._requirements_panel(surface, panel, info, state.language)
-        return [*targets, ui.Target(back, "back")]
+        return [*targets, ui.Target(back, "back"), *more]
 
     def _requirements_panel(self, surface: pygame.Surface, panel: pygame.Rect,
                             service: ServiceOut, language: str) -> None:

@@ -22,6 +22,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "about": ("perkiraan", "about"),
     "minutes": ("menit", "min"),
     "back": ("Kembali", "Back"),
+    "another": ("+ Layanan lain", "+ Another service"),
+    "your_plan": ("Satu nomor untuk:", "One number for:"),
     "home": ("Awal", "Start"),
     "language": ("English", "Bahasa Indonesia"),
     "fee": ("Biaya", "Fee"),

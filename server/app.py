@@ -26,7 +26,17 @@ from server.realtime.bus import EventBus, InProcessBus
 from server.realtime.direct import ExposeServerSend
 from server.realtime.hub import Hub, HubSettings
 from server.region.runtime import RegionRuntime, newest_hall
-from server.services import auth, devices, housekeeping, online, outbox, stats_rollup, sync, tickets
+from server.services import (
+    auth,
+    devices,
+    housekeeping,
+    online,
+    outbox,
+    stats_rollup,
+    sync,
+    tickets,
+    visits,
+)
 from server.services.actor import SYSTEM
 from server.services.auth import ActorCache
 from server.services.catalog import Catalog, SiteInfo
@@ -146,6 +156,7 @@ async def _housekeeping(context: ServerContext) -> None:
         try:
             await context.runner.maintain(SYSTEM, tickets.expire_reservations)
             await context.runner.maintain(SYSTEM, online.lapse)
+            await context.runner.maintain(SYSTEM, visits.lapse_held)
             days = housekeeping.service_days(
                 (site.timezone for site in context.catalog.sites.values()), context.clock())
             if rounds.full_due(days, loop.time()):

@@ -42,6 +42,9 @@ def register(subcommands: Any) -> None:
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--tickets-per-day", type=int, default=1500,
                         help="average tickets per day (default 1500)")
+    parser.add_argument("--visit-share", type=float, default=0.1, metavar="SHARE",
+                        help="the share of citizens with 2 to 4 services on one number, at "
+                             "different agencies (default 0.1)")
     parser.add_argument("--weekends", action="store_true", help="also simulate Sat and Sun")
     parser.add_argument("--extra-counters", action="append", default=[], metavar="SERVICE=N",
                         help="add N counters serving SERVICE only (repeatable): a staffing what-if")
@@ -105,7 +108,7 @@ async def _main(args: argparse.Namespace) -> int:
         services, counters = await hall_model(db, catalog, site.id)
         counters = [*counters, *_extra_counters(args.extra_counters, catalog, site.id, counters)]
         start = args.start or (date.today() - timedelta(days=args.days))
-        plan = Plan(tickets_per_day=args.tickets_per_day)
+        plan = Plan(tickets_per_day=args.tickets_per_day, visit_share=args.visit_share)
         days = [d for d in (start + timedelta(days=i) for i in range(args.days))
                 if args.weekends or d.weekday() < 5]
         total = 0
@@ -197,6 +200,7 @@ async def write_days(db: Any, site_id: int, days: Sequence[Day], seed: int) -> i
                     insert(m.Ticket).returning(m.Ticket.id, sort_by_parameter_order=True),
                     rows[i:i + BATCH])
                 ids.extend(result.scalars().all())
+            await _visits(session, site_id, day, ids)
             surveys = [{"ticket_id": tid, "site_id": site_id, "answers": t.survey, "comment": "",
                         "created_at": t.finished_at}
                        for tid, t in zip(ids, day.tickets, strict=True) if t.survey]
@@ -217,6 +221,36 @@ async def write_days(db: Any, site_id: int, days: Sequence[Day], seed: int) -> i
     return written
 
 
+async def _visits(session: Any, site_id: int, day: Day, ids: Sequence[int]) -> None:
+    """The visits among the day's tickets, as the server stores them: a stop served is done,
+    the rest lapsed with the ticket (its times are those of its last stop)."""
+    from sqlalchemy import insert, select
+
+    from server.store import models as m
+
+    visits = [(tid, t) for tid, t in zip(ids, day.tickets, strict=True) if t.plan]
+    if not visits:
+        return
+    codes = dict((await session.execute(select(m.Service.id, m.Service.code))).all())
+    rows = []
+    for tid, t in visits:
+        reached = t.plan.index(t.service_id)
+        finished = t.status == "finished"
+        plan = [{"service": codes[sid], "joined_at": None, "called_at": None,
+                 "status": "done" if i < reached or (i == reached and finished) else "lapsed",
+                 "finished_at": t.finished_at.isoformat()
+                 if finished and i == reached and t.finished_at is not None else None}
+                for i, sid in enumerate(t.plan)]
+        rows.append({"ticket_id": tid, "site_id": site_id, "service_day": day.day,
+                     "status": "finished" if finished else "lapsed", "held_until": None,
+                     "plan": plan, "combination": " + ".join(sorted(codes[s] for s in t.plan)),
+                     "arrived_at": t.issued_at,
+                     "finished_at": t.finished_at if finished else None,
+                     "visit_seconds": whole_seconds(t.issued_at, t.finished_at) if finished
+                     else None})
+    await session.execute(insert(m.Visit), rows)
+
+
 def _ticket_row(site_id: int, day: date, t: Any, rng: random.Random) -> dict[str, Any]:
     return {
         "site_id": site_id, "service_id": t.service_id, "issued_service_id": t.issued_service_id,
@@ -228,7 +262,7 @@ def _ticket_row(site_id: int, day: date, t: Any, rng: random.Random) -> dict[str
         "started_at": t.started_at, "finished_at": t.finished_at, "ended_at": t.ended_at,
         "counter_id": t.counter_id, "officer_id": t.officer_id, "device_id": None,
         "call_count": t.call_count, "transfer_count": t.transfer_count,
-        "called_out_of_order": False, "rating": t.rating,
+        "called_out_of_order": False, "rating": t.rating, "in_visit": bool(t.plan),
         "wait_seconds": whole_seconds(t.issued_at, t.first_called_at),
         "walk_seconds": whole_seconds(t.first_called_at, t.started_at),
         "service_seconds": whole_seconds(t.started_at, t.finished_at),

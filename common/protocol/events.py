@@ -99,6 +99,27 @@ class TicketTransferred(_Event):
     counter: CounterRef | None
 
 
+class TicketRouted(_Event):
+    """A visit's stop finished and the ticket joined its next stop's line, keeping its number."""
+
+    type: Literal["ticket.routed"] = "ticket.routed"
+    ticket: TicketRef = Field(description="at its new service, waiting")
+    from_service: str
+    counter: CounterRef | None = Field(description="where the stop before finished")
+    stop: int = Field(description="the new stop's position, 1 for the first")
+    stops: int = Field(description="how many stops the visit has (dropped ones not counted)")
+
+
+class VisitChanged(_Event):
+    """An officer added or dropped a stop, or the visit lapsed after a no-show's grace."""
+
+    type: Literal["visit.changed"] = "visit.changed"
+    ticket: TicketRef
+    change: Literal["added", "dropped", "lapsed"]
+    service: str | None = Field(description="the stop added or dropped")
+    services: list[str] = Field(description="the visit's stops now, in order, dropped left out")
+
+
 class TicketCancelled(_Event):
     type: Literal["ticket.cancelled"] = "ticket.cancelled"
     ticket: TicketRef
@@ -170,9 +191,9 @@ class BookingLapsed(_Event):
 
 Event = Annotated[
     TicketIssued | TicketCalled | TicketRecalled | TicketServing | TicketFinished | TicketNoShow
-    | TicketReturned | TicketTransferred | TicketCancelled | CounterStateChanged | QueueSummary
-    | DeviceStatusChanged | BookingCreated | BookingCancelled | BookingCheckedIn
-    | BookingLapsed,
+    | TicketReturned | TicketTransferred | TicketRouted | VisitChanged | TicketCancelled
+    | CounterStateChanged | QueueSummary | DeviceStatusChanged | BookingCreated | BookingCancelled
+    | BookingCheckedIn | BookingLapsed,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

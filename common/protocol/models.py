@@ -167,6 +167,40 @@ class CounterOut(_Model):
     served_today: int = Field(default=0, description="tickets this counter finished today")
 
 
+StopStatus = Literal["pending", "waiting", "at_counter", "missed", "done", "dropped", "lapsed"]
+VisitStatus = Literal["active", "held", "finished", "lapsed"]
+
+
+class VisitStopOut(_Model):
+    """One stop of a visit: a service at its agency, and how far it has come."""
+
+    position: int = Field(description="1 for the first stop, in the order they are served")
+    service: str
+    service_name: str
+    service_name_en: str | None
+    agency: str
+    agency_name: str
+    agency_name_en: str | None
+    requirements: list[str]
+    requirements_en: list[str]
+    status: StopStatus
+    joined_at: datetime | None = Field(description="when it joined that service's line")
+    called_at: datetime | None
+    finished_at: datetime | None
+
+
+class VisitOut(_Model):
+    """A ticket that passes several agencies: its plan, where it is, where it goes next."""
+
+    status: VisitStatus
+    held_until: datetime | None = Field(
+        description="a no-show holds the rest of the visit until then; after it, it lapses")
+    stops: list[VisitStopOut]
+    current: int | None = Field(description="the position of the stop in a line or at a counter")
+    next_service: str | None = Field(description="the service it goes to after the current one "
+                                                 "(in the hall's order; may change with lines)")
+
+
 class TicketOut(_Model):
     id: int
     number: str
@@ -196,6 +230,8 @@ class TicketOut(_Model):
     finished_at: datetime | None
     slot_at: datetime | None = Field(default=None,
                                      description="a booking's slot (UTC); null for a walk-in")
+    visit: VisitOut | None = Field(default=None,
+                                   description="set when the ticket is a visit of several stops")
 
 
 class IssueTicketRequest(_Request):
@@ -213,6 +249,22 @@ class IssueTicketRequest(_Request):
         description="hold the number until /confirm (after a successful print); "
         "unconfirmed reservations expire and never reach a counter",
     )
+
+
+class IssueVisitRequest(_Request):
+    services: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        min_length=1, max_length=10,
+        description="the service codes, in the order the citizen chose; at most the hall's "
+        "`visits.max_stops`. A service that needs another is moved behind it.")
+    priority_reason: PriorityReasonIn | None = Field(
+        default=None, description="as for a single ticket; the class holds at every stop")
+    channel: Literal["kiosk", "web"] = "kiosk"
+    reserve: bool = Field(default=False, description="as for a single ticket")
+
+
+class StopChangeRequest(_Request):
+    service: str = Field(min_length=1, max_length=40, description="the service code of the stop")
+    reason: str | None = Field(default=None, max_length=500, description="audited")
 
 
 class CallTicketRequest(_Request):

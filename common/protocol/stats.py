@@ -132,6 +132,22 @@ class OnlineRow(_Model):
     quota_use: float | None
 
 
+class VisitTally(_Model):
+    key: str = Field(description="a day (YYYY-MM-DD), a combination (\"BPJS + KTP\") or all")
+    visits: int
+    finished: int
+    lapsed: int
+    mean_visit_seconds: float | None = Field(description="arrival to the last stop's finish")
+
+
+class VisitStatsOut(_Model):
+    """Visits of several services (single-service tickets are not counted here)."""
+
+    totals: VisitTally
+    days: list[VisitTally]
+    combinations: list[VisitTally] = Field(description="the commonest first, at most 20")
+
+
 class StatsOut(_Model):
     site: str
     date_from: date
@@ -148,6 +164,7 @@ class StatsOut(_Model):
     out_of_order_calls: list[OutOfOrderCall] = Field(description="the latest 50, newest first")
     online: list[OnlineRow] = Field(default_factory=list,
                                     description="per service taking online numbers or bookings")
+    visits: VisitStatsOut | None = Field(default=None, description="visits of several services")
 
 
 class ServiceNow(_Model):

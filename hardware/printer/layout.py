@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from common.formats import clock_time, long_date
@@ -97,6 +97,15 @@ PRIORITY_LABELS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class PlannedStop:
+    """One stop of a visit as printed: the service, its agency and what to bring there."""
+
+    service_name: str
+    agency_name: str
+    requirements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TicketData:
     """Everything printed on one ticket. Build it from a ``TicketOut`` with ``from_ticket``."""
 
@@ -116,6 +125,7 @@ class TicketData:
     logo: Path | None = None
     booked_slot: datetime | None = None  # a checked-in booking's slot
     booked_online: bool = False  # a booking or a remote number, checked in
+    stops: tuple[PlannedStop, ...] = ()  # a visit of several services: its plan, in order
 
     @classmethod
     def from_ticket(
@@ -132,7 +142,11 @@ class TicketData:
         """``checked_in``: the ticket of a booking or a remote number, checked in at the
         kiosk: it is marked as booked online."""
         zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
-        extra = {"footer": footer} if footer is not None else {}
+        extra: dict[str, Any] = {"footer": footer} if footer is not None else {}
+        if ticket.visit is not None and len(ticket.visit.stops) > 1:
+            extra["stops"] = tuple(
+                PlannedStop(stop.service_name, stop.agency_name, tuple(stop.requirements))
+                for stop in ticket.visit.stops)
         return cls(
             hall_name=hall_name,
             agency_name=ticket.agency_name,
@@ -187,6 +201,13 @@ def _wrapped(
     return [Text(line, align=align, bold=bold, width=size, height=size) for line in lines]
 
 
+def _hanging(lead: str, text: str, columns: int, *, bold: bool = False) -> list[Text]:
+    """``lead`` then ``text``, its further lines indented under the text."""
+    lines = textwrap.wrap(text, columns - len(lead), break_on_hyphens=False) or [""]
+    return [Text(f"{lead}{lines[0]}", bold=bold),
+            *[Text(" " * len(lead) + line, bold=bold) for line in lines[1:]]]
+
+
 def layout_ticket(data: TicketData, paper: Paper = PAPER_80) -> list[PrintOp]:
     """The print operations for one ticket, top to bottom, ending with a cut."""
     cols = paper.columns
@@ -226,7 +247,16 @@ def layout_ticket(data: TicketData, paper: Paper = PAPER_80) -> list[PrintOp]:
         ops.append(rule)
         ops.append(Qr(data.tracking_url, module_dots=6 if paper.width_mm == 58 else 7))
         ops += _wrapped("Pindai untuk memantau antrean Anda", cols, align="center")
-    if data.requirements:
+    if data.stops:
+        # One number, several agencies: the way through the hall, each stop with what it needs.
+        ops.append(rule)
+        ops.append(Text("Rencana kunjungan:", bold=True))
+        for position, stop in enumerate(data.stops, start=1):
+            ops += _hanging(f"{position}. ", f"{stop.service_name} di {stop.agency_name}", cols,
+                            bold=True)
+            for item in stop.requirements:
+                ops += _hanging("   - ", item, cols)
+    elif data.requirements:
         ops.append(rule)
         ops.append(Text("Siapkan persyaratan:", bold=True))
         for item in data.requirements:

@@ -14,6 +14,7 @@ from server.api import (
     operations,
     public,
     stats,
+    visits,
     ws,
 )
 from server.api.deps import ACTOR_SCHEME, gate_actor
@@ -28,6 +29,6 @@ from server.web import region as region_pages
 def register_routes(app: FastAPI) -> None:
     app.add_middleware(RequestGate, resolve_actor=gate_actor, scheme=ACTOR_SCHEME)
     install_error_handlers(app)  # outside the gate: a database down while it checks a token
-    for module in (public, operations, auth, kiosk, online, counter, display, ws, stats, notify,
-                   region, region_pages, pages, online_pages, screens):
+    for module in (public, operations, auth, kiosk, online, visits, counter, display, ws, stats,
+                   notify, region, region_pages, pages, online_pages, screens):
         app.include_router(module.router)

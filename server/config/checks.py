@@ -176,4 +176,33 @@ def voice(hall: RawHall) -> Iterator[Finding]:
                           _missing("agency", "instansi", code, agencies))
 
 
-CHECKS: list[Check] = [unique_values, references, officers, ticket_address, voice]
+def visit_needs(hall: RawHall) -> Iterator[Finding]:
+    """A service needs only services that exist, and needs never go round in a circle (no
+    visit could ever be served in such an order)."""
+    from server.domain.visits import needs_cycle
+
+    services = hall.codes("service")
+    needs: dict[str, list[str]] = {}
+    for index, service in enumerate(hall.entries("service")):
+        wanted = service.get("needs")
+        code = _text(service, "code")
+        if not isinstance(wanted, list) or code is None:
+            continue
+        for other in wanted:
+            if isinstance(other, str) and other not in services:
+                yield Finding(("service", index, "needs"),
+                              _missing("service", "layanan", other, services))
+        needs[code] = [other for other in wanted if isinstance(other, str) and other in services]
+    cycle = needs_cycle(needs)
+    if cycle is not None:
+        chain = " → ".join(cycle)
+        index = next(i for i, entry in enumerate(hall.entries("service"))
+                     if entry.get("code") == cycle[0])
+        yield Finding(("service", index, "needs"), Said(
+            f"these services need each other in a circle: {chain}",
+            f"layanan-layanan ini saling membutuhkan melingkar: {chain}",
+            "remove one of the needs so that one of them can be served first",
+            "hapus salah satu needs agar salah satunya dapat dilayani lebih dulu"))
+
+
+CHECKS: list[Check] = [unique_values, references, officers, ticket_address, voice, visit_needs]

@@ -116,6 +116,18 @@ class DispatchSettings(_Strict):
     max_consecutive_booked: int = Field(default=2, ge=1, le=50)
 
 
+class VisitSettings(_Strict):
+    """Visits: one number for several services (see docs/hall-config.md)."""
+
+    max_stops: int = Field(default=5, ge=1, le=10,
+                           description="how many services one visit may hold")
+    order: Literal["plan", "shortest"] = Field(
+        default="plan", description="plan: in the order chosen; shortest: the shortest line now "
+                                    "among the services whose needs are met")
+    grace_minutes: int = Field(default=15, ge=1, le=240,
+                               description="how long a no-show holds the rest of a visit")
+
+
 class VoiceConfig(_Strict):
     """How calls are worded and whose voice says them (see docs/hall-config.md)."""
 
@@ -223,6 +235,7 @@ class SiteConfig(_Strict):
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     online: SiteOnlineConfig = Field(default_factory=SiteOnlineConfig)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -275,6 +288,8 @@ class ServiceConfig(_Strict):
     daily_quota: int | None = Field(default=None, ge=1)
     hours: HoursText | None = None
     online: ServiceOnlineConfig = Field(default_factory=ServiceOnlineConfig)
+    needs: list[Code] = Field(default_factory=list,
+                              description="services a visit must finish before this one")
 
 
 class CounterConfig(_Strict):

@@ -49,6 +49,7 @@ class Plan:
     no_show_share: float = 0.05
     cancel_share: float = 0.02  # give up while waiting
     transfer_share: float = 0.02
+    visit_share: float = 0.0  # citizens with 2–4 services on one number (a visit)
     survey_share: float = 0.15
     rating_share: float = 0.5
     lunch_share: float = 0.7  # counters whose officer takes a lunch break
@@ -77,6 +78,8 @@ class SimTicket:
     transfer_count: int = 0
     rating: int | None = None
     survey: dict[str, int] | None = None
+    plan: tuple[int, ...] = ()  # a visit's services in order (empty: a single service)
+    _remaining: list[int] = field(default_factory=list)
     _will_no_show: bool = False
     _will_transfer: bool = False
     _patience: float = math.inf
@@ -207,9 +210,24 @@ def simulate_day(day: date, timezone: str, services: Sequence[SimService],
             priority = rng.choice(PRIORITY_REASONS) if rng.random() < plan.priority_share else None
             ticket = SimTicket(service.id, service.id, seq, f"{service.prefix}-{seq:03d}", priority,
                                now, now)
+            if plan.visit_share and rng.random() < plan.visit_share:
+                # Several agencies' services: the first one numbers the ticket, as the server
+                # does; the others follow, each joining its line when the one before finishes.
+                others = [s for s in offered if s.agency_id != service.agency_id]
+                wanted = min(rng.randint(2, 4) - 1, len({s.agency_id for s in others}))
+                more: list[SimService] = []
+                while len(more) < wanted:
+                    pick = rng.choices(others, [s.popularity for s in others])[0]
+                    if all(pick.agency_id != m.agency_id for m in more):
+                        more.append(pick)
+                if more:
+                    ticket.plan = (service.id, *(m.id for m in more))
+                    ticket._remaining = [m.id for m in more]
             roll = rng.random()
             ticket._will_no_show = roll < plan.no_show_share
             ticket._will_transfer = not ticket._will_no_show and rng.random() < plan.transfer_share
+            if ticket.plan:  # a visit moves by its plan, never by a transfer (as the server)
+                ticket._will_transfer = False
             if rng.random() < plan.cancel_share:
                 ticket._patience = rng.uniform(20, 90)
                 push(now + timedelta(minutes=ticket._patience), "give_up", ticket)
@@ -273,7 +291,16 @@ def simulate_day(day: date, timezone: str, services: Sequence[SimService],
             woken = {cid}
             targets = [s for s in offered if s.agency_id == by_id[ticket.service_id].agency_id
                        and s.id != ticket.service_id]
-            if ticket._will_transfer and targets and ticket.transfer_count == 0:
+            if ticket._remaining:  # a visit: on to its next stop's line, from now
+                nxt = ticket._remaining.pop(0)
+                ticket.service_id = nxt
+                ticket.status = "waiting"
+                ticket.queued_at = now
+                ticket.counter_id = None
+                ticket.started_at = None
+                lines[nxt][0 if ticket.priority_reason else 1].append(ticket)
+                woken |= {c.id for c in served_by[nxt]}
+            elif ticket._will_transfer and targets and ticket.transfer_count == 0:
                 ticket._will_transfer = False
                 target = rng.choice(targets)
                 ticket.transfer_count += 1

@@ -27,6 +27,7 @@ class TicketAction(StrEnum):
     NO_SHOW = "no_show"
     RETURN = "return"
     TRANSFER = "transfer"
+    ROUTE = "route"  # a visit's stop finished: on to the next stop's line, same number
     CANCEL = "cancel"
     EXPIRE = "expire"
     CHECK_IN = "check_in"
@@ -71,6 +72,8 @@ TRANSITIONS: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
     (S.CALLED, A.CANCEL): S.CANCELLED,
     (S.SERVING, A.FINISH): S.FINISHED,
     (S.SERVING, A.TRANSFER): S.WAITING,
+    (S.CALLED, A.ROUTE): S.WAITING,
+    (S.SERVING, A.ROUTE): S.WAITING,
     (S.NO_SHOW, A.RETURN): S.WAITING,
     (S.REMOTE, A.CHECK_IN): S.WAITING,
     (S.REMOTE, A.LAPSE): S.LAPSED,

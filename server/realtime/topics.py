@@ -35,7 +35,7 @@ class TopicError(Exception):
 
 
 _LINE_EVENTS = frozenset({"ticket.issued", "ticket.returned", "ticket.transferred",
-                          "ticket.cancelled"})
+                          "ticket.routed", "ticket.cancelled"})
 _KIOSK_EVENTS = frozenset({"queue.summary", "counter.state"})
 _STAFF_EVENTS = frozenset({"device.status"})
 

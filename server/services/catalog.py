@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -20,6 +20,8 @@ from common.protocol.models import AgencyOut
 from server.domain.calendar import OpeningHours
 from server.domain.dispatch import Policy
 from server.domain.notify import NotifyRules, RateLimit
+from server.domain.visits import DEFAULT_MAX_STOPS
+from server.domain.visits import Rules as VisitRules
 from server.services.errors import NotFound
 from server.store import models as m
 
@@ -122,6 +124,7 @@ class SiteInfo:
     voice: SiteVoice = field(default_factory=SiteVoice)
     notify: SiteNotify = field(default_factory=SiteNotify)
     online: SiteOnline = field(default_factory=SiteOnline)
+    visit_rules: VisitRules = field(default_factory=VisitRules)
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ class Catalog:
                 voice=SiteVoice.of(site.voice or {}),
                 notify=SiteNotify.of(site.notify or {}),
                 online=SiteOnline.of(site.online or {}),
+                visit_rules=_visit_rules(site.dispatch.get("visits") or {}),
             )
             catalog._site_by_code[site.code] = site.id
         for agency in (await session.scalars(select(m.Agency).where(m.Agency.active))).all():
@@ -297,4 +301,13 @@ def _policy(raw: dict[str, Any]) -> Policy:
         max_consecutive_priority=int(raw.get("max_consecutive_priority", 3)),
         sla_ageing=float(raw.get("sla_ageing", 1.0)),
         max_consecutive_booked=int(raw.get("max_consecutive_booked", 2)),
+    )
+
+
+def _visit_rules(raw: dict[str, Any]) -> VisitRules:
+    return VisitRules(
+        max_stops=int(raw.get("max_stops", DEFAULT_MAX_STOPS)),
+        order="shortest" if raw.get("order") == "shortest" else "plan",
+        grace=timedelta(minutes=int(raw.get("grace_minutes", 15))),
+        needs={code: frozenset(wanted) for code, wanted in (raw.get("needs") or {}).items()},
     )

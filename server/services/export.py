@@ -32,7 +32,7 @@ TICKET_COLUMNS = (
     "service_day", "number", "agency", "service", "priority_reason", "channel", "status",
     "issued_at", "first_called_at", "started_at", "finished_at", "ended_at", "wait_seconds",
     "walk_seconds", "service_seconds", "counter", "officer", "transfers", "call_count",
-    "called_out_of_order", "rating",
+    "called_out_of_order", "rating", "visit_id",
 )
 KPI_COLUMNS = (
     "group", "key", "label", "issued", "served", "no_shows", "cancelled", "expired",
@@ -88,6 +88,9 @@ async def ticket_rows(context: Store, sel: stats.Selection) -> AsyncIterator[lis
                 counter.number if counter else "", username or "", ticket.transfer_count,
                 ticket.call_count, int(ticket.called_out_of_order),
                 "" if ticket.rating is None else ticket.rating,
+                # A visit of several stops is one ticket: its id names the visit; the times
+                # above are its last stop's (each stop's own are in the visit's plan).
+                ticket.id if ticket.in_visit else "",
             ]
 
 

@@ -34,6 +34,7 @@ from server.domain.estimate import estimate_wait_minutes, expected_service_minut
 from server.domain.numbering import service_day
 from server.domain.tickets import TicketStatus
 from server.services.catalog import Catalog, ServiceInfo
+from server.services.visit_views import visit_out
 from server.store import models as m
 
 RECENT_SERVICE_TIMES = 20
@@ -319,6 +320,10 @@ async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket,
         ahead, open_ids = place or await people_ahead_and_open(session, ticket)
         wait = expected_wait(catalog, service, ahead, open_ids)
     counter = catalog.counters.get(ticket.counter_id) if ticket.counter_id else None
+    visit = None
+    if ticket.in_visit:  # a single-service ticket never reads the visits
+        row = await session.get(m.Visit, ticket.id)
+        visit = visit_out(catalog, ticket.site_id, row) if row is not None else None
     return TicketOut(
         id=ticket.id, number=ticket.number, tracking_code=ticket.tracking_code,
         tracking_url=f"{site.public_base_url}/t/{ticket.tracking_code}", site=site.code,
@@ -332,5 +337,5 @@ async def ticket_out(session: AsyncSession, catalog: Catalog, ticket: m.Ticket,
         counter_number=counter.number if counter else None,
         counter_name=counter.name if counter else None, call_count=ticket.call_count,
         called_at=ticket.last_called_at, started_at=ticket.started_at,
-        finished_at=ticket.finished_at, slot_at=ticket.slot_at,
+        finished_at=ticket.finished_at, slot_at=ticket.slot_at, visit=visit,
     )

@@ -53,7 +53,10 @@ from common.protocol.stats import (
     ServiceNow,
     StatsOut,
     StatsRow,
+    VisitStatsOut,
+    VisitTally,
 )
+from server.domain import visit_stats
 from server.domain.stats import (
     IKM_ELEMENTS,
     bucket_percentile,
@@ -540,7 +543,8 @@ async def statistics(session: AsyncSession, catalog: Catalog, site: SiteInfo, qu
                     group_by=query.group_by, filters=query.filters(), generated_at=now,
                     totals=totals[0], rows=rows, hours=hours, peak_hours=peak, counters=counters,
                     officers=officer_uses, out_of_order_calls=await _out_of_order_calls(session, sel),
-                    online=await _online_rows(session, catalog, site, query))
+                    online=await _online_rows(session, catalog, site, query),
+                    visits=await visit_statistics(session, site, query))
 
 
 async def _online_rows(session: AsyncSession, catalog: Catalog, site: SiteInfo,
@@ -548,6 +552,28 @@ async def _online_rows(session: AsyncSession, catalog: Catalog, site: SiteInfo,
     from server.services.online_stats import online_rows  # it reads StatsQuery from here
 
     return await online_rows(session, catalog, site, query)
+
+
+async def visit_statistics(session: AsyncSession, site: SiteInfo, query: StatsQuery
+                           ) -> VisitStatsOut:
+    """Visits of the days chosen: per day, overall, and the commonest combinations. The
+    agency filter keeps the visits with a stop at that agency's services."""
+    rows = (await session.execute(
+        select(m.Visit.service_day, m.Visit.combination, m.Visit.status, m.Visit.visit_seconds)
+        .where(m.Visit.site_id == site.id, m.Visit.service_day >= query.date_from,
+               m.Visit.service_day <= query.date_to))).all()
+    facts = [visit_stats.VisitFact(day, combination, status, seconds)
+             for day, combination, status, seconds in rows]
+    if query.service is not None:
+        facts = [f for f in facts if query.service in f.combination.split(" + ")]
+
+    def out(tally: visit_stats.Tally) -> VisitTally:
+        return VisitTally(key=tally.key, visits=tally.visits, finished=tally.finished,
+                          lapsed=tally.lapsed, mean_visit_seconds=tally.mean_visit_seconds)
+
+    return VisitStatsOut(totals=out(visit_stats.overall(facts)),
+                         days=[out(t) for t in visit_stats.by_day(facts)],
+                         combinations=[out(t) for t in visit_stats.combinations(facts)])
 
 
 def _round2(value: float | None) -> float | None:

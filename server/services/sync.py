@@ -32,7 +32,10 @@ async def apply_hall(session: AsyncSession, hall: HallConfig, now: datetime,
     site.hours = {str(day): text for day, text in cfg.hours.items()}
     site.holidays = [d.isoformat() for d in cfg.holidays]
     site.running_text = cfg.running_text
-    site.dispatch = cfg.dispatch.model_dump()
+    # The visit rules go with the dispatch's: both say who goes where next.
+    site.dispatch = {**cfg.dispatch.model_dump(), "visits": {
+        **cfg.visits.model_dump(),
+        "needs": {item.code: list(item.needs) for item in hall.service if item.needs}}}
     site.reservation_seconds = cfg.reservation_seconds
     site.voice = cfg.voice.model_dump()
     site.notify = cfg.notify.model_dump()

@@ -34,6 +34,9 @@ from server.domain.tickets import (
     TicketStatus,
     next_status,
 )
+
+# The visit's hooks; that module uses this one's helpers, at call time only.
+from server.services import visits
 from server.services.actor import Actor
 from server.services.catalog import Catalog, CounterInfo, SiteInfo
 from server.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -289,6 +292,8 @@ async def expire_reservations(uow: UnitOfWork) -> int:
     for ticket in rows:
         transition(ticket, TicketAction.EXPIRE)
         ticket.ended_at = uow.now
+        if ticket.in_visit:
+            await visits.ended(uow, ticket)
         uow.audit(ticket.site_id, "ticket.expire", ticket_id=ticket.id,
                   reason="reservation not confirmed")
         log.info("reservation %s expired unconfirmed", ticket.number)
@@ -308,6 +313,8 @@ async def expire_past_days(uow: UnitOfWork) -> int:
         for ticket in rows:
             ticket.status = TicketStatus.EXPIRED
             ticket.ended_at = uow.now
+            if ticket.in_visit:
+                await visits.ended(uow, ticket)
             uow.audit(site.id, "ticket.expire", ticket_id=ticket.id, reason="service day ended")
         expired += len(rows)
     return expired
@@ -375,6 +382,8 @@ async def _hand_to_counter(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Cou
     ticket.call_count += 1
     ticket.called_out_of_order = ticket.called_out_of_order or out_of_order
     counter_row.current_ticket_id = ticket.id
+    if ticket.in_visit:
+        await visits.called(uow, ticket)
     site = uow.catalog.sites[counter.site_id]
     spoken_id, spoken_en = site.voice.wording.call(ticket.number, counter.number,
                                                    uow.catalog.agencies[counter.agency_id].code)
@@ -540,6 +549,8 @@ async def _finish(uow: UnitOfWork, ticket: m.Ticket, counter_row: m.Counter, cou
               auto=auto)
     uow.emit(site.id, TicketFinished(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
                                      counter=counter_ref(uow, counter)))
+    if ticket.in_visit:  # the stop is done; a visit's number goes on to its next line
+        await visits.finished(uow, ticket, counter)
 
 
 async def finish(uow: UnitOfWork, ticket_id: int) -> TicketOut:
@@ -555,6 +566,8 @@ async def no_show(uow: UnitOfWork, ticket_id: int) -> TicketOut:
     transition(ticket, TicketAction.NO_SHOW)
     ticket.ended_at = uow.now
     counter_row.current_ticket_id = None
+    if ticket.in_visit:  # the rest of the visit is held for the grace
+        await visits.no_show(uow, ticket)
     site = uow.catalog.sites[counter.site_id]
     uow.audit(site.id, "ticket.no_show", ticket_id=ticket.id, counter_id=counter.id)
     uow.emit(site.id, TicketNoShow(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),
@@ -570,6 +583,8 @@ async def return_to_line(uow: UnitOfWork, ticket_id: int, reason: str | None) ->
         raise Conflict(f"Tiket {ticket.number} berasal dari hari layanan lain.",
                        f"Ticket {ticket.number} belongs to another service day.",
                        code="other_service_day")
+    if ticket.in_visit:
+        await visits.returned(uow, ticket)
     transition(ticket, TicketAction.RETURN)
     ticket.queued_at = uow.now
     ticket.counter_id = None
@@ -587,6 +602,7 @@ async def transfer(uow: UnitOfWork, ticket_id: int, service_code: str,
     # Both lines, so that the ticket never joins or leaves one while a counter chooses from it.
     ticket, counter_row = await _lock_with_its_counter(uow, ticket_id, joining=service_code)
     authorize_ticket(uow, ticket)
+    visits.refuse_transfer(ticket)
     target = uow.catalog.service(ticket.site_id, service_code)
     source = uow.catalog.services[ticket.service_id]
     if target.id == ticket.service_id:
@@ -634,6 +650,8 @@ async def cancel(uow: UnitOfWork, ticket_id: int, reason: str | None) -> TicketO
         counter_row.current_ticket_id = None
     transition(ticket, TicketAction.CANCEL)
     ticket.ended_at = uow.now
+    if ticket.in_visit:
+        await visits.ended(uow, ticket)
     site = uow.catalog.sites[ticket.site_id]
     uow.audit(site.id, "ticket.cancel", ticket_id=ticket.id, reason=reason)
     uow.emit(site.id, TicketCancelled(site=site.code, at=uow.now, ticket=ticket_ref(uow, ticket),

@@ -329,6 +329,33 @@ class Ticket(Base):
     wait_seconds: Mapped[int | None] = mapped_column(Integer)
     walk_seconds: Mapped[int | None] = mapped_column(Integer)
     service_seconds: Mapped[int | None] = mapped_column(Integer)
+    # One number for several stops: the ticket's row of ``visits`` holds the plan. Kept on the
+    # ticket so that a single-service ticket's commands never read that table.
+    in_visit: Mapped[bool] = mapped_column(Boolean, server_default="0")
+
+
+class Visit(Base):
+    """A ticket that passes several agencies: its plan of stops, one a service, in order.
+
+    ``plan`` is the domain's visit (``server.domain.visits``) as stored: each stop's service
+    code, status and times. ``combination`` names the services it kept, sorted, for the table
+    of the commonest combinations."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_site_day", "site_id", "service_day"),
+                      Index("ix_visits_held", "held_until",
+                            sqlite_where=text("status = 'held'"),
+                            postgresql_where=text("status = 'held'")))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    service_day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))
+    held_until: Mapped[datetime | None] = mapped_column()
+    plan: Mapped[list[Any]] = mapped_column(JSON)
+    combination: Mapped[str] = mapped_column(String(400))
+    arrived_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    visit_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class Survey(Base):

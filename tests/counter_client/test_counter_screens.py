@@ -52,6 +52,8 @@ def states() -> list[tuple[str, desk.Desk]]:
         ("paused-english", replace(d, current=None, state="paused", pause_reason="Salat Jumat",
                                    language="en")),
         ("closed", replace(d, current=None, state="closed")),
+        ("visit", replace(d, current=replace(d.current, visit_step=(2, 3), goes_next=(  # type: ignore[type-var]
+            "NPWP", "Tax number")))),
         ("login", desk.Desk(login=desk.LoginForm(username="siti", password="abc",
                                                  field="password"))),
         ("session-expired", replace(d, session="expired",

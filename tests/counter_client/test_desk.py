@@ -455,3 +455,34 @@ def test_an_officer_checks_in_a_citizen_booked_online() -> None:
     d, effects = run(d, Refused(again.key, "unknown_booking", "Kode pendaftaran tidak ditemukan.",
                                 "No booking has that code."))
     assert d.error == ("Kode pendaftaran tidak ditemukan.", "No booking has that code.")
+
+
+def test_a_visit_at_the_counter_says_its_stop_and_where_it_goes_next() -> None:
+    from datetime import UTC, date, datetime
+
+    from common.protocol.models import TicketOut, VisitOut, VisitStopOut
+
+    def stop(position: int, service: str, name: str, status: str) -> VisitStopOut:
+        return VisitStopOut(position=position, service=service, service_name=name,
+                            service_name_en=None, agency="X", agency_name="X",
+                            agency_name_en=None, requirements=[], requirements_en=[],
+                            status=status, joined_at=None, called_at=None,  # type: ignore[arg-type]
+                            finished_at=None)
+
+    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    ticket = TicketOut(
+        id=5, number="A-001", tracking_code="T", tracking_url="", site="TEST", service="BPJS",
+        service_name="Kartu BPJS", service_name_en=None, agency="BPJS", agency_name="BPJS",
+        status="called", priority=False, priority_reason=None, channel="kiosk",
+        service_day=date(2026, 3, 2), issued_at=at, reserve_expires_at=None, people_ahead=None,
+        estimated_wait_minutes=None, counter_id=5, counter_number=5, counter_name="Loket 5",
+        call_count=1, called_at=at, started_at=None, finished_at=None,
+        visit=VisitOut(status="active", held_until=None, current=2, next_service="NPWP", stops=[
+            stop(1, "KTP", "KTP", "done"), stop(2, "BPJS", "Kartu BPJS", "at_counter"),
+            stop(3, "NPWP", "NPWP", "pending")]))
+    current = desk.Current.of(ticket)
+    assert current.visit_step == (2, 3) and current.goes_next == ("NPWP", "NPWP")
+    last = ticket.model_copy(update={"visit": ticket.visit.model_copy(  # type: ignore[union-attr]
+        update={"current": 3, "next_service": None})})
+    assert desk.Current.of(last).goes_next is None
+    assert desk.Current.of(ticket.model_copy(update={"visit": None})).visit_step is None

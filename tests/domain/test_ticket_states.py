@@ -38,6 +38,8 @@ LIFE = {
     (S.CALLED, A.CANCEL): S.CANCELLED,
     (S.SERVING, A.FINISH): S.FINISHED,
     (S.SERVING, A.TRANSFER): S.WAITING,  # sent on to another agency's service
+    (S.CALLED, A.ROUTE): S.WAITING,  # a visit's stop done: on to its next stop's line
+    (S.SERVING, A.ROUTE): S.WAITING,
     (S.NO_SHOW, A.RETURN): S.WAITING,  # the citizen came back after all
     (S.REMOTE, A.CHECK_IN): S.WAITING,  # taken from a phone, checked in at the hall
     (S.REMOTE, A.LAPSE): S.LAPSED,  # not checked in within the grace after its turn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -144,3 +145,46 @@ def test_a_long_priority_mark_wraps_on_58_mm_and_keeps_one_line_on_80() -> None:
     wide = [op.text.strip() for op in layout_ticket(data, PAPER_80)
             if isinstance(op, Text) and op.invert]
     assert wide == ["PRIORITAS: PENYANDANG DISABILITAS"]
+
+
+def test_a_visit_prints_its_plan_with_each_stops_requirements(tmp_path: Path) -> None:
+    """One number, three agencies: rendered through the simulator's paper, the plan reads in
+    order, each stop with what to bring there."""
+    from common.protocol.models import VisitOut, VisitStopOut
+    from hardware.printer.driver import TicketPrinter
+    from hardware.printer.render import render, render_png
+
+    def stop(position: int, service: str, name: str, agency: str,
+             requirements: list[str]) -> VisitStopOut:
+        return VisitStopOut(position=position, service=service, service_name=name,
+                            service_name_en=None, agency=agency, agency_name=agency,
+                            agency_name_en=None, requirements=requirements,
+                            requirements_en=[], status="waiting" if position == 1 else "pending",
+                            joined_at=None, called_at=None, finished_at=None)
+
+    issued = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    ticket = TicketOut(
+        id=1, number="A-001", tracking_code="ABCDEFGHJK", tracking_url="http://hall/t/ABCDEFGHJK",
+        site="TEST", service="KTP", service_name="KTP", service_name_en=None, agency="DUKCAPIL",
+        agency_name="Dukcapil", status="waiting", priority=False, priority_reason=None,
+        channel="kiosk", service_day=issued.date(), issued_at=issued, reserve_expires_at=None,
+        people_ahead=0, estimated_wait_minutes=0, counter_id=None, counter_number=None,
+        counter_name=None, call_count=0, called_at=None, started_at=None, finished_at=None,
+        visit=VisitOut(status="active", held_until=None, current=1, next_service="BPJS", stops=[
+            stop(1, "KTP", "KTP", "Dukcapil", ["Fotokopi Kartu Keluarga"]),
+            stop(2, "BPJS", "Kartu BPJS", "BPJS Kesehatan", ["KTP", "Kartu Keluarga"]),
+            stop(3, "NPWP", "NPWP", "Kantor Pajak", ["KTP"])]))
+    data = TicketData.from_ticket(ticket, hall_name="MPP Uji", timezone="Asia/Jakarta")
+    printer = TicketPrinter("sim://?paper=80")
+    assert printer.print_ticket(data).state == "ok"
+    raw = printer.device.simulator.tickets[0]  # type: ignore[attr-defined]
+    lines = [line.strip() for line in render(raw, 576).text_lines]
+    start = lines.index("Rencana kunjungan:")
+    assert lines[start + 1:start + 7] == [
+        "1. KTP di Dukcapil", "- Fotokopi Kartu Keluarga",
+        "2. Kartu BPJS di BPJS Kesehatan", "- KTP", "- Kartu Keluarga",
+        "3. NPWP di Kantor Pajak"]
+    assert "A-001" in lines
+    assert "Siapkan persyaratan:" not in lines  # each stop says its own
+    picture = render_png(raw, tmp_path / "visit-ticket.png", 576)
+    assert picture.stat().st_size > 0

@@ -181,3 +181,39 @@ def test_a_refusal_is_said_on_the_keypad_and_a_retry_has_a_new_key() -> None:
     assert "09.30" in state.notice[0] and state.typed_code == ""
     state, effects = walk(state, "key:K", "submit")
     assert effects[0].idempotency_key != first_key  # type: ignore[union-attr]
+
+
+def test_several_services_on_one_number() -> None:
+    ready = KioskState(services=(service("KTP"), service("KK"), service("NPWP")))
+    state, effects = walk(ready, "start", "agency:DUKCAPIL", "service:KTP", "another",
+                          "agency:DUKCAPIL", "service:KTP",  # already chosen: nothing happens
+                          "service:KK", "another", "agency:DUKCAPIL", "service:NPWP")
+    assert effects == [] and state.screen == "priority"
+    assert [s.code for s in state.planned()] == ["KTP", "KK", "NPWP"]
+    state, effects = walk(state, "priority:elderly")
+    [issue] = effects
+    assert isinstance(issue, flow.IssueTicket)
+    assert issue.visit == ("KTP", "KK", "NPWP") and issue.service == "KTP"
+    assert issue.priority_reason == "elderly"
+    # a refusal (the hall allows fewer) starts the choice again, with no services kept
+    state, _ = step(state, flow.IssueRefused("Terlalu banyak layanan.", "Too many services."))
+    assert state.basket == () and state.screen == "services"
+
+
+def test_the_kiosk_offers_at_most_its_number_of_services() -> None:
+    codes = [f"S{i}" for i in range(flow.VISIT_MAX_STOPS + 1)]
+    state = KioskState(services=tuple(service(code) for code in codes))
+    state, _ = walk(state, "start")
+    for code in codes[:flow.VISIT_MAX_STOPS - 1]:
+        state, _ = walk(state, "agency:DUKCAPIL", f"service:{code}", "another")
+    state, _ = walk(state, "agency:DUKCAPIL", f"service:{codes[flow.VISIT_MAX_STOPS - 1]}")
+    assert not state.may_add()
+    stuck, _ = walk(state, "another")
+    assert stuck.screen == "priority"  # no sixth service
+    _, effects = walk(state, "regular")
+    assert len(effects[0].visit) == flow.VISIT_MAX_STOPS  # type: ignore[union-attr]
+
+
+def test_one_service_is_an_ordinary_ticket() -> None:
+    _, effects = walk(READY, "start", "agency:DUKCAPIL", "service:KTP", "regular")
+    assert effects[0].visit == ()  # type: ignore[union-attr]

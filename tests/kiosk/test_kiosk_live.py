@@ -208,3 +208,26 @@ def test_paper_running_out_mid_ticket_is_reported_for_that_ticket(
     finally:
         app.stop()
         client.stop()
+
+
+def test_a_citizen_takes_one_number_for_two_agencies(server: ServerProcess,
+                                                     kiosk: tuple[KioskApp, TicketPrinter]
+                                                     ) -> None:
+    app, printer = kiosk
+    settle(app, lambda: bool(app.state.services))
+    for action in ("start", "agency:DUKCAPIL", "service:KTP", "another", "agency:SAMSAT",
+                   "service:PKB", "regular"):
+        touch(app, action)
+    settle(app, lambda: app.state.confirmed and app.state.print_state == "printed")
+    ticket = app.state.ticket
+    assert ticket is not None and ticket.number == "A-001" and ticket.visit is not None
+    printed = [line.strip() for line in render(
+        printer.device.simulator.tickets[0]).text_lines]  # type: ignore[attr-defined]
+    plan = printed[printed.index("Rencana kunjungan:") + 1:]
+    assert plan[0].startswith("1. KTP-el di Dinas Kependudukan")
+    assert "- Fotokopi Kartu Keluarga" in plan
+    assert "2. Pajak Kendaraan Tahunan di Samsat" in plan
+    app.idle()
+    tracked = httpx.get(f"{server.url}/api/v1/tickets/{ticket.tracking_code}").json()
+    assert tracked["status"] == "waiting" and tracked["service"] == "KTP"
+    assert [s["service"] for s in tracked["visit"]["stops"]] == ["KTP", "PKB"]
