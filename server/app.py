@@ -72,6 +72,9 @@ class ServerContext:
     actors: ActorCache = field(default_factory=ActorCache)
     region: RegionRuntime | None = None  # its part in a region (server/region), once started
     sender: OutboxSender | None = None  # the notifications' sender, when a hall sends them
+    # Set once housekeeping's first round (a full one) is over: a test that moves the clock
+    # waits for it, or that round may run on the moved clock.
+    housekept: asyncio.Event = field(default_factory=asyncio.Event)
     voices: Voices = field(init=False)
     playlist: Playlist = field(init=False)
 
@@ -172,6 +175,7 @@ async def _housekeeping(context: ServerContext) -> None:
                 rounds.full_done(days, loop.time(), rolled_up or int(forgotten == FORGET_AT_ONCE))
         except Exception:  # a bad moment of the database must not end the loop
             log.exception("housekeeping failed; retrying")
+        context.housekept.set()
         await asyncio.sleep(context.settings.maintenance_seconds)
 
 
