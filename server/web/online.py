@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -76,17 +77,38 @@ async def remote_form(site: str, service: str, request: Request, context: Contex
                    kind="remote", values={}, error=None, key=secrets.token_hex(16))
 
 
-@router.post("/online/{site}/{service}/ambil", response_class=HTMLResponse)
-async def remote_submit(site: str, service: str, request: Request, context: Context
-                        ) -> Response:
+@dataclass(frozen=True)
+class _Submitted:
+    """A citizen's filled-in form for a service, as both online forms take it."""
+
+    language: str
+    site: SiteInfo
+    service: ServiceInfo
+    values: dict[str, str]
+    person: online.Person
+
+
+async def _submitted(site: str, service: str, request: Request, context: ServerContext
+                     ) -> _Submitted | Response:
+    """The form, or the page that says the service is unknown."""
     language = _lang(request, None)
     try:
         info, svc = _service(context, site, service)
     except NotFound:
         return _render(request, "not_found.html", language, status=404, code=service)
     values = await _form_values(request)
-    person = online.Person(values.get("name", ""), values.get("phone", ""),
-                           values.get("nik") or None)
+    return _Submitted(language, info, svc, values, online.Person(
+        values.get("name", ""), values.get("phone", ""), values.get("nik") or None))
+
+
+@router.post("/online/{site}/{service}/ambil", response_class=HTMLResponse)
+async def remote_submit(site: str, service: str, request: Request, context: Context
+                        ) -> Response:
+    form = await _submitted(site, service, request, context)
+    if isinstance(form, Response):
+        return form
+    language, info, svc, values, person = (form.language, form.site, form.service, form.values,
+                                           form.person)
     key = context.settings.nik_hash_key()
 
     async def command(uow: UnitOfWork) -> BookingOut:
@@ -148,14 +170,11 @@ async def booking_form(site: str, service: str, request: Request, context: Conte
 @router.post("/online/{site}/{service}/pesan", response_class=HTMLResponse)
 async def booking_submit(site: str, service: str, request: Request, context: Context
                          ) -> Response:
-    language = _lang(request, None)
-    try:
-        info, svc = _service(context, site, service)
-    except NotFound:
-        return _render(request, "not_found.html", language, status=404, code=service)
-    values = await _form_values(request)
-    person = online.Person(values.get("name", ""), values.get("phone", ""),
-                           values.get("nik") or None)
+    form = await _submitted(site, service, request, context)
+    if isinstance(form, Response):
+        return form
+    language, info, svc, values, person = (form.language, form.site, form.service, form.values,
+                                           form.person)
     key = context.settings.nik_hash_key()
     try:
         day = date.fromisoformat(values.get("day", ""))
