@@ -269,17 +269,25 @@ def server_process(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]
         server.stop()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """`antrean serve` on a fresh SQLite file with the small hall, started and reachable."""
+@contextmanager
+def serving(config: Path, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`antrean serve` on a fresh SQLite file in ``tmp_path`` with the hall ``config``, started
+    and reachable; stopped after."""
     process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
-                            SMALL_HALL)
+                            config)
     process.data_dir.mkdir(parents=True, exist_ok=True)
     process.start()
     try:
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """`antrean serve` on a fresh SQLite file with the small hall, started and reachable."""
+    with serving(SMALL_HALL, tmp_path) as process:
+        yield process
 
 
 def zbar_decode(png: Path) -> list[str]:

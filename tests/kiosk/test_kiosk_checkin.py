@@ -18,7 +18,7 @@ from common import ui
 ui.use_headless_drivers()
 
 import pygame  # noqa: E402
-from conftest import FIXTURES, ServerProcess, far_from_midnight  # noqa: E402
+from conftest import FIXTURES, ServerProcess, far_from_midnight, serving  # noqa: E402
 from test_kiosk_live import settle, touch  # noqa: E402
 
 from common.client import BackgroundClient  # noqa: E402
@@ -40,14 +40,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def online_server(tmp_path: Path) -> Iterator[ServerProcess]:
     config = far_from_midnight(FIXTURES / "online_hall.toml", tmp_path / "online_hall.toml")
-    process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
-                            config)
-    process.data_dir.mkdir(parents=True, exist_ok=True)
-    process.start()
-    try:
+    with serving(config, tmp_path) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture

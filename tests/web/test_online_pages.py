@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FIXTURES, KIOSK, PASSWORDS, ServerProcess, far_from_midnight
+from conftest import FIXTURES, KIOSK, PASSWORDS, ServerProcess, far_from_midnight, serving
 from test_browser import _api, _counter, _login, _shot, browser  # noqa: F401
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True}
@@ -22,14 +22,8 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 @pytest.fixture
 def online_server(tmp_path: Path) -> Iterator[ServerProcess]:
     config = far_from_midnight(FIXTURES / "online_hall.toml", tmp_path / "online_hall.toml")
-    process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
-                            config)
-    process.data_dir.mkdir(parents=True, exist_ok=True)
-    process.start()
-    try:
+    with serving(config, tmp_path) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _weight(page: object, url: str) -> int:

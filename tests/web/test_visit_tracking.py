@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FIXTURES, KIOSK, ServerProcess, far_from_midnight
+from conftest import FIXTURES, KIOSK, ServerProcess, far_from_midnight, serving
 from test_browser import browser as browser  # the fixture, by its name
 
 PASSWORDS = {"siti": "rahasia-siti", "joko": "rahasia-joko"}
@@ -20,14 +20,8 @@ PASSWORDS = {"siti": "rahasia-siti", "joko": "rahasia-joko"}
 @pytest.fixture
 def visit_server(tmp_path: Path) -> Iterator[ServerProcess]:
     config = far_from_midnight(FIXTURES / "visit_hall.toml", tmp_path / "hall.toml")
-    process = ServerProcess(f"sqlite:///{tmp_path / 'data' / 'antrean.db'}", tmp_path / "data",
-                            config)
-    process.data_dir.mkdir(parents=True, exist_ok=True)
-    process.start()
-    try:
+    with serving(config, tmp_path) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def _shot(page: object, name: str) -> None:
