@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -231,6 +233,22 @@ async def drop_postgres(name: str) -> None:
     await connection.close()
 
 
+@contextmanager
+def bench_store(kind: str, prefix: str) -> Iterator[tuple[Path, str]]:
+    """A work folder and an empty store of ``kind`` ("postgres": a new database, dropped
+    after; else SQLite in the folder)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        workdir = Path(tmp)
+        if kind != "postgres":
+            yield workdir, f"sqlite:///{workdir / 'data' / 'antrean.db'}"
+            return
+        pg_name = asyncio.run(postgres_database())
+        try:
+            yield workdir, f"{POSTGRES_ADMIN}/{pg_name}"
+        finally:
+            asyncio.run(drop_postgres(pg_name))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite,postgres")
@@ -249,24 +267,13 @@ def main() -> int:
     raise_fd_limit()
     results = {}
     for kind in args.db.split(","):
-        with tempfile.TemporaryDirectory(prefix="antrean-dispatch-") as tmp:
-            workdir = Path(tmp)
-            pg_name = None
-            if kind == "postgres":
-                pg_name = asyncio.run(postgres_database())
-                url = f"{POSTGRES_ADMIN}/{pg_name}"
-            else:
-                url = f"sqlite:///{workdir / 'data' / 'antrean.db'}"
-            try:
-                began = time.monotonic()
-                asyncio.run(seed(url, args.sites, args.counters, args.waiting))
-                print(f"{kind}: seeded {args.sites} sites × {args.counters} counters, "
-                      f"{args.waiting} waiting in {time.monotonic() - began:.0f}s", flush=True)
-                results[kind] = asyncio.run(measure(url, args.sites, args.clients, args.seconds,
-                                                    workdir, args.call_rate, args.rounds))
-            finally:
-                if pg_name:
-                    asyncio.run(drop_postgres(pg_name))
+        with bench_store(kind, "antrean-dispatch-") as (workdir, url):
+            began = time.monotonic()
+            asyncio.run(seed(url, args.sites, args.counters, args.waiting))
+            print(f"{kind}: seeded {args.sites} sites × {args.counters} counters, "
+                  f"{args.waiting} waiting in {time.monotonic() - began:.0f}s", flush=True)
+            results[kind] = asyncio.run(measure(url, args.sites, args.clients, args.seconds,
+                                                workdir, args.call_rate, args.rounds))
         r = results[kind]
         cpu = r["server_cpu_ms_per_request"]
         print(f"{kind}: trivial {r['trivial_rps']:.0f} req/s | issue {r['issue_rps']:.0f}/s "

@@ -18,7 +18,6 @@ import itertools
 import json
 import re
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -27,11 +26,9 @@ from pathlib import Path
 import httpx
 
 from bench.dispatch.run import (
-    POSTGRES_ADMIN,
+    bench_store,
     cpu_seconds,
-    drop_postgres,
     load,
-    postgres_database,
     start_server,
 )
 from bench.httpclient import KeepAlive
@@ -160,24 +157,13 @@ def main() -> int:
     raise_fd_limit()
     results = {}
     for kind in args.db.split(","):
-        with tempfile.TemporaryDirectory(prefix="antrean-online-") as tmp:
-            workdir = Path(tmp)
-            pg_name = None
-            if kind == "postgres":
-                pg_name = asyncio.run(postgres_database())
-                url = f"{POSTGRES_ADMIN}/{pg_name}"
-            else:
-                url = f"sqlite:///{workdir / 'data' / 'antrean.db'}"
-            try:
-                began = time.monotonic()
-                asyncio.run(seed(url, args.sites))
-                print(f"{kind}: seeded {args.sites} sites × {len(SERVICES)} online services in "
-                      f"{time.monotonic() - began:.0f}s", flush=True)
-                results[kind] = asyncio.run(measure(url, args.sites, args.clients, args.seconds,
-                                                    workdir, args.rounds))
-            finally:
-                if pg_name:
-                    asyncio.run(drop_postgres(pg_name))
+        with bench_store(kind, "antrean-online-") as (workdir, url):
+            began = time.monotonic()
+            asyncio.run(seed(url, args.sites))
+            print(f"{kind}: seeded {args.sites} sites × {len(SERVICES)} online services in "
+                  f"{time.monotonic() - began:.0f}s", flush=True)
+            results[kind] = asyncio.run(measure(url, args.sites, args.clients, args.seconds,
+                                                workdir, args.rounds))
         r = results[kind]
         cpu = r["server_cpu_ms_per_request"]
         assert isinstance(cpu, dict)
